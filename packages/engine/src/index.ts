@@ -20,3 +20,16 @@ export { DEFAULT_VALIDATION_OPTIONS } from "./policy-api/context.ts";
 export type * from "./policy-api/types.ts";
 export type { ClusterObject, Manifests } from "./manifest/load-manifests.ts";
 export { loadManifests, CLUSTER_KINDS } from "./manifest/load-manifests.ts";
+export type {
+  Selector,
+  SubjectSelector,
+  Peer,
+  L4Protocol,
+  PortSpec,
+  PortRuleForm,
+  RuleOrigin,
+  RuleEntry,
+  TranslationOptions,
+} from "./translate/rule-form.ts";
+export { DEFAULT_TRANSLATION_OPTIONS } from "./translate/rule-form.ts";
+export { translatePolicy } from "./translate/translate.ts";

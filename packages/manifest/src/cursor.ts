@@ -1,0 +1,77 @@
+import type { Position } from "../../engine/src/source/node.ts";
+import { CR, EOF, LF } from "./chars.ts";
+
+/** A problem found while reading one document, before it is placed in its file. */
+export interface DocumentIssue {
+  readonly code: string;
+  readonly message: string;
+  readonly pos: Position;
+}
+
+/**
+ * Thrown inside a reader to abandon the current document; the document's driver catches it and
+ * turns it into a {@link DocumentIssue}. It never leaves the package.
+ */
+export class SyntaxFailure extends Error {
+  readonly code: string;
+  readonly pos: Position;
+
+  constructor(code: string, message: string, pos: Position) {
+    super(message);
+    this.code = code;
+    this.pos = pos;
+  }
+}
+
+/**
+ * A reading position in a text, confined to `[pos, end)`, that keeps the line number and the
+ * offset where the current line starts so positions can be made without rescanning.
+ */
+export class Cursor {
+  readonly text: string;
+  readonly end: number;
+  pos: number;
+  line: number;
+  lineStart: number;
+
+  constructor(text: string, pos: number, end: number, line: number, lineStart: number) {
+    this.text = text;
+    this.pos = pos;
+    this.end = end;
+    this.line = line;
+    this.lineStart = lineStart;
+  }
+
+  /** The character code at `i`, or {@link EOF} at or past the end. */
+  at(i: number): number {
+    return i < this.end ? this.text.charCodeAt(i) : EOF;
+  }
+
+  /** The character code at the current position, or {@link EOF}. */
+  here(): number {
+    return this.pos < this.end ? this.text.charCodeAt(this.pos) : EOF;
+  }
+
+  /** The current column counted from 0: the indentation of the content at this position. */
+  column(): number {
+    return this.pos - this.lineStart;
+  }
+
+  /** The current position as a {@link Position}. */
+  mark(): Position {
+    return { line: this.line, column: this.pos - this.lineStart + 1, offset: this.pos };
+  }
+
+  /** Consumes the line break (LF, CRLF or a lone CR) at the current position. */
+  breakLine(): void {
+    if (this.here() === CR && this.at(this.pos + 1) === LF) this.pos += 2;
+    else this.pos += 1;
+    this.line++;
+    this.lineStart = this.pos;
+  }
+
+  /** Abandons the document with an issue at `pos` (default: here). */
+  fail(code: string, message: string, pos: Position = this.mark()): never {
+    throw new SyntaxFailure(code, message, pos);
+  }
+}
