@@ -54,7 +54,14 @@ function loadObject(
   path: readonly PathSegment[],
   options: ValidationOptions,
 ): void {
-  const problem = (at: Position, p: readonly PathSegment[], code: string, message: string, severity: Problem["severity"] = "error", kind: string | null = null): void => {
+  const problem = (
+    at: Position,
+    p: readonly PathSegment[],
+    code: string,
+    message: string,
+    severity: Problem["severity"] = "error",
+    kind: string | null = null,
+  ): void => {
     out.problems.push(toProblem({ severity, code, path: p, pos: at, message }, doc, { kind, namespace: null, name: null }));
   };
   if (node === undefined) {
@@ -73,7 +80,9 @@ function loadObject(
       problem(items?.pos ?? node.pos, [...path, "items"], "manifest.list", `${kind} must have an items list`, "error", kind);
       return;
     }
-    items.items.forEach((item, i) => loadObject(out, doc, item.kind === "map" ? item : undefined, item.pos, [...path, "items", i], options));
+    items.items.forEach((item, i) =>
+      loadObject(out, doc, item.kind === "map" ? item : undefined, item.pos, [...path, "items", i], options),
+    );
     return;
   }
   if (isPolicyKind(kind)) {

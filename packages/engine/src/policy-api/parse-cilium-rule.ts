@@ -70,7 +70,12 @@ const PEER_FIELDS: Readonly<Record<Direction, readonly (readonly [string, Egress
 };
 
 /** Reads one Cilium rule (`spec` or a `specs` item) and applies Rule.Sanitize (V1–V3, V5–V9, V30, V31). */
-export function parseCiliumRule(r: PolicyReader, node: SourceNode, path: Path, source: Omit<SourceRef, "path" | "pos">): CiliumRule | undefined {
+export function parseCiliumRule(
+  r: PolicyReader,
+  node: SourceNode,
+  path: Path,
+  source: Omit<SourceRef, "path" | "pos">,
+): CiliumRule | undefined {
   const m = r.map(node, path, RULE_FIELDS);
   if (m === undefined) return undefined;
   const before = r.issues.length;
@@ -82,7 +87,12 @@ export function parseCiliumRule(r: PolicyReader, node: SourceNode, path: Path, s
   } else if (es === undefined && ns === undefined) {
     r.report(m, path, "cilium.selector-missing", "rule must have one of endpointSelector or nodeSelector");
   } else if (ns !== undefined && r.kind !== "CiliumClusterwideNetworkPolicy") {
-    r.report(ns, [...path, "nodeSelector"], "cilium.node-selector-namespaced", "nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy");
+    r.report(
+      ns,
+      [...path, "nodeSelector"],
+      "cilium.node-selector-namespaced",
+      "nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy",
+    );
   } else {
     const key = es !== undefined ? "endpointSelector" : "nodeSelector";
     const selector = parseLabelSelector(r, (es ?? ns)!, [...path, key], "cilium");
@@ -94,7 +104,10 @@ export function parseCiliumRule(r: PolicyReader, node: SourceNode, path: Path, s
     return n === undefined ? [] : r.list(n, [...path, key], item);
   };
   const ingress = section("ingress", (n, p) => parseSectionItem(r, n, p, "ingress", false, hostPolicy) as IngressRule | undefined);
-  const ingressDeny = section("ingressDeny", (n, p) => parseSectionItem(r, n, p, "ingress", true, hostPolicy) as IngressDenyRule | undefined);
+  const ingressDeny = section(
+    "ingressDeny",
+    (n, p) => parseSectionItem(r, n, p, "ingress", true, hostPolicy) as IngressDenyRule | undefined,
+  );
   const egress = section("egress", (n, p) => parseSectionItem(r, n, p, "egress", false, hostPolicy) as EgressRule | undefined);
   const egressDeny = section("egressDeny", (n, p) => parseSectionItem(r, n, p, "egress", true, hostPolicy) as EgressDenyRule | undefined);
   const sizes = ["ingress", "ingressDeny", "egress", "egressDeny"].map((k) => {
@@ -112,7 +125,18 @@ export function parseCiliumRule(r: PolicyReader, node: SourceNode, path: Path, s
   if (r.issues.slice(before).some((i) => i.severity === "error")) return undefined;
   if (!subject || !ingress || !ingressDeny || !egress || !egressDeny || !enableDefaultDeny || !labels) return undefined;
   if (description === undefined || log === undefined) return undefined;
-  return { subject, ingress, ingressDeny, egress, egressDeny, enableDefaultDeny, labels, description, log, source: { ...source, path, pos: m.pos } };
+  return {
+    subject,
+    ingress,
+    ingressDeny,
+    egress,
+    egressDeny,
+    enableDefaultDeny,
+    labels,
+    description,
+    log,
+    source: { ...source, path, pos: m.pos },
+  };
 }
 
 function parseSectionItem(
@@ -136,19 +160,35 @@ function parseSectionItem(
     return n.kind !== "seq" || n.items.length > 0;
   });
   if (nonEmpty.length > 1) {
-    r.report(m, path, "cilium.peer-combination", `combining ${nonEmpty.map(([k]) => k).join(" and ")} is not supported yet: use one peer kind per ${deny ? `${direction}Deny` : direction} item`);
+    r.report(
+      m,
+      path,
+      "cilium.peer-combination",
+      `combining ${nonEmpty.map(([k]) => k).join(" and ")} is not supported yet: use one peer kind per ${deny ? `${direction}Deny` : direction} item`,
+    );
   }
   const chosen = nonEmpty[0] ?? present[0];
   const peer = chosen === undefined ? null : parsePeer(r, m, path, chosen[0], chosen[1]);
   if (chosen?.[1] === "nodes" && !r.options.enableNodeSelectorLabels) {
-    r.report(field(m, chosen[0])!, [...path, chosen[0]], "cilium.nodes-disabled", `${chosen[0]} needs the agent option enable-node-selector-labels`);
+    r.report(
+      field(m, chosen[0])!,
+      [...path, chosen[0]],
+      "cilium.nodes-disabled",
+      `${chosen[0]} needs the agent option enable-node-selector-labels`,
+    );
   }
 
   const reqNode = field(m, requiresKey);
   let requires: LabelSelector[] | null | undefined = null;
   if (reqNode !== undefined) {
     requires = r.list(reqNode, [...path, requiresKey], (n, p) => parseLabelSelector(r, n, p, "cilium"));
-    r.report(reqNode, [...path, requiresKey], "cilium.requires-deprecated", `${requiresKey} was deprecated in Cilium 1.17 and removed in 1.19; membrane applies its 1.18 semantics`, "warning");
+    r.report(
+      reqNode,
+      [...path, requiresKey],
+      "cilium.requires-deprecated",
+      `${requiresKey} was deprecated in Cilium 1.17 and removed in 1.19; membrane applies its 1.18 semantics`,
+      "warning",
+    );
   }
 
   const portsNode = field(m, "toPorts");
@@ -162,14 +202,20 @@ function parseSectionItem(
     r.report(icmpNode, [...path, "icmps"], "cilium.icmp-disabled", "icmps need the agent option enable-icmp-rules");
   }
   if (toPorts && toPorts.length > 0 && icmps && icmps.length > 0) {
-    r.report(icmpNode!, [...path, "icmps"], "cilium.icmps-with-ports", "the icmps block may only be present without toPorts: define a separate rule to use toPorts");
+    r.report(
+      icmpNode!,
+      [...path, "icmps"],
+      "cilium.icmps-with-ports",
+      "the icmps block may only be present without toPorts: define a separate rule to use toPorts",
+    );
   }
   if (hostPolicy && toPorts) checkHostL7(r, toPorts, path, direction);
 
   const authNode = field(m, "authentication");
   const authentication = authNode === undefined ? null : parseAuthentication(r, authNode, [...path, "authentication"]);
   if (r.issues.slice(before).some((i) => i.severity === "error")) return undefined;
-  if (peer === undefined || requires === undefined || toPorts === undefined || icmps === undefined || authentication === undefined) return undefined;
+  if (peer === undefined || requires === undefined || toPorts === undefined || icmps === undefined || authentication === undefined)
+    return undefined;
   const base = { peer, requires, icmps, pos: m.pos, path };
   return deny
     ? ({ ...base, toPorts: toPorts as PortDenyRule[] | null } as IngressDenyRule)
@@ -217,7 +263,12 @@ function checkHostL7(r: PolicyReader, toPorts: readonly (PortRule | PortDenyRule
   toPorts.forEach((pr, i) => {
     if (!("rules" in pr) || pr.rules === null) return;
     if (direction === "ingress" || pr.rules.kind !== "dns") {
-      r.report(pr, [...path, "toPorts", i, "rules"], "cilium.host-l7", `host policies (nodeSelector) do not support ${pr.rules.kind} L7 rules on ${direction}${direction === "egress" ? " (only DNS)" : ""}`);
+      r.report(
+        pr,
+        [...path, "toPorts", i, "rules"],
+        "cilium.host-l7",
+        `host policies (nodeSelector) do not support ${pr.rules.kind} L7 rules on ${direction}${direction === "egress" ? " (only DNS)" : ""}`,
+      );
     }
   });
 }
@@ -271,7 +322,12 @@ function parseLog(r: PolicyReader, m: MapNode, path: Path): string | null | unde
   const v = field(lm, "value");
   const value = v === undefined ? "" : r.string(v, [...path, "log", "value"]);
   if (value !== undefined && ([...value].length > 32 || !LOG_VALUE.test(value))) {
-    r.report(v!, [...path, "log", "value"], "schema.pattern", "log value must be at most 32 characters, none of them control or format characters");
+    r.report(
+      v!,
+      [...path, "log", "value"],
+      "schema.pattern",
+      "log value must be at most 32 characters, none of them control or format characters",
+    );
     return undefined;
   }
   return value;

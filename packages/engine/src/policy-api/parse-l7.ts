@@ -113,8 +113,7 @@ function parseHttpRule(r: PolicyReader, node: SourceNode, path: Path): HttpRule 
   const headersNode = field(m, "headers");
   const headers = headersNode === undefined ? [] : r.list(headersNode, [...path, "headers"], (n, p) => r.string(n, p));
   const hmNode = field(m, "headerMatches");
-  const headerMatches =
-    hmNode === undefined ? [] : r.list(hmNode, [...path, "headerMatches"], (n, p) => parseHeaderMatch(r, n, p));
+  const headerMatches = hmNode === undefined ? [] : r.list(hmNode, [...path, "headerMatches"], (n, p) => parseHeaderMatch(r, n, p));
   if (!ok || headers === undefined || headerMatches === undefined) return undefined;
   return { method, path: httpPath, host, headers, headerMatches, pos: m.pos };
 }
@@ -183,12 +182,14 @@ function parseKafkaRule(r: PolicyReader, node: SourceNode, path: Path): KafkaRul
   let apiVersion: number | null = null;
   if (apiVersionText) {
     const n = /^[+-]?[0-9]+$/.test(apiVersionText) ? Number(apiVersionText) : NaN;
-    if (!Number.isInteger(n) || n < 0 || n > 32767) fail("apiVersion", `invalid Kafka apiVersion "${apiVersionText}": must be an integer from 0 to 32767`);
+    if (!Number.isInteger(n) || n < 0 || n > 32767)
+      fail("apiVersion", `invalid Kafka apiVersion "${apiVersionText}": must be an integer from 0 to 32767`);
     else apiVersion = n;
   }
   if (topic) {
     if (topic.length > KAFKA_MAX_TOPIC) fail("topic", `Kafka topic exceeds the maximum length of ${KAFKA_MAX_TOPIC}`);
-    else if (!KAFKA_TOPIC.test(topic)) fail("topic", `invalid Kafka topic name "${topic}": only a-z, A-Z, 0-9, '.', '_' and '-' are allowed`);
+    else if (!KAFKA_TOPIC.test(topic))
+      fail("topic", `invalid Kafka topic name "${topic}": only a-z, A-Z, 0-9, '.', '_' and '-' are allowed`);
   }
   if (!ok) return undefined;
   return { role: roleName, apiKey: apiKey ?? null, apiKeys, apiVersion, clientID: clientID ?? null, topic: topic ?? null, pos: m.pos };
@@ -231,5 +232,7 @@ export function parseFqdnSelector(r: PolicyReader, node: SourceNode, path: Path)
     r.report(at, [...path, key], "schema.pattern", `${key} "${text}" has an empty label (a leading dot or two dots in a row)`);
     return undefined;
   }
-  return key === "matchName" ? { kind: "matchName", matchName: text, pos: m.pos } : { kind: "matchPattern", matchPattern: text, pos: m.pos };
+  return key === "matchName"
+    ? { kind: "matchName", matchName: text, pos: m.pos }
+    : { kind: "matchPattern", matchPattern: text, pos: m.pos };
 }

@@ -4,7 +4,15 @@ import { field, itemAt } from "../source/reader.ts";
 import { exceptInside, parseCidr, type ParsedCidr } from "./cidr.ts";
 import type { PolicyReader } from "./context.ts";
 import { parseLabelSelector } from "./parse-selector.ts";
-import type { Cidr, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyProtocol, NetworkPolicyRule, NetworkPolicySpec, PortRef } from "./types.ts";
+import type {
+  Cidr,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+  NetworkPolicyProtocol,
+  NetworkPolicyRule,
+  NetworkPolicySpec,
+  PortRef,
+} from "./types.ts";
 
 type Path = readonly PathSegment[];
 
@@ -20,7 +28,10 @@ export function parseNetworkPolicySpec(r: PolicyReader, node: SourceNode, path: 
   const m = r.map(node, path, SPEC_FIELDS);
   if (m === undefined) return undefined;
   const psNode = field(m, "podSelector");
-  const podSelector = psNode === undefined ? { matchLabels: [], matchExpressions: [], pos: m.pos } : parseLabelSelector(r, psNode, [...path, "podSelector"], "kubernetes");
+  const podSelector =
+    psNode === undefined
+      ? { matchLabels: [], matchExpressions: [], pos: m.pos }
+      : parseLabelSelector(r, psNode, [...path, "podSelector"], "kubernetes");
   const ptNode = field(m, "policyTypes");
   let policyTypes: ("Ingress" | "Egress")[] | null | undefined = null;
   if (ptNode !== undefined) {
@@ -36,7 +47,13 @@ export function parseNetworkPolicySpec(r: PolicyReader, node: SourceNode, path: 
   return { podSelector, policyTypes, ingress, egress };
 }
 
-function parseRules(r: PolicyReader, m: MapNode, path: Path, key: "ingress" | "egress", peersKey: "from" | "to"): NetworkPolicyRule[] | undefined {
+function parseRules(
+  r: PolicyReader,
+  m: MapNode,
+  path: Path,
+  key: "ingress" | "egress",
+  peersKey: "from" | "to",
+): NetworkPolicyRule[] | undefined {
   const n = field(m, key);
   if (n === undefined) return [];
   return r.list(n, [...path, key], (item, p) => {
@@ -88,7 +105,12 @@ function parseIpBlock(r: PolicyReader, node: SourceNode, path: Path): NetworkPol
   except.forEach((e, i) => {
     const inside = e.prefix.bits > cidr.prefix.bits && exceptInside(cidr, e.prefix);
     if (!inside) {
-      r.report(itemAt(exceptNode!, i), [...path, "except", i], "k8s.ipblock-except", `${e.cidr} must be a strict subset of cidr ${cidr.cidr}`);
+      r.report(
+        itemAt(exceptNode!, i),
+        [...path, "except", i],
+        "k8s.ipblock-except",
+        `${e.cidr} must be a strict subset of cidr ${cidr.cidr}`,
+      );
       ok = false;
     }
   });

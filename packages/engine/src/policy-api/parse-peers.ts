@@ -23,7 +23,8 @@ export function parseCidrEntry(r: PolicyReader, node: SourceNode, path: Path): C
   if (text === undefined) return undefined;
   const parsed = parseCidr(text);
   if (parsed !== undefined) return parsed.cidr;
-  const hint = /^[0-9a-fA-F:.]+$/.test(text) && !text.includes("/") ? ` (write a prefix, e.g. "${text}/${text.includes(":") ? 128 : 32}")` : "";
+  const hint =
+    /^[0-9a-fA-F:.]+$/.test(text) && !text.includes("/") ? ` (write a prefix, e.g. "${text}/${text.includes(":") ? 128 : 32}")` : "";
   r.report(node, path, "schema.cidr", `"${text}" is not a valid CIDR prefix${hint}`);
   return undefined;
 }
@@ -34,7 +35,14 @@ export function parseCidrRule(r: PolicyReader, node: SourceNode, path: Path): Ci
   if (m === undefined) return undefined;
   const present = ["cidr", "cidrGroupRef", "cidrGroupSelector"].filter((k) => field(m, k) !== undefined);
   if (present.length !== 1) {
-    r.report(m, path, "cilium.cidr-rule", present.length === 0 ? "one of cidr, cidrGroupRef or cidrGroupSelector is required" : `only one of cidr, cidrGroupRef or cidrGroupSelector may be set (found ${present.join(", ")})`);
+    r.report(
+      m,
+      path,
+      "cilium.cidr-rule",
+      present.length === 0
+        ? "one of cidr, cidrGroupRef or cidrGroupSelector is required"
+        : `only one of cidr, cidrGroupRef or cidrGroupSelector may be set (found ${present.join(", ")})`,
+    );
     return undefined;
   }
   const exceptNode = field(m, "except");
@@ -46,14 +54,24 @@ export function parseCidrRule(r: PolicyReader, node: SourceNode, path: Path): Ci
     if (text === undefined || except === undefined) return undefined;
     const outer = parseCidr(text);
     if (outer === undefined) {
-      r.report(valueNode, [...path, "cidr"], "schema.cidr", `"${text}" is not a valid CIDR prefix (a bare IP is not accepted here: write it as a /32 or /128)`);
+      r.report(
+        valueNode,
+        [...path, "cidr"],
+        "schema.cidr",
+        `"${text}" is not a valid CIDR prefix (a bare IP is not accepted here: write it as a /32 or /128)`,
+      );
       return undefined;
     }
     let ok = true;
     except.forEach((e, i) => {
       const inner = parseCidr(e)!;
       if (!exceptInside(outer, inner.prefix)) {
-        r.report(itemAt(exceptNode!, i), [...path, "except", i], "cilium.cidr-except", `allow CIDR prefix ${outer.cidr} does not contain exclude CIDR prefix ${e}`);
+        r.report(
+          itemAt(exceptNode!, i),
+          [...path, "except", i],
+          "cilium.cidr-except",
+          `allow CIDR prefix ${outer.cidr} does not contain exclude CIDR prefix ${e}`,
+        );
         ok = false;
       }
     });
@@ -62,13 +80,20 @@ export function parseCidrRule(r: PolicyReader, node: SourceNode, path: Path): Ci
   if (kind === "cidrGroupRef") {
     const name = r.string(valueNode, [...path, "cidrGroupRef"]);
     if (name !== undefined && (name.length > 253 || !CIDR_GROUP_NAME.test(name))) {
-      r.report(valueNode, [...path, "cidrGroupRef"], "schema.pattern", `invalid CiliumCIDRGroup name "${name}": must be a lowercase RFC 1123 subdomain`);
+      r.report(
+        valueNode,
+        [...path, "cidrGroupRef"],
+        "schema.pattern",
+        `invalid CiliumCIDRGroup name "${name}": must be a lowercase RFC 1123 subdomain`,
+      );
       return undefined;
     }
     return name === undefined || except === undefined ? undefined : { kind: "cidrGroupRef", cidrGroupRef: name, except, pos: m.pos };
   }
   const selector = parseLabelSelector(r, valueNode, [...path, "cidrGroupSelector"], "cilium");
-  return selector === undefined || except === undefined ? undefined : { kind: "cidrGroupSelector", cidrGroupSelector: selector, except, pos: m.pos };
+  return selector === undefined || except === undefined
+    ? undefined
+    : { kind: "cidrGroupSelector", cidrGroupSelector: selector, except, pos: m.pos };
 }
 
 /** Reads an entity name (V32). The CRD's enum lacks world-ipv4/world-ipv6, which only the agent knows. */
@@ -144,6 +169,7 @@ export function parseGroup(r: PolicyReader, node: SourceNode, path: Path): Group
   const securityGroupsNames = strings("securityGroupsNames");
   const regionNode = field(am, "region");
   const region = regionNode === undefined ? null : r.string(regionNode, [...p, "region"]);
-  if (labels === undefined || securityGroupsIds === undefined || securityGroupsNames === undefined || region === undefined) return undefined;
+  if (labels === undefined || securityGroupsIds === undefined || securityGroupsNames === undefined || region === undefined)
+    return undefined;
   return { aws: { labels, securityGroupsIds, securityGroupsNames, region }, pos: m.pos };
 }

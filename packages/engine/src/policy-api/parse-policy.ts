@@ -82,10 +82,19 @@ export function parsePolicy(
     if (meta !== undefined && rules !== undefined) policy = { kind, meta, rules, source: { ...source, path, pos: node.pos } };
   }
   const hasError = r.issues.some((i) => i.severity === "error");
-  return { policy: hasError ? undefined : policy, issues: r.issues, meta: { name: meta?.name ?? null, namespace: meta?.namespace ?? null } };
+  return {
+    policy: hasError ? undefined : policy,
+    issues: r.issues,
+    meta: { name: meta?.name ?? null, namespace: meta?.namespace ?? null },
+  };
 }
 
-function parseCiliumRules(r: PolicyReader, node: MapNode, path: Path, source: { file: string; document: number }): CiliumRule[] | undefined {
+function parseCiliumRules(
+  r: PolicyReader,
+  node: MapNode,
+  path: Path,
+  source: { file: string; document: number },
+): CiliumRule[] | undefined {
   const specNode = field(node, "spec");
   const specsNode = field(node, "specs");
   if (specNode === undefined && specsNode === undefined) {
@@ -134,12 +143,20 @@ function parseObjectMeta(r: PolicyReader, node: MapNode, path: Path, kind: Polic
   }
   let namespace: string | null | undefined = ns;
   if (kind === "CiliumClusterwideNetworkPolicy") {
-    if (ns) r.report(field(m, "namespace")!, [...p, "namespace"], "k8s.cluster-scoped", "CiliumClusterwideNetworkPolicy is cluster-scoped: metadata.namespace is ignored", "warning");
+    if (ns)
+      r.report(
+        field(m, "namespace")!,
+        [...p, "namespace"],
+        "k8s.cluster-scoped",
+        "CiliumClusterwideNetworkPolicy is cluster-scoped: metadata.namespace is ignored",
+        "warning",
+      );
     namespace = null;
   } else if (ns !== undefined) {
     namespace = ns === null || ns === "" ? "default" : ns;
     const why = dnsLabelProblem(namespace);
-    if (why !== undefined) r.report(field(m, "namespace")!, [...p, "namespace"], "k8s.namespace", `invalid namespace "${namespace}": ${why}`);
+    if (why !== undefined)
+      r.report(field(m, "namespace")!, [...p, "namespace"], "k8s.namespace", `invalid namespace "${namespace}": ${why}`);
   }
   if (!name || namespace === undefined || uid === undefined || labels === undefined || annotations === undefined) return undefined;
   return { name, namespace, uid, labels, annotations };

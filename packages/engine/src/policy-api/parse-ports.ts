@@ -49,7 +49,12 @@ export function parsePortRule(r: PolicyReader, node: SourceNode, path: Path, dir
     return fail(rulesNode!, [...path, "rules", "dns"], "cilium.dns-ingress", "DNS rules are not allowed on ingress");
   }
   if (serverNames.length > 0 && rules !== null && terminatingTLS === null) {
-    return fail(snNode!, [...path, "serverNames"], "cilium.sni-with-l7", "serverNames are not allowed with L7 rules without TLS termination (terminatingTLS)");
+    return fail(
+      snNode!,
+      [...path, "serverNames"],
+      "cilium.sni-with-l7",
+      "serverNames are not allowed with L7 rules without TLS termination (terminatingTLS)",
+    );
   }
   if (snNode !== undefined && serverNames.length === 0) {
     return fail(snNode, [...path, "serverNames"], "schema.min-items", "serverNames must not be empty when given");
@@ -57,30 +62,52 @@ export function parsePortRule(r: PolicyReader, node: SourceNode, path: Path, dir
   for (const [i, name] of serverNames.entries()) {
     if (name === "") return fail(snNode!, [...path, "serverNames", i], "cilium.sni-empty", "empty server name is not allowed");
     if (!isServerNamePattern(name)) {
-      return fail(snNode!, [...path, "serverNames", i], "schema.pattern", `invalid server name "${name}": use letters, digits, '-', '_', '*' and single dots`);
+      return fail(
+        snNode!,
+        [...path, "serverNames", i],
+        "schema.pattern",
+        `invalid server name "${name}": use letters, digits, '-', '_', '*' and single dots`,
+      );
     }
-    if (serverNames.indexOf(name) !== i) return fail(snNode!, [...path, "serverNames", i], "schema.duplicate", `duplicate server name "${name}"`);
+    if (serverNames.indexOf(name) !== i)
+      return fail(snNode!, [...path, "serverNames", i], "schema.duplicate", `duplicate server name "${name}"`);
   }
   if (rules !== null && rules.kind !== "dns") {
     const i = ports.findIndex((p) => p.protocol !== "TCP");
     if (i >= 0) {
-      return fail(portNode(m, i), [...path, "ports", i, "protocol"], "cilium.l7-protocol", `L7 rules can only apply to TCP (not ${ports[i]!.protocol}) except for DNS rules: set protocol: TCP`);
+      return fail(
+        portNode(m, i),
+        [...path, "ports", i, "protocol"],
+        "cilium.l7-protocol",
+        `L7 rules can only apply to TCP (not ${ports[i]!.protocol}) except for DNS rules: set protocol: TCP`,
+      );
     }
   }
   if (listener !== null && direction === "ingress") {
     return fail(listenerNode!, [...path, "listener"], "cilium.listener-ingress", `listener is not allowed on ingress (${listener.name})`);
   }
   if (listener !== null && rules !== null) {
-    return fail(listenerNode!, [...path, "listener"], "cilium.listener-with-l7", `listener is not compatible with L7 rules (${listener.name})`);
+    return fail(
+      listenerNode!,
+      [...path, "listener"],
+      "cilium.listener-with-l7",
+      `listener is not compatible with L7 rules (${listener.name})`,
+    );
   }
   if (rules !== null) {
     const zero = ports.findIndex((p) => p.port?.kind === "number" && p.port.port === 0);
-    if (zero >= 0) return fail(portNode(m, zero), [...path, "ports", zero, "port"], "cilium.l7-port-zero", "L7 rules can not be used when a port is 0");
+    if (zero >= 0)
+      return fail(portNode(m, zero), [...path, "ports", zero, "port"], "cilium.l7-port-zero", "L7 rules can not be used when a port is 0");
     if (rules.kind === "dns" && ports.length === 0) {
       return fail(rulesNode!, [...path, "ports"], "cilium.dns-port", "port 53 must be specified for DNS rules");
     }
     if (!r.options.enableL7Proxy) {
-      return fail(rulesNode!, [...path, "rules"], "cilium.l7-disabled", "L7 rules need the L7 proxy, which is disabled (enable-l7-proxy=false)");
+      return fail(
+        rulesNode!,
+        [...path, "rules"],
+        "cilium.l7-disabled",
+        "L7 rules need the L7 proxy, which is disabled (enable-l7-proxy=false)",
+      );
     }
   }
   return { ports, rules, serverNames, terminatingTLS, originatingTLS, listener, pos: m.pos };
@@ -205,7 +232,12 @@ export function parseIcmpRule(r: PolicyReader, node: SourceNode, path: Path): Ic
   const fNode = field(m, "fields");
   const fields = fNode === undefined ? [] : r.list(fNode, [...path, "fields"], (n, p) => parseIcmpField(r, n, p));
   if (fields !== undefined && fields.length > MAX_ICMP_FIELDS) {
-    r.report(fNode!, [...path, "fields"], "cilium.too-many-icmp", `too many ICMP fields (${fields.length}): the maximum is ${MAX_ICMP_FIELDS}`);
+    r.report(
+      fNode!,
+      [...path, "fields"],
+      "cilium.too-many-icmp",
+      `too many ICMP fields (${fields.length}): the maximum is ${MAX_ICMP_FIELDS}`,
+    );
     return undefined;
   }
   return fields && { fields, pos: m.pos };
@@ -229,7 +261,12 @@ function parseIcmpField(r: PolicyReader, node: SourceNode, path: Path): IcmpFiel
   else if (typeof v === "string" && /^[0-9]+$/.test(v)) type = Number(v);
   else if (typeof v === "string") type = names.get(v);
   if (type === undefined) {
-    r.report(typeNode, [...path, "type"], "cilium.icmp-type", `unknown ${family} ICMP type ${JSON.stringify(v ?? null)}: use 0-255 or a name such as ${[...names.keys()].slice(0, 3).join(", ")}`);
+    r.report(
+      typeNode,
+      [...path, "type"],
+      "cilium.icmp-type",
+      `unknown ${family} ICMP type ${JSON.stringify(v ?? null)}: use 0-255 or a name such as ${[...names.keys()].slice(0, 3).join(", ")}`,
+    );
     return undefined;
   }
   if (type < 0 || type > 255) {

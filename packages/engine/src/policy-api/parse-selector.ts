@@ -47,19 +47,12 @@ export function parseLabelSelector(
   }
   const exprNode = field(m, "matchExpressions");
   const matchExpressions =
-    exprNode === undefined
-      ? []
-      : r.list(exprNode, [...path, "matchExpressions"], (n, p) => parseRequirement(r, n, p, dialect));
+    exprNode === undefined ? [] : r.list(exprNode, [...path, "matchExpressions"], (n, p) => parseRequirement(r, n, p, dialect));
   if (matchExpressions === undefined) ok = false;
   return ok && matchExpressions !== undefined ? { matchLabels, matchExpressions, pos: m.pos } : undefined;
 }
 
-function parseRequirement(
-  r: Reader,
-  node: SourceNode,
-  path: readonly PathSegment[],
-  dialect: SelectorDialect,
-): Requirement | undefined {
+function parseRequirement(r: Reader, node: SourceNode, path: readonly PathSegment[], dialect: SelectorDialect): Requirement | undefined {
   const m = r.map(node, path, REQUIREMENT_FIELDS);
   if (m === undefined) return undefined;
   const keyNode = field(m, "key");

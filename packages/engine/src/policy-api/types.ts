@@ -237,7 +237,9 @@ export interface EgressRule extends SectionItem<EgressPeer> {
 }
 
 /** An `egressDeny` item. */
-export interface EgressDenyRule extends SectionItem<IngressPeer | { readonly kind: "services"; readonly services: readonly ServiceSelector[] }> {
+export interface EgressDenyRule extends SectionItem<
+  IngressPeer | { readonly kind: "services"; readonly services: readonly ServiceSelector[] }
+> {
   readonly toPorts: readonly PortDenyRule[] | null;
 }
 
@@ -250,8 +252,7 @@ export interface RuleLabel {
 
 /** Which workloads a Cilium rule applies to. */
 export type Subject =
-  | { readonly kind: "endpoints"; readonly selector: LabelSelector }
-  | { readonly kind: "nodes"; readonly selector: LabelSelector };
+  { readonly kind: "endpoints"; readonly selector: LabelSelector } | { readonly kind: "nodes"; readonly selector: LabelSelector };
 
 /** One Cilium rule (`spec` or an item of `specs`). */
 export interface CiliumRule {

@@ -17,7 +17,10 @@ for (const c of VALIDATION_CASES) {
     }
     const { code, path, severity = "error" } = c.expect;
     const found = result.problems.find((p) => p.code === code && p.path === path && p.severity === severity);
-    assert.ok(found, `expected ${severity} ${code} at ${path}, got ${JSON.stringify(result.problems.map((p) => [p.severity, p.code, p.path, p.message]))}`);
+    assert.ok(
+      found,
+      `expected ${severity} ${code} at ${path}, got ${JSON.stringify(result.problems.map((p) => [p.severity, p.code, p.path, p.message]))}`,
+    );
     assert.equal(result.policies.length, severity === "error" ? 0 : 1, "an error rejects the whole policy; a warning does not");
   });
 }

@@ -23,8 +23,5 @@ export interface LabelSelector {
 
 /** All requirements of a selector, `matchLabels` first, as one ANDed list. */
 export function requirementsOf(s: LabelSelector): Requirement[] {
-  return [
-    ...s.matchLabels.map(([key, value]): Requirement => ({ key, operator: "In", values: [value] })),
-    ...s.matchExpressions,
-  ];
+  return [...s.matchLabels.map(([key, value]): Requirement => ({ key, operator: "In", values: [value] })), ...s.matchExpressions];
 }

@@ -19,11 +19,18 @@ interface Item {
 
 /** Translates a CNP or CCNP into entries, one per section item (Cilium's parserules.go). */
 export function translateCiliumPolicy(policy: CiliumPolicy, options: TranslationOptions): RuleEntry[] {
-  const scope: PolicyScope = policy.meta.namespace === null ? { kind: "clusterwide" } : { kind: "namespaced", namespace: policy.meta.namespace };
+  const scope: PolicyScope =
+    policy.meta.namespace === null ? { kind: "clusterwide" } : { kind: "namespaced", namespace: policy.meta.namespace };
   return policy.rules.flatMap((rule, ruleIndex) => translateRule(policy, rule, ruleIndex, scope, options));
 }
 
-function translateRule(policy: CiliumPolicy, rule: CiliumRule, ruleIndex: number, scope: PolicyScope, options: TranslationOptions): RuleEntry[] {
+function translateRule(
+  policy: CiliumPolicy,
+  rule: CiliumRule,
+  ruleIndex: number,
+  scope: PolicyScope,
+  options: TranslationOptions,
+): RuleEntry[] {
   const subject: SubjectSelector =
     rule.subject.kind === "endpoints"
       ? { kind: "endpoints", selector: scopeSubject(rule.subject.selector, scope) }
@@ -65,7 +72,9 @@ function peersOf(item: Item, scope: PolicyScope, init: boolean, options: Transla
     case "cidr":
       return p.cidrs.map((cidr): Peer => ({ kind: "cidr", cidr, except: [] }));
     case "cidrSet":
-      return p.rules.map((rule): Peer => (rule.kind === "cidr" ? { kind: "cidr", cidr: rule.cidr, except: rule.except } : { kind: "cidrGroup", rule }));
+      return p.rules.map((rule): Peer =>
+        rule.kind === "cidr" ? { kind: "cidr", cidr: rule.cidr, except: rule.except } : { kind: "cidrGroup", rule },
+      );
     case "entities":
       return p.entities.map((entity): Peer => ({ kind: "entity", entity }));
     case "groups":
@@ -90,7 +99,11 @@ function portsOf(item: Item): PortRuleForm[] | "all" {
   }));
   for (const icmp of item.icmps ?? []) {
     ports.push({
-      ports: icmp.fields.map((f) => ({ port: { kind: "number", port: f.type }, endPort: null, protocol: f.family === "IPv4" ? "ICMP" : "ICMPv6" })),
+      ports: icmp.fields.map((f) => ({
+        port: { kind: "number", port: f.type },
+        endPort: null,
+        protocol: f.family === "IPv4" ? "ICMP" : "ICMPv6",
+      })),
       l7: null,
       serverNames: [],
       terminatingTLS: null,
@@ -104,4 +117,3 @@ function portsOf(item: Item): PortRuleForm[] | "all" {
 function portSpec(p: PortProtocol): PortRuleForm["ports"][number] {
   return { port: p.port ?? { kind: "number", port: 0 }, endPort: p.endPort, protocol: p.protocol };
 }
-

@@ -16,8 +16,16 @@ type NetworkPolicy = Extract<Policy, { kind: "NetworkPolicy" }>;
 export function translateNetworkPolicy(policy: NetworkPolicy, options: TranslationOptions): RuleEntry[] {
   const ns = policy.meta.namespace ?? "default";
   const spec = policy.spec;
-  const subject = { kind: "endpoints" as const, selector: { requirements: [...requirementsOf(spec.podSelector), equals(POD_NAMESPACE, ns)] } };
-  const entry = (direction: "ingress" | "egress", peers: Peer[], ports: RuleEntry["ports"], at: Pick<NetworkPolicyRule, "path" | "pos">): RuleEntry => ({
+  const subject = {
+    kind: "endpoints" as const,
+    selector: { requirements: [...requirementsOf(spec.podSelector), equals(POD_NAMESPACE, ns)] },
+  };
+  const entry = (
+    direction: "ingress" | "egress",
+    peers: Peer[],
+    ports: RuleEntry["ports"],
+    at: Pick<NetworkPolicyRule, "path" | "pos">,
+  ): RuleEntry => ({
     subject,
     direction,
     deny: false,

@@ -10,7 +10,8 @@ import type { RuleOrigin } from "./rule-form.ts";
  */
 export function policyLabels(policy: Policy, ruleLabels: readonly string[]): string[] {
   const m = policy.meta;
-  const annotated = policy.kind === "NetworkPolicy" ? (m.annotations.get("policy.cilium.io/name") ?? m.annotations.get("io.cilium.name")) : undefined;
+  const annotated =
+    policy.kind === "NetworkPolicy" ? (m.annotations.get("policy.cilium.io/name") ?? m.annotations.get("io.cilium.name")) : undefined;
   const out = [`k8s:io.cilium.k8s.policy.derived-from=${policy.kind}`, `k8s:io.cilium.k8s.policy.name=${annotated ?? m.name}`];
   if (m.namespace !== null) out.push(`k8s:io.cilium.k8s.policy.namespace=${m.namespace}`);
   out.push(`k8s:io.cilium.k8s.policy.uid=${m.uid ?? ""}`);

@@ -40,8 +40,7 @@ export function exists(key: SourcedKey): Requirement {
 
 /** The workloads an entry applies to: endpoints by identity labels, or nodes (host policy). */
 export type SubjectSelector =
-  | { readonly kind: "endpoints"; readonly selector: Selector }
-  | { readonly kind: "nodes"; readonly selector: Selector };
+  { readonly kind: "endpoints"; readonly selector: Selector } | { readonly kind: "nodes"; readonly selector: Selector };
 
 /** One peer of an entry, after namespace and cluster scoping. */
 export type Peer =

@@ -36,7 +36,9 @@ export function scopePeer(selector: LabelSelector, scope: PolicyScope, subjectSe
   const out = [...reqs];
   if (!reqs.some((r) => isKey(r, POD_NAMESPACE.key))) {
     if (scope.kind === "namespaced") {
-      const selectsNamespaceLabels = reqs.some((r) => (r.key.source === SOURCE.k8s || r.key.source === SOURCE.any) && r.key.key.startsWith(NAMESPACE_LABELS_PREFIX));
+      const selectsNamespaceLabels = reqs.some(
+        (r) => (r.key.source === SOURCE.k8s || r.key.source === SOURCE.any) && r.key.key.startsWith(NAMESPACE_LABELS_PREFIX),
+      );
       if (!selectsNamespaceLabels) out.push(equals(POD_NAMESPACE, scope.namespace));
     } else if (!subjectSelectsInit) {
       out.push(exists(POD_NAMESPACE));
@@ -60,5 +62,7 @@ export function withLocalCluster(reqs: readonly Requirement[], options: Translat
 
 /** Whether a subject selector requires `reserved:init` (the CCNP injection skips those rules). */
 export function selectsInit(selector: LabelSelector): boolean {
-  return requirementsOf(selector).some((r) => r.key.source === SOURCE.reserved && r.key.key === INIT.key && r.operator !== "NotIn" && r.operator !== "DoesNotExist");
+  return requirementsOf(selector).some(
+    (r) => r.key.source === SOURCE.reserved && r.key.key === INIT.key && r.operator !== "NotIn" && r.operator !== "DoesNotExist",
+  );
 }

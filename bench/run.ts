@@ -1,0 +1,46 @@
+/**
+ * `npm run bench`: runs every benchmark in its own process (so memory figures are its own), prints
+ * a table of figures against their goals, and as the last line one JSON object of all figures.
+ */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+interface Goal {
+  readonly figure: string;
+  readonly goal: string;
+  readonly ok: (v: number) => boolean;
+}
+
+const BENCHMARKS: readonly { readonly file: string; readonly goals: readonly Goal[] }[] = [
+  {
+    file: "validate-10k.ts",
+    goals: [
+      { figure: "validate_10k_policies_s", goal: "<= 2 s", ok: (v) => v <= 2 },
+      { figure: "validate_10k_policies_rss_mib", goal: "<= 500 MiB", ok: (v) => v <= 500 },
+    ],
+  },
+];
+
+const figures: Record<string, number> = {};
+const rows: string[][] = [];
+for (const b of BENCHMARKS) {
+  const out = execFileSync(process.execPath, [fileURLToPath(new URL(b.file, import.meta.url))], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const result = JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, number>;
+  Object.assign(figures, result);
+  for (const g of b.goals) {
+    const v = result[g.figure]!;
+    rows.push([g.figure, String(v), g.goal, g.ok(v) ? "ok" : "MISSED"]);
+  }
+}
+const widths = [0, 1, 2, 3].map((i) => Math.max(...[["figure", "value", "goal", ""], ...rows].map((r) => r[i]!.length)));
+for (const r of [["figure", "value", "goal", ""], ...rows])
+  console.log(
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd(),
+  );
+console.log(JSON.stringify(figures));

@@ -1,0 +1,36 @@
+// Lint rules, including the layering rule of ../shared/spec/architecture.md: imports point one way.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const nodeBuiltins = { group: ["node:*"], message: "This package is pure (Node and browser): no Node APIs." };
+const pkg = (names) => ({
+  group: names.map((n) => `@membrane/${n}`),
+  message: "Layering: this package may not import that one (see spec/architecture.md).",
+});
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "**/dist/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+    },
+  },
+  {
+    files: ["packages/engine/src/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [nodeBuiltins, pkg(["*"])] }] },
+  },
+  {
+    files: ["packages/manifest/src/**/*.ts"],
+    ignores: ["**/*.test.ts", "**/perf-check.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [nodeBuiltins, pkg(["cli", "agent", "datapath", "proxy", "web", "api"])] }] },
+  },
+  {
+    files: ["packages/cli/src/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [pkg(["agent", "datapath", "proxy", "web"])] }] },
+  },
+);

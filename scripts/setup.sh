@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine (Debian 12, Node 20 preinstalled, root): installs the npm
+# packages, including the pinned Node.js 24 (package `node`) that every script runs on. Re-running
+# it does nothing unless package-lock.json changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp=node_modules/.membrane-setup
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/node ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "membrane setup: installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+node_modules/.bin/node -e 'const [maj] = process.versions.node.split("."); if (maj !== "24") { console.error(`membrane setup: expected Node 24, got ${process.version}`); process.exit(1); }'
