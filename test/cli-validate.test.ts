@@ -34,7 +34,7 @@ test("validate: one bad policy does not hide the others; lines name file, line, 
   const lines = r.stdout.trim().split("\n");
   assert.deepEqual(lines, [
     "test/fixtures/mixed.yaml:28:15: error: CiliumNetworkPolicy prod/bad-one: spec.ingress[0].toPorts[0].ports[0].protocol: L7 rules can only apply to TCP (not ANY) except for DNS rules: set protocol: TCP",
-    "test/fixtures/mixed.yaml:35:7: warning: ConfigMap <unnamed>: kind: kind ConfigMap is not used by membrane; ignored",
+    "test/fixtures/mixed.yaml:34:7: warning: ConfigMap ignored: kind: kind ConfigMap is not used by membrane; ignored",
     "1 file(s), 4 document(s): 2 valid policies, 1 error(s), 1 warning(s)",
   ]);
 });

@@ -2,7 +2,7 @@ import { DEFAULT_VALIDATION_OPTIONS, type ValidationOptions } from "../policy-ap
 import { isPolicyKind, parsePolicy } from "../policy-api/parse-policy.ts";
 import type { Policy } from "../policy-api/types.ts";
 import type { MapNode, Position, SourceDocument } from "../source/node.ts";
-import { formatPath, type Issue, type PathSegment, type Problem } from "../source/problem.ts";
+import { toProblem, type PathSegment, type Problem } from "../source/problem.ts";
 import { field } from "../source/reader.ts";
 
 /** Kinds membrane reads as the cluster the policies apply to (`connectivity-test.md`). */
@@ -95,25 +95,27 @@ function loadObject(
     out.objects.push({ kind, node, file: doc.file, document: doc.index, path });
     return;
   }
-  problem(kindNode!.pos, [...path, "kind"], "manifest.unknown-kind", `kind ${kind} is not used by membrane; ignored`, "warning", kind);
+  out.problems.push(
+    toProblem(
+      {
+        severity: "warning",
+        code: "manifest.unknown-kind",
+        path: [...path, "kind"],
+        pos: kindNode!.pos,
+        message: `kind ${kind} is not used by membrane; ignored`,
+      },
+      doc,
+      { kind, ...metadataOf(node) },
+    ),
+  );
 }
 
-function toProblem(
-  issue: Issue,
-  doc: SourceDocument,
-  id: { readonly kind: string | null; readonly namespace: string | null; readonly name: string | null },
-): Problem {
-  return {
-    severity: issue.severity,
-    code: issue.code,
-    file: doc.file,
-    line: issue.pos.line,
-    column: issue.pos.column,
-    document: doc.index,
-    kind: id.kind,
-    namespace: id.namespace,
-    name: id.name,
-    path: formatPath(issue.path),
-    message: issue.message,
+/** An object's name and namespace when it states them, for naming it in a problem. */
+function metadataOf(node: MapNode): { readonly namespace: string | null; readonly name: string | null } {
+  const meta = field(node, "metadata");
+  const text = (key: string): string | null => {
+    const v = meta?.kind === "map" ? field(meta, key) : undefined;
+    return v?.kind === "scalar" && typeof v.value === "string" ? v.value : null;
   };
+  return { namespace: text("namespace"), name: text("name") };
 }

@@ -11,20 +11,20 @@ export interface ValidationCase {
   readonly options?: Readonly<Record<string, boolean>>;
 }
 
-const cnp = (spec: unknown, extra: Record<string, unknown> = {}): unknown => ({
+export const cnp = (spec: unknown, extra: Record<string, unknown> = {}): unknown => ({
   apiVersion: "cilium.io/v2",
   kind: "CiliumNetworkPolicy",
   metadata: { name: "p", namespace: "ns" },
   spec,
   ...extra,
 });
-const ccnp = (spec: unknown): unknown => ({
+export const ccnp = (spec: unknown): unknown => ({
   apiVersion: "cilium.io/v2",
   kind: "CiliumClusterwideNetworkPolicy",
   metadata: { name: "c" },
   spec,
 });
-const np = (spec: unknown): unknown => ({
+export const np = (spec: unknown): unknown => ({
   apiVersion: "networking.k8s.io/v1",
   kind: "NetworkPolicy",
   metadata: { name: "n", namespace: "ns" },

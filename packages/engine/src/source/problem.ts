@@ -46,3 +46,24 @@ export function formatPath(path: readonly PathSegment[]): string {
   }
   return out;
 }
+
+/** Places an issue of one object in its file and document, naming the object. */
+export function toProblem(
+  issue: Issue,
+  where: { readonly file: string; readonly index: number },
+  id: { readonly kind: string | null; readonly namespace: string | null; readonly name: string | null },
+): Problem {
+  return {
+    severity: issue.severity,
+    code: issue.code,
+    file: where.file,
+    line: issue.pos.line,
+    column: issue.pos.column,
+    document: where.index,
+    kind: id.kind,
+    namespace: id.namespace,
+    name: id.name,
+    path: formatPath(issue.path),
+    message: issue.message,
+  };
+}

@@ -34,6 +34,14 @@ export class Reader {
     return node;
   }
 
+  /** Expects a mapping and reads only what the caller asks for (objects such as Pods carry much more). */
+  object(node: SourceNode, path: readonly PathSegment[]): MapNode | undefined {
+    if (node.kind === "map") return node;
+    if (node.kind === "scalar" && node.value === null) return { kind: "map", pos: node.pos, entries: [] };
+    this.report(node, path, "schema.type", `must be an object, not ${describe(node)}`);
+    return undefined;
+  }
+
   /** Expects a mapping of string to string (labels, matchLabels, l7 maps). */
   stringMap(node: SourceNode, path: readonly PathSegment[]): Map<string, string> | undefined {
     if (node.kind !== "map") {

@@ -5,6 +5,7 @@ import { fromPlain } from "../source/from-plain.ts";
 import type { Peer, RuleEntry, Selector } from "./rule-form.ts";
 import { DEFAULT_TRANSLATION_OPTIONS } from "./rule-form.ts";
 import { translatePolicy } from "./translate.ts";
+import { ccnp, cnp, np } from "../policy-api/validation-table.ts";
 
 /** Parses one plain document and translates it. */
 function entries(doc: unknown, options = DEFAULT_TRANSLATION_OPTIONS): RuleEntry[] {
@@ -38,34 +39,16 @@ function peers(e: RuleEntry): string[] {
   );
 }
 
-const cnp = (spec: unknown, ns = "ns1"): unknown => ({
-  apiVersion: "cilium.io/v2",
-  kind: "CiliumNetworkPolicy",
-  metadata: { name: "p", namespace: ns },
-  spec,
-});
-const ccnp = (spec: unknown): unknown => ({
-  apiVersion: "cilium.io/v2",
-  kind: "CiliumClusterwideNetworkPolicy",
-  metadata: { name: "c" },
-  spec,
-});
-const np = (spec: unknown): unknown => ({
-  apiVersion: "networking.k8s.io/v1",
-  kind: "NetworkPolicy",
-  metadata: { name: "n", namespace: "shop" },
-  spec,
-});
 const CLUSTER = "k8s:io.cilium.k8s.policy.cluster=default";
 
 test("E2: a CNP subject is pinned to its namespace, replacing a namespace the user wrote", () => {
   const [e] = entries(cnp({ endpointSelector: { matchLabels: { "k8s:io.kubernetes.pod.namespace": "other", app: "a" } }, ingress: [{}] }));
-  assert.equal(show(e!.subject.selector), "any:app=a,k8s:io.kubernetes.pod.namespace=ns1");
+  assert.equal(show(e!.subject.selector), "any:app=a,k8s:io.kubernetes.pod.namespace=ns");
 });
 
 test("E3: CNP fromEndpoints [{}] means the policy's namespace in the local cluster", () => {
   const [e] = entries(cnp({ endpointSelector: {}, ingress: [{ fromEndpoints: [{}] }] }));
-  assert.deepEqual(peers(e!), [`selector(${CLUSTER},k8s:io.kubernetes.pod.namespace=ns1)`]);
+  assert.deepEqual(peers(e!), [`selector(${CLUSTER},k8s:io.kubernetes.pod.namespace=ns)`]);
 });
 
 test("E4: CCNP fromEndpoints [{}] means every pod namespace, and the CCNP subject is as written", () => {
@@ -97,12 +80,12 @@ test("a selector naming a cluster keeps it; policyDefaultLocalCluster off adds n
   const [e] = entries(
     cnp({ endpointSelector: {}, ingress: [{ fromEndpoints: [{ matchLabels: { "io.cilium.k8s.policy.cluster": "east" } }] }] }),
   );
-  assert.deepEqual(peers(e!), ["selector(any:io.cilium.k8s.policy.cluster=east,k8s:io.kubernetes.pod.namespace=ns1)"]);
+  assert.deepEqual(peers(e!), ["selector(any:io.cilium.k8s.policy.cluster=east,k8s:io.kubernetes.pod.namespace=ns)"]);
   const [f] = entries(cnp({ endpointSelector: {}, ingress: [{ fromEndpoints: [{}] }] }), {
     ...DEFAULT_TRANSLATION_OPTIONS,
     policyDefaultLocalCluster: false,
   });
-  assert.deepEqual(peers(f!), ["selector(k8s:io.kubernetes.pod.namespace=ns1)"]);
+  assert.deepEqual(peers(f!), ["selector(k8s:io.kubernetes.pod.namespace=ns)"]);
 });
 
 test("E6/E28/§6.1: no peer field and no ports allows nothing; with ports, any peer; an empty list, no peer", () => {
@@ -178,7 +161,7 @@ test("derived-from labels name kind, name, namespace and uid, then the rule's la
   assert.deepEqual(e!.origin.labels, [
     "k8s:io.cilium.k8s.policy.derived-from=CiliumNetworkPolicy",
     "k8s:io.cilium.k8s.policy.name=p",
-    "k8s:io.cilium.k8s.policy.namespace=ns1",
+    "k8s:io.cilium.k8s.policy.namespace=ns",
     "k8s:io.cilium.k8s.policy.uid=",
     "unspec:team=a",
   ]);
@@ -200,7 +183,7 @@ test("§3 example: namespaceSelector + podSelector, and ipBlock with except", ()
       ],
     }),
   );
-  assert.equal(show(e!.subject.selector), "k8s:app=db,k8s:io.kubernetes.pod.namespace=shop");
+  assert.equal(show(e!.subject.selector), "k8s:app=db,k8s:io.kubernetes.pod.namespace=ns");
   assert.deepEqual(peers(e!), [
     `selector(k8s:io.cilium.k8s.namespace.labels.team=a,${CLUSTER},k8s:role=api)`,
     "cidr(10.0.0.0/8 except 10.1.0.0/16)",
@@ -259,7 +242,7 @@ test("E51: the ingress ipBlock quirk is off by default and reproducible on reque
   assert.deepEqual(entries(doc).map(peers), [["cidr(192.0.2.0/24)"], ["cidr(192.0.2.0/24)"]]);
   const quirk = entries(doc, { ...DEFAULT_TRANSLATION_OPTIONS, ipBlockIngressQuirk: true });
   assert.deepEqual(quirk.map(peers), [
-    ["cidr(192.0.2.0/24)", `selector(${CLUSTER},k8s:io.kubernetes.pod.namespace=shop)`],
+    ["cidr(192.0.2.0/24)", `selector(${CLUSTER},k8s:io.kubernetes.pod.namespace=ns)`],
     ["cidr(192.0.2.0/24)"],
   ]);
 });
@@ -268,7 +251,7 @@ test("NP name annotation overrides the derived-from name", () => {
   const doc = {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: { name: "n", namespace: "shop", annotations: { "policy.cilium.io/name": "nice" } },
+    metadata: { name: "n", namespace: "ns", annotations: { "policy.cilium.io/name": "nice" } },
     spec: { podSelector: {}, ingress: [{}] },
   };
   assert.ok(entries(doc)[0]!.origin.labels.includes("k8s:io.cilium.k8s.policy.name=nice"));
