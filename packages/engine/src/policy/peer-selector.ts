@@ -35,6 +35,8 @@ export interface PeerContext {
   readonly clusterName: string;
   readonly dualStack: boolean;
   readonly services: readonly Service[];
+  /** Under "kubernetes", pod and node identities carry `cidr:` labels and `/0` matches them too. */
+  readonly semantics: "cilium" | "kubernetes";
 }
 
 const reservedReq = (key: string): Requirement => ({ key: { source: SOURCE.reserved, key }, operator: "Exists", values: [] });
@@ -83,7 +85,7 @@ const NOTHING = (key: string, unsupported: string | null): PeerSelector => ({ ke
 function cidrSelector(cidr: string, except: readonly string[], ctx: PeerContext): PeerSelector {
   const key = `cidr:${cidr}${except.length ? `!${[...except].sort().join(",")}` : ""}`;
   const outer = parsePrefix(cidr)!;
-  if (outer.bits === 0) {
+  if (outer.bits === 0 && ctx.semantics === "cilium") {
     // A zero-length prefix becomes the world label of its family (pkg/labels/cidr.go).
     const world = ctx.dualStack ? (outer.addr.family === 4 ? "world-ipv4" : "world-ipv6") : "world";
     return fromRequirements(key, [reservedReq(world)]);
@@ -94,6 +96,11 @@ function cidrSelector(cidr: string, except: readonly string[], ctx: PeerContext)
     wildcard: false,
     unsupported: null,
     matches: (i) => {
+      if (
+        outer.bits === 0 &&
+        (i.labels.has("reserved", "world") || i.labels.has("reserved", outer.addr.family === 4 ? "world-ipv4" : "world-ipv6"))
+      )
+        return true;
       const prefixes = i.labels.ofSource(SOURCE.cidr).map((l) => cidrOfKey(l.key));
       return prefixes.some((p) => isInside(p, outer)) && !prefixes.some((p) => excepts.some((e) => isInside(p, e)));
     },

@@ -1,0 +1,86 @@
+import type { NumericIdentity } from "../identity/numeric-identity.ts";
+import type { IdentityInfo, PeerSelector } from "./peer-selector.ts";
+
+/** What changed in one selector's selection: identities that now match, and those that no longer do. */
+export interface SelectionChange {
+  readonly selector: string;
+  readonly added: readonly NumericIdentity[];
+  readonly removed: readonly NumericIdentity[];
+}
+
+interface Cached {
+  readonly selector: PeerSelector;
+  readonly ids: Set<NumericIdentity>;
+}
+
+/**
+ * Each distinct peer selector and the identities it selects (Cilium's SelectorCache). Identities
+ * coming and going update every selector and report `{added, removed}` per selector, so map
+ * states can follow without recomputing policy.
+ */
+export class SelectorCache {
+  readonly #selectors = new Map<string, Cached>();
+  readonly #identities = new Map<NumericIdentity, IdentityInfo>();
+
+  /** Registers a selector (once per key) and returns the identities it selects now. */
+  add(selector: PeerSelector): ReadonlySet<NumericIdentity> {
+    let c = this.#selectors.get(selector.key);
+    if (c === undefined) {
+      const ids = new Set<NumericIdentity>();
+      if (!selector.wildcard) for (const info of this.#identities.values()) if (selector.matches(info)) ids.add(info.id);
+      this.#selectors.set(selector.key, (c = { selector, ids }));
+    }
+    return c.ids;
+  }
+
+  /** The identities a registered selector selects. */
+  selections(key: string): ReadonlySet<NumericIdentity> {
+    return this.#selectors.get(key)?.ids ?? new Set();
+  }
+
+  /** Every registered selector with its selections, for `membrane policy selectors`. */
+  entries(): { readonly selector: PeerSelector; readonly ids: ReadonlySet<NumericIdentity> }[] {
+    return [...this.#selectors.values()];
+  }
+
+  /** A known identity's labels. */
+  identity(id: NumericIdentity): IdentityInfo | undefined {
+    return this.#identities.get(id);
+  }
+
+  /** Every known identity. */
+  identities(): IterableIterator<IdentityInfo> {
+    return this.#identities.values();
+  }
+
+  /** Adds or replaces identities; returns the selectors whose selections changed. */
+  upsertIdentities(infos: readonly IdentityInfo[]): SelectionChange[] {
+    for (const info of infos) this.#identities.set(info.id, info);
+    return this.#update(infos.map((i) => i.id));
+  }
+
+  /** Removes identities; returns the selectors whose selections changed. */
+  removeIdentities(ids: readonly NumericIdentity[]): SelectionChange[] {
+    for (const id of ids) this.#identities.delete(id);
+    return this.#update(ids);
+  }
+
+  #update(ids: readonly NumericIdentity[]): SelectionChange[] {
+    const changes: SelectionChange[] = [];
+    for (const [key, c] of this.#selectors) {
+      if (c.selector.wildcard) continue;
+      const added: NumericIdentity[] = [];
+      const removed: NumericIdentity[] = [];
+      for (const id of ids) {
+        const info = this.#identities.get(id);
+        const now = info !== undefined && c.selector.matches(info);
+        if (now && !c.ids.has(id)) {
+          c.ids.add(id);
+          added.push(id);
+        } else if (!now && c.ids.delete(id)) removed.push(id);
+      }
+      if (added.length > 0 || removed.length > 0) changes.push({ selector: key, added, removed });
+    }
+    return changes;
+  }
+}

@@ -1,0 +1,133 @@
+import type { Engine } from "../engine/engine.ts";
+import type { DerivedFrom } from "../policy/map-state.ts";
+import { decide, type FlowVerdict, type SideDecision } from "../verdict/decide.ts";
+import { formatPeerRef } from "../verdict/flow.ts";
+import type { ConnectivityTest, TestCase } from "./connectivity-test.ts";
+
+/** Which policy rule decided a case (the JSON `reason` of `connectivity-test.md`). */
+export interface CaseReason {
+  readonly direction: "ingress" | "egress" | null;
+  /** `namespace/name` (or `name` for a CCNP), or null when no policy decided (not enforced, synthetic entries). */
+  readonly policy: string | null;
+  readonly kind: string | null;
+  readonly rule: number | null;
+  readonly path: string | null;
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly matchType: string;
+  readonly dropReason: string | null;
+  readonly summary: string;
+}
+
+/** One case's outcome. `actual` is "unsupported" when deciding needs L7 or DNS, which comes with the L7 work. */
+export interface CaseResult {
+  readonly test: string;
+  readonly index: number;
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly expect: "allow" | "deny";
+  readonly actual: "allow" | "deny" | "unsupported";
+  readonly pass: boolean;
+  readonly reason: CaseReason;
+  readonly verdict: FlowVerdict | null;
+}
+
+/** Runs every case of every test. */
+export function runTests(engine: Engine, tests: readonly ConnectivityTest[]): CaseResult[] {
+  return tests.flatMap((t) => t.cases.map((c) => runCase(engine, t, c)));
+}
+
+function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
+  const base = {
+    test: t.name,
+    index: c.index,
+    from: formatPeerRef(c.from),
+    to: formatPeerRef(c.to),
+    port: c.port,
+    protocol: c.protocol,
+    expect: c.expect,
+  };
+  const result = decide(engine, { from: c.from, to: c.to, port: c.port, protocol: c.protocol });
+  if (!result.ok) {
+    const actual = result.error.kind === "unsupported" ? "unsupported" : "deny";
+    return { ...base, actual, pass: false, reason: emptyReason(result.error.message), verdict: null };
+  }
+  const v = result.value;
+  const reason = reasonOf(v);
+  // An L7 case over a redirected connection is decided by the proxy's rules: not guessed here.
+  const redirected = v.verdict === "allow" && [v.egress, v.ingress].some((s) => s?.outcome === "redirect");
+  if (c.l7 !== null && redirected) {
+    return {
+      ...base,
+      actual: "unsupported",
+      pass: false,
+      reason: {
+        ...reason,
+        summary: `the connection is redirected to the ${c.l7.kind} proxy; L7 rules are decided by the L7 engine, not yet available`,
+      },
+      verdict: v,
+    };
+  }
+  let pass = v.verdict === c.expect;
+  if (c.expectMatchType !== null) pass &&= reason.matchType === c.expectMatchType;
+  if (c.expectDropReason !== null) pass &&= reason.dropReason === c.expectDropReason;
+  return { ...base, actual: v.verdict, pass, reason, verdict: v };
+}
+
+function emptyReason(summary: string): CaseReason {
+  return {
+    direction: null,
+    policy: null,
+    kind: null,
+    rule: null,
+    path: null,
+    file: null,
+    line: null,
+    matchType: "NONE",
+    dropReason: null,
+    summary,
+  };
+}
+
+/** The rule behind a side's decision: the chosen entry's origin, or for a default-deny drop the policy that enforces. */
+function reasonOf(v: FlowVerdict): CaseReason {
+  const side = v.decidedBy;
+  if (side === null) return emptyReason(v.note ?? "no policy applies");
+  const rule =
+    side.lookup.kind === "match"
+      ? side.lookup.entry.derivedFrom.find((d): d is Extract<DerivedFrom, { kind: "rule" }> => d.kind === "rule")
+      : undefined;
+  const origin = rule?.origin ?? (side.lookup.kind === "none" && "by" in side.enforcement ? side.enforcement.by[0] : undefined);
+  const policy = origin === undefined ? null : origin.namespace === null ? origin.name : `${origin.namespace}/${origin.name}`;
+  return {
+    direction: side.direction,
+    policy,
+    kind: origin?.policyKind ?? null,
+    rule: origin?.ruleIndex ?? null,
+    path: origin === undefined ? null : formatOriginPath(origin.path),
+    file: origin?.file ?? null,
+    line: origin?.pos.line ?? null,
+    matchType: side.lookup.matchType,
+    dropReason: side.dropReason?.name ?? null,
+    summary: summarize(side),
+  };
+}
+
+function formatOriginPath(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+function summarize(side: SideDecision): string {
+  const where = `${side.direction} at ${side.endpoint}`;
+  if (side.lookup.kind === "none") return `${where}: no entry allows identity ${side.peer.id} (default deny): ${side.dropReason?.desc}`;
+  const e = side.lookup.entry;
+  const from = e.derivedFrom
+    .map((d) =>
+      d.kind === "rule" ? `${d.origin.policyKind} ${d.origin.namespace ? `${d.origin.namespace}/` : ""}${d.origin.name}` : d.label,
+    )
+    .join(", ");
+  if (e.deny) return `${where}: denied by ${from} (${side.lookup.matchType}): ${side.dropReason?.desc}`;
+  return `${where}: allowed by ${from} (${side.lookup.matchType})${e.proxyPort ? `, redirected to the ${e.parser} proxy` : ""}`;
+}
