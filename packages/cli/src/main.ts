@@ -1,76 +1,114 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_VALIDATION_OPTIONS } from "@membrane/engine";
+import { endpointList } from "./commands/endpoint-list.ts";
+import { identityList } from "./commands/identity-list.ts";
+import { matrix } from "./commands/matrix.ts";
+import { policyGet } from "./commands/policy-get.ts";
+import { policySelectors } from "./commands/policy-selectors.ts";
+import { test } from "./commands/test.ts";
+import { trace } from "./commands/trace.ts";
 import { validate } from "./commands/validate.ts";
+import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, engineOptions, validationOptions } from "./engine-flags.ts";
 import { processOutput, type Output } from "./output.ts";
 
 const USAGE = `membrane: Cilium-compatible network policy
 
 Usage:
-  membrane validate <paths…> [-o text|json] [agent options]
+  membrane validate <paths…> [-o text|json]
+  membrane test <paths…> [-o text|json|junit]
+  membrane trace <paths…> --from X --to Y --port N [--protocol P] [-o text|json]
+  membrane matrix <paths…> [--port N] [--protocol P] [-n NS | -A] [-o text|json]
+  membrane policy get <namespace/pod> <paths…> [-o text|json]
+  membrane policy selectors <paths…> [-o text|json]
+  membrane endpoint list <paths…> [-n NS | -A] [-o text|wide|json]
+  membrane identity list <paths…> [-o text|json]
 
-Paths are files, directories (read recursively: .yaml, .yml, .json) or - for stdin.
+Paths are files, directories (read recursively: .yaml, .yml, .json) or - for stdin. For
+\`test\`, each directory's own files form one scenario (its own cluster); files named directly form
+another. Sides (--from/--to) are written as in ConnectivityTest: <namespace>/<pod>, an IP,
+node:<name>, service:<namespace>/<name>.
 
-Agent options (Cilium's defaults apply otherwise):
-  --enable-node-selector-labels    allow fromNodes/toNodes
-  --enable-extended-ip-protocols   allow VRRP/IGMP and empty ports
-  --disable-icmp-rules             reject icmps (enable-icmp-rules=false)
-  --disable-l7-proxy               reject L7 rules (enable-l7-proxy=false)
+${ENGINE_FLAGS_HELP}
 
-Exit status: 0 valid (warnings allowed), 2 invalid input or usage error.`;
+Exit status: 0 success; 1 a test case failed; 2 invalid input or usage error.`;
+
+const FLAGS = {
+  ...ENGINE_FLAGS,
+  output: { type: "string", short: "o" },
+  from: { type: "string" },
+  to: { type: "string" },
+  port: { type: "string" },
+  protocol: { type: "string", default: "TCP" },
+  namespace: { type: "string", short: "n" },
+  "all-namespaces": { type: "boolean", short: "A", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+const OUTPUTS: Readonly<Record<string, readonly string[]>> = {
+  validate: ["text", "json"],
+  test: ["text", "json", "junit"],
+  trace: ["text", "json"],
+  matrix: ["text", "json"],
+  "policy get": ["text", "json"],
+  "policy selectors": ["text", "json"],
+  "endpoint list": ["text", "wide", "json"],
+  "identity list": ["text", "json"],
+};
 
 /** Runs the command line; returns the exit status. */
 export async function run(argv: readonly string[], out: Output): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-    out.stdout(USAGE);
-    return command === undefined ? 2 : 0;
-  }
+  const usage = (message: string): number => {
+    out.stderr(`membrane: ${message}\nRun 'membrane help' for usage.`);
+    return 2;
+  };
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...rest],
-      allowPositionals: true,
-      options: {
-        output: { type: "string", short: "o", default: "text" },
-        "enable-node-selector-labels": { type: "boolean", default: false },
-        "enable-extended-ip-protocols": { type: "boolean", default: false },
-        "disable-icmp-rules": { type: "boolean", default: false },
-        "disable-l7-proxy": { type: "boolean", default: false },
-      },
-    });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: FLAGS });
   } catch (e) {
-    out.stderr(`membrane ${command}: ${(e as Error).message}`);
-    return 2;
+    return usage((e as Error).message);
   }
+  const [first, ...rest] = parsed.positionals;
+  if (first === undefined || first === "help" || parsed.values.help) {
+    out.stdout(USAGE);
+    return first === undefined && !parsed.values.help ? 2 : 0;
+  }
+  const grouped = first === "policy" || first === "endpoint" || first === "identity";
+  const command = grouped ? `${first} ${rest[0] ?? ""}` : first;
+  const positionals = grouped ? rest.slice(1) : rest;
+  const outputs = OUTPUTS[command];
+  if (outputs === undefined) return usage(`unknown command "${command.trim()}"`);
   const v = parsed.values;
+  const output = v.output ?? "text";
+  if (!outputs.includes(output)) return usage(`${command}: -o must be one of ${outputs.join(", ")}, not "${output}"`);
+  const options = engineOptions(v);
+  if (typeof options === "string") return usage(options);
+  const validation = validationOptions(v);
+  const namespace = v["all-namespaces"] ? null : (v.namespace ?? null);
+  const need = (n: number, what: string): string | undefined => (positionals.length < n ? `${command}: name ${what}` : undefined);
+  const missing =
+    command === "policy get"
+      ? need(2, "an endpoint (<namespace>/<pod>) and at least one path")
+      : need(1, "at least one file, directory or - for stdin");
+  if (missing !== undefined) return usage(missing);
+  const common = { output, validation, options };
   switch (command) {
-    case "validate": {
-      if (v.output !== "text" && v.output !== "json") {
-        out.stderr(`membrane validate: -o must be text or json, not "${v.output}"`);
-        return 2;
-      }
-      if (parsed.positionals.length === 0) {
-        out.stderr("membrane validate: name at least one file, directory or - for stdin");
-        return 2;
-      }
-      return validate(
-        {
-          paths: parsed.positionals,
-          output: v.output,
-          options: {
-            ...DEFAULT_VALIDATION_OPTIONS,
-            enableNodeSelectorLabels: v["enable-node-selector-labels"],
-            enableExtendedIpProtocols: v["enable-extended-ip-protocols"],
-            enableIcmpRules: !v["disable-icmp-rules"],
-            enableL7Proxy: !v["disable-l7-proxy"],
-          },
-        },
-        out,
-      );
+    case "validate":
+      return validate({ paths: positionals, output: output as "text" | "json", options: validation }, out);
+    case "test":
+      return test({ ...common, paths: positionals, output: output as "text" | "json" | "junit" }, out);
+    case "trace": {
+      if (v.from === undefined || v.to === undefined || v.port === undefined) return usage("trace: --from, --to and --port are required");
+      return trace({ ...common, paths: positionals, from: v.from, to: v.to, port: v.port, protocol: v.protocol }, out);
     }
+    case "matrix":
+      return matrix({ ...common, paths: positionals, port: v.port ?? null, protocol: v.protocol, namespace }, out);
+    case "policy get":
+      return policyGet({ ...common, endpoint: positionals[0]!, paths: positionals.slice(1) }, out);
+    case "policy selectors":
+      return policySelectors({ ...common, paths: positionals }, out);
+    case "endpoint list":
+      return endpointList({ ...common, paths: positionals, namespace }, out);
     default:
-      out.stderr(`membrane: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return identityList({ ...common, paths: positionals }, out);
   }
 }
 

@@ -2,8 +2,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Problem, SourceDocument } from "@membrane/engine";
 import { parseManifest } from "@membrane/manifest";
-
-const MANIFEST_EXTENSIONS = [".yaml", ".yml", ".json"];
+import { isManifestFile } from "./scenario-groups.ts";
 
 /** What reading the command line's paths gives: every document, and the problems of reading. */
 export interface Inputs {
@@ -72,7 +71,7 @@ async function expand(out: Inputs, p: string): Promise<string[]> {
   for (const e of entries) {
     const child = join(p, e.name);
     if (e.isDirectory()) files.push(...(await expand(out, child)));
-    else if (MANIFEST_EXTENSIONS.some((x) => e.name.endsWith(x))) files.push(child);
+    else if (isManifestFile(e.name)) files.push(child);
   }
   return files;
 }

@@ -155,6 +155,20 @@ export class MapState {
     return { kind: "match", key, entry: hit.entry, matchType };
   }
 
+  /** The entries that cover (proto, port) for the identity or for any identity: what a lookup chooses from. */
+  candidates(identity: NumericIdentity, proto: number, port: number): { key: PolicyKey; entry: PolicyEntry }[] {
+    const out: { key: PolicyKey; entry: PolicyEntry }[] = [];
+    for (const id of identity === 0 ? [0] : [identity, 0]) {
+      const m = this.#byIdentity.get(id);
+      if (m === undefined) continue;
+      for (const k of coveringKeys(proto, port, 16)) {
+        const entry = m.get(k);
+        if (entry !== undefined) out.push({ key: unpack(id, k), entry });
+      }
+    }
+    return out;
+  }
+
   /** Every entry, ordered by identity then key. */
   entries(): { key: PolicyKey; entry: PolicyEntry }[] {
     const out: { key: PolicyKey; entry: PolicyEntry }[] = [];

@@ -4,7 +4,7 @@ import type { MatchType } from "../policy/map-state.ts";
 import type { SourceNode, Position } from "../source/node.ts";
 import type { PathSegment } from "../source/problem.ts";
 import { field, type Reader } from "../source/reader.ts";
-import type { FlowPeerRef, FlowProtocol } from "../verdict/flow.ts";
+import { parsePeerText, type FlowPeerRef, type FlowProtocol } from "../verdict/flow.ts";
 
 /** The L7 part of a case: at most one of HTTP, Kafka, DNS or gRPC. */
 export type CaseL7 =
@@ -147,24 +147,9 @@ function readPeer(r: Reader, node: SourceNode, path: Path, isDestination: boolea
   }
   const text = r.string(node, path);
   if (text === undefined) return undefined;
-  if (parseIp(text) !== undefined) return { kind: "ip", ip: text };
-  if (text.startsWith("node:")) return { kind: "node", name: text.slice(5) };
-  const svc = /^service:([^/]+)\/(.+)$/.exec(text);
-  if (svc !== null) {
-    if (!isDestination) {
-      r.report(node, path, "scenario.peer", "a service can only be a destination");
-      return undefined;
-    }
-    return { kind: "service", namespace: svc[1]!, name: svc[2]! };
-  }
-  const pod = /^([^/:]+)\/([^/]+)$/.exec(text);
-  if (pod !== null) return { kind: "pod", namespace: pod[1]!, name: pod[2]! };
-  r.report(
-    node,
-    path,
-    "scenario.peer",
-    `"${text}" is not a side: use <namespace>/<pod>, an IP, node:<name>, service:<namespace>/<name>, {fqdn, ip} or {entity}`,
-  );
+  const parsed = parsePeerText(text, isDestination);
+  if (parsed.ok) return parsed.value;
+  r.report(node, path, "scenario.peer", parsed.error);
   return undefined;
 }
 

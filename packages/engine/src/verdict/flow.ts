@@ -1,4 +1,6 @@
 import type { EndpointInfo } from "../engine/engine.ts";
+import { parseIp } from "../net/ip.ts";
+import { err, ok, type Result } from "../result.ts";
 import type { IdentityInfo } from "../policy/peer-selector.ts";
 
 /** A side of a flow as the user names it (`connectivity-test.md`, "Endpoint forms"). */
@@ -51,4 +53,16 @@ export function formatPeerRef(r: FlowPeerRef): string {
     case "entity":
       return `entity:${r.entity}`;
   }
+}
+
+/** Reads a side written as text: `<namespace>/<pod>`, an IP, `node:<name>` or `service:<namespace>/<name>` (destinations only). */
+export function parsePeerText(text: string, isDestination: boolean): Result<FlowPeerRef, string> {
+  if (parseIp(text) !== undefined) return ok({ kind: "ip", ip: text });
+  if (text.startsWith("node:") && text.length > 5) return ok({ kind: "node", name: text.slice(5) });
+  const svc = /^service:([^/]+)\/(.+)$/.exec(text);
+  if (svc !== null)
+    return isDestination ? ok({ kind: "service", namespace: svc[1]!, name: svc[2]! }) : err("a service can only be a destination");
+  const pod = /^([^/:]+)\/([^/]+)$/.exec(text);
+  if (pod !== null) return ok({ kind: "pod", namespace: pod[1]!, name: pod[2]! });
+  return err(`"${text}" is not a side: use <namespace>/<pod>, an IP, node:<name>, service:<namespace>/<name>, {fqdn, ip} or {entity}`);
 }

@@ -1,0 +1,28 @@
+import type { EngineOptions, ValidationOptions } from "@membrane/engine";
+import { formatProblem, sortProblems } from "./format-problems.ts";
+import { loadOneScenario, type LoadedScenario } from "./load-scenarios.ts";
+import type { Output } from "./output.ts";
+
+/** What every command that reads one scenario gets. */
+export interface ScenarioArgs {
+  readonly paths: readonly string[];
+  readonly output: string;
+  readonly validation: ValidationOptions;
+  readonly options: EngineOptions;
+}
+
+/** Loads one scenario, or prints its errors and returns undefined (the caller exits 2). */
+export async function loadOrReport(args: ScenarioArgs, out: Output, command: string): Promise<LoadedScenario | undefined> {
+  const { loaded, problems } = await loadOneScenario(args.paths, args.validation, args.options);
+  const errors = sortProblems(problems).filter((p) => p.severity === "error");
+  if (errors.length === 0) return loaded;
+  for (const p of errors) out.stderr(formatProblem(p));
+  out.stderr(`membrane ${command}: ${errors.length} error(s) in the input`);
+  return undefined;
+}
+
+/** Renders rows as aligned columns (kubectl style). */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("   ")).join("\n");
+}

@@ -1,0 +1,81 @@
+import { runTests, type CaseResult } from "@membrane/engine";
+import { formatProblem, sortProblems } from "../format-problems.ts";
+import type { LoadedScenario } from "../load-scenarios.ts";
+import { loadScenarios } from "../load-scenarios.ts";
+import type { Output } from "../output.ts";
+import type { EngineOptions, ValidationOptions } from "@membrane/engine";
+
+/** Options of `membrane test`. */
+export interface TestArgs {
+  readonly paths: readonly string[];
+  readonly output: "text" | "json" | "junit";
+  readonly validation: ValidationOptions;
+  readonly options: EngineOptions;
+}
+
+/**
+ * `membrane test`: runs every ConnectivityTest case of every scenario (`connectivity-test.md`).
+ * Exit status 0 when every case passes, 1 when any fails, 2 when the input is invalid.
+ */
+export async function test(args: TestArgs, out: Output): Promise<number> {
+  const { scenarios, problems } = await loadScenarios(args.paths, args.validation, args.options);
+  const errors = sortProblems(problems).filter((p) => p.severity === "error");
+  if (errors.length > 0) {
+    for (const p of errors) out.stderr(formatProblem(p));
+    out.stderr(`membrane test: ${errors.length} error(s) in the input; no case was run`);
+    return 2;
+  }
+  const results = scenarios.flatMap((s) => runTests(s.engine, s.scenario.tests).map((r) => ({ scenario: s, r })));
+  const passed = results.filter(({ r }) => r.pass).length;
+  const unsupported = results.filter(({ r }) => r.actual === "unsupported").length;
+  const failed = results.length - passed - unsupported;
+  if (args.output === "json")
+    out.stdout(JSON.stringify({ passed, failed, unsupported, cases: results.map(({ r }) => caseJson(r)) }, null, 2));
+  else if (args.output === "junit") out.stdout(junit(results));
+  else {
+    for (const { scenario, r } of results) if (!r.pass) out.stdout(caseText(scenario, r));
+    const tests = scenarios.reduce((n, s) => n + s.scenario.tests.length, 0);
+    out.stdout(`${scenarios.length} scenario(s), ${tests} test(s): ${passed} passed, ${failed} failed, ${unsupported} unsupported`);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+/** The JSON shape of `connectivity-test.md`, with the reason's details. */
+function caseJson(r: CaseResult): object {
+  const { verdict: _verdict, ...rest } = r;
+  return rest;
+}
+
+function caseText(s: LoadedScenario, r: CaseResult): string {
+  const head = r.actual === "unsupported" ? "UNSUPPORTED" : "FAIL";
+  const where = r.reason.file === null ? "" : ` (${r.reason.file}:${r.reason.line}${r.reason.path === null ? "" : ` ${r.reason.path}`})`;
+  return [
+    `${head} ${s.name}: ${r.test}[${r.index}] ${r.from} -> ${r.to} ${r.protocol}/${r.port}: expected ${r.expect}, got ${r.actual}`,
+    `  ${r.reason.summary}${where}`,
+  ].join("\n");
+}
+
+const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+function junit(results: readonly { scenario: LoadedScenario; r: CaseResult }[]): string {
+  const byTest = new Map<string, CaseResult[]>();
+  for (const { scenario, r } of results) {
+    const key = `${scenario.name}: ${r.test}`;
+    byTest.set(key, [...(byTest.get(key) ?? []), r]);
+  }
+  const suites = [...byTest].map(([name, rs]) => {
+    const failures = rs.filter((r) => !r.pass && r.actual !== "unsupported").length;
+    const skipped = rs.filter((r) => r.actual === "unsupported").length;
+    const cases = rs.map((r) => {
+      const title = esc(`[${r.index}] ${r.from} -> ${r.to} ${r.protocol}/${r.port} expect ${r.expect}`);
+      const body = r.pass
+        ? ""
+        : r.actual === "unsupported"
+          ? `<skipped message="${esc(r.reason.summary)}"/>`
+          : `<failure message="${esc(`expected ${r.expect}, got ${r.actual}`)}">${esc(r.reason.summary)}</failure>`;
+      return `    <testcase classname="${esc(name)}" name="${title}">${body}</testcase>`;
+    });
+    return `  <testsuite name="${esc(name)}" tests="${rs.length}" failures="${failures}" skipped="${skipped}">\n${cases.join("\n")}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join("\n")}\n</testsuites>`;
+}
