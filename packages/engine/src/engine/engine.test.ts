@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DEFAULT_RESOLVE_OPTIONS } from "../policy/resolve.ts";
+import { loadScenario } from "../scenario/load-scenario.ts";
+import { fromPlain } from "../source/from-plain.ts";
+import { DEFAULT_TRANSLATION_OPTIONS } from "../translate/rule-form.ts";
+import { decide } from "../verdict/decide.ts";
+import type { FlowPeerRef, FlowProtocol } from "../verdict/flow.ts";
+import { Engine } from "./engine.ts";
+import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./options.ts";
+
+const node = (name: string, ip: string, cidr: string, labels: Record<string, string> = {}) => ({
+  apiVersion: "v1",
+  kind: "Node",
+  metadata: { name, labels },
+  spec: { podCIDR: cidr },
+  status: { addresses: [{ type: "InternalIP", address: ip }] },
+});
+const pod = (ns: string, name: string, labels: Record<string, string>, ip: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: ns, labels },
+  spec: { nodeName: "n1", containers: [{ name: "c", ports: [{ name: "http", containerPort: 8080 }] }], ...extra },
+  status: { podIP: ip },
+});
+const CLUSTER = [
+  node("n1", "172.18.0.2", "10.244.1.0/24", { role: "worker" }),
+  pod("ns", "a", { app: "a" }, "10.244.1.10"),
+  pod("ns", "b", { app: "b" }, "10.244.1.11"),
+  pod("ns", "c", { app: "c" }, "10.244.1.12"),
+];
+
+function engineOf(docs: unknown[], options: EngineOptions = DEFAULT_ENGINE_OPTIONS): Engine {
+  const s = loadScenario(docs.map((d, i) => ({ file: "t.yaml", index: i, pos: { line: 1, column: 1, offset: 0 }, root: fromPlain(d) })));
+  assert.deepEqual(
+    s.problems.filter((p) => p.severity === "error"),
+    [],
+  );
+  return new Engine(s.cluster, s.policies, options);
+}
+
+function verdict(e: Engine, from: string, to: string, port: number, protocol: FlowProtocol = "TCP"): string {
+  const ref = (t: string): FlowPeerRef =>
+    t.startsWith("node:")
+      ? { kind: "node", name: t.slice(5) }
+      : t.includes("/")
+        ? { kind: "pod", namespace: t.split("/")[0]!, name: t.split("/")[1]! }
+        : { kind: "ip", ip: t };
+  const r = decide(e, { from: ref(from), to: ref(to), port, protocol });
+  assert.ok(r.ok);
+  return r.value.verdict;
+}
+
+const cnp = (name: string, spec: unknown) => ({
+  apiVersion: "cilium.io/v2",
+  kind: "CiliumNetworkPolicy",
+  metadata: { name, namespace: "ns" },
+  spec,
+});
+
+test("E45: enable-policy=always puts every endpoint into default deny; localhost still allowed", () => {
+  const e = engineOf(CLUSTER, { ...DEFAULT_ENGINE_OPTIONS, resolve: { ...DEFAULT_RESOLVE_OPTIONS, enforcementMode: "always" } });
+  assert.equal(verdict(e, "ns/a", "ns/b", 80), "deny");
+  assert.equal(verdict(e, "node:n1", "ns/b", 80), "allow");
+});
+
+test("enable-policy=never: nothing is enforced, whatever the policies", () => {
+  const docs = [...CLUSTER, cnp("lock", { endpointSelector: {}, ingress: [{}] })];
+  assert.equal(verdict(engineOf(docs), "ns/a", "ns/b", 80), "deny");
+  const never = engineOf(docs, { ...DEFAULT_ENGINE_OPTIONS, resolve: { ...DEFAULT_RESOLVE_OPTIONS, enforcementMode: "never" } });
+  assert.equal(verdict(never, "ns/a", "ns/b", 80), "allow");
+});
+
+test("§6.6: fromRequires is ANDed into every fromEndpoints of the subject's ingress rules (1.18)", () => {
+  const docs = [
+    ...CLUSTER,
+    pod("ns", "a2", { app: "a", env: "prod" }, "10.244.1.20"),
+    cnp("allow-app-a", { endpointSelector: { matchLabels: { app: "c" } }, ingress: [{ fromEndpoints: [{ matchLabels: { app: "a" } }] }] }),
+    cnp("require-prod", {
+      endpointSelector: { matchLabels: { app: "c" } },
+      ingress: [{ fromRequires: [{ matchLabels: { env: "prod" } }] }],
+    }),
+  ];
+  const e = engineOf(docs);
+  assert.equal(verdict(e, "ns/a2", "ns/c", 80), "allow");
+  assert.equal(verdict(e, "ns/a", "ns/c", 80), "deny", "app=a without env=prod no longer matches");
+});
+
+test("host policies (CCNP nodeSelector) are enforced only with the host firewall", () => {
+  const docs = [
+    ...CLUSTER,
+    {
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumClusterwideNetworkPolicy",
+      metadata: { name: "host" },
+      spec: { nodeSelector: { matchLabels: { role: "worker" } }, egress: [{ toEndpoints: [{ matchLabels: { app: "a" } }] }] },
+    },
+  ];
+  assert.equal(verdict(engineOf(docs), "node:n1", "ns/b", 80), "allow");
+  const fw = engineOf(docs, { ...DEFAULT_ENGINE_OPTIONS, resolve: { ...DEFAULT_RESOLVE_OPTIONS, hostFirewall: true } });
+  assert.equal(verdict(fw, "node:n1", "ns/b", 80), "deny");
+  assert.equal(verdict(fw, "node:n1", "ns/a", 80), "allow");
+});
+
+test("--semantics kubernetes: an ipBlock also matches pod addresses; cilium: it does not", () => {
+  const docs = [
+    ...CLUSTER,
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "blk", namespace: "ns" },
+      spec: {
+        podSelector: { matchLabels: { app: "c" } },
+        ingress: [{ from: [{ ipBlock: { cidr: "10.244.1.0/24", except: ["10.244.1.11/32"] } }] }],
+      },
+    },
+  ];
+  assert.equal(verdict(engineOf(docs), "ns/a", "ns/c", 80), "deny");
+  const k8s = engineOf(docs, { ...DEFAULT_ENGINE_OPTIONS, semantics: "kubernetes" });
+  assert.equal(verdict(k8s, "ns/a", "ns/c", 80), "allow");
+  assert.equal(verdict(k8s, "ns/b", "ns/c", 80), "deny", "the except still applies");
+});
+
+test("--semantics kubernetes: policyTypes [Ingress] ignores the policy's egress rules (E10 upstream)", () => {
+  const docs = [
+    ...CLUSTER,
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "t", namespace: "ns" },
+      spec: {
+        podSelector: { matchLabels: { app: "a" } },
+        policyTypes: ["Ingress"],
+        egress: [{ to: [{ podSelector: { matchLabels: { app: "b" } } }] }],
+      },
+    },
+  ];
+  assert.equal(verdict(engineOf(docs), "ns/a", "ns/c", 80), "deny");
+  assert.equal(verdict(engineOf(docs, { ...DEFAULT_ENGINE_OPTIONS, semantics: "kubernetes" }), "ns/a", "ns/c", 80), "allow");
+});
+
+test("E51 quirk on request: an ipBlock-only ingress peer also admits the policy's namespace", () => {
+  const docs = [
+    ...CLUSTER,
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "q", namespace: "ns" },
+      spec: { podSelector: { matchLabels: { app: "c" } }, ingress: [{ from: [{ ipBlock: { cidr: "192.0.2.0/24" } }] }] },
+    },
+  ];
+  assert.equal(verdict(engineOf(docs), "ns/a", "ns/c", 80), "deny");
+  const quirk = engineOf(docs, { ...DEFAULT_ENGINE_OPTIONS, translation: { ...DEFAULT_TRANSLATION_OPTIONS, ipBlockIngressQuirk: true } });
+  assert.equal(verdict(quirk, "ns/a", "ns/c", 80), "allow");
+});
+
+test("a pod reaching itself is never subject to policy", () => {
+  const e = engineOf([...CLUSTER, cnp("lock", { endpointSelector: {}, ingress: [{}], egress: [{}] })]);
+  assert.equal(verdict(e, "ns/a", "ns/a", 80), "allow");
+  assert.equal(verdict(e, "ns/a", "ns/b", 80), "deny");
+});
+
+test("identities are deterministic: the same cluster gets the same numbers", () => {
+  const ids = (docs: unknown[]) =>
+    engineOf(docs)
+      .endpoints()
+      .map((ep) => `${ep.key}=${ep.identity.id}`)
+      .sort();
+  assert.deepEqual(ids(CLUSTER), ids([...CLUSTER].reverse()));
+});
