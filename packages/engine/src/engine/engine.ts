@@ -5,8 +5,8 @@ import { RESERVED, type NumericIdentity } from "../identity/numeric-identity.ts"
 import { IpCache } from "../ipcache/ipcache.ts";
 import { parseIp, parsePrefix } from "../net/ip.ts";
 import type { Policy } from "../policy-api/types.ts";
-import type { IdentityInfo, PeerContext } from "../policy/peer-selector.ts";
-import { collectNamedPorts, resolveEndpoint, type ClusterNamedPorts, type EndpointPolicy } from "../policy/resolve.ts";
+import { namespacesOf, type IdentityInfo, type PeerContext } from "../policy/peer-selector.ts";
+import { collectNamedPorts, resolveEndpoint, selectsSubject, type ClusterNamedPorts, type EndpointPolicy } from "../policy/resolve.ts";
 import { SelectorCache } from "../policy/selector-cache.ts";
 import type { RuleEntry } from "../translate/rule-form.ts";
 import { translatePolicy } from "../translate/translate.ts";
@@ -56,12 +56,17 @@ export class Engine {
   readonly #ctx: PeerContext;
   readonly #namedPorts: ClusterNamedPorts;
   readonly #dualStack: boolean;
+  /** Entries whose subject is pinned to a namespace, by namespace; the rest apply anywhere. */
+  readonly #entriesByNamespace = new Map<string, RuleEntry[]>();
+  readonly #globalEntries: RuleEntry[] = [];
+  readonly #entryOrder = new Map<RuleEntry, number>();
 
   constructor(cluster: Cluster, policies: readonly Policy[], options: EngineOptions = DEFAULT_ENGINE_OPTIONS) {
     this.options = options;
     this.cluster = cluster;
     this.policies = new Map(policies.map((p) => [policyKey(p), p]));
     this.entries = policies.flatMap((p) => this.#translate(p));
+    this.#indexEntries();
     this.#dualStack = isDualStack(cluster);
     this.#ctx = { clusterName: cluster.name, dualStack: this.#dualStack, services: cluster.services, semantics: options.semantics };
     this.#namedPorts = collectNamedPorts(cluster.pods);
@@ -108,6 +113,23 @@ export class Engine {
     if (this.options.semantics === "cilium" || p.kind !== "NetworkPolicy" || p.spec.policyTypes === null) return entries;
     // Upstream: a direction missing from policyTypes is not affected by the policy at all.
     return entries.filter((e) => p.spec.policyTypes!.includes(e.direction === "ingress" ? "Ingress" : "Egress"));
+  }
+
+  #indexEntries(): void {
+    this.entries.forEach((e, i) => this.#entryOrder.set(e, i));
+    for (const e of this.entries) {
+      const namespaces = e.subject.kind === "endpoints" ? namespacesOf(e.subject.selector.requirements) : null;
+      if (namespaces === null) this.#globalEntries.push(e);
+      else for (const ns of namespaces) this.#entriesByNamespace.set(ns, [...(this.#entriesByNamespace.get(ns) ?? []), e]);
+    }
+  }
+
+  /** The entries that may select a pod of `namespace`, in repository order. */
+  #candidateEntries(namespace: string): RuleEntry[] {
+    const pinned = this.#entriesByNamespace.get(namespace) ?? [];
+    if (pinned.length === 0) return this.#globalEntries;
+    if (this.#globalEntries.length === 0) return pinned;
+    return [...pinned, ...this.#globalEntries].sort((a, b) => this.#entryOrder.get(a)! - this.#entryOrder.get(b)!);
   }
 
   /** Every CIDR a policy names (with its excepts, §5.4) and every selectorless service backend. */
@@ -166,20 +188,20 @@ export class Engine {
     return info;
   }
 
-  /** The resolved policy of a pod endpoint. */
+  /**
+   * The resolved policy of a pod endpoint. Endpoints whose subject sees the same applicable entries
+   * (and the same named ports, and init state) get the same map states, so they share one
+   * resolution, as Cilium shares one selector policy per identity.
+   */
   policyOf(ep: EndpointInfo): EndpointPolicy {
-    const portsKey = ep.pod.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
-    const key = `${ep.identity.id}|${portsKey}`;
+    const subject = { identity: ep.identity, isHost: false, ports: ep.pod.ports };
+    const applicable = this.#candidateEntries(ep.pod.namespace).filter((e) => selectsSubject(e, subject));
+    const ports = ep.pod.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
+    const init = ep.identity.labels.has("reserved", "init") ? "init" : "";
+    const key = `${applicable.map((e) => this.#entryOrder.get(e)).join(",")}|${ports}|${init}`;
     let resolved = this.#resolved.get(key);
     if (resolved === undefined) {
-      resolved = resolveEndpoint(
-        { identity: ep.identity, isHost: false, ports: ep.pod.ports },
-        this.entries,
-        this.cache,
-        this.#ctx,
-        this.#namedPorts,
-        this.options.resolve,
-      );
+      resolved = resolveEndpoint(subject, applicable, this.cache, this.#ctx, this.#namedPorts, this.options.resolve);
       this.#resolved.set(key, resolved);
     }
     return resolved;

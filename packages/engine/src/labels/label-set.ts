@@ -1,3 +1,4 @@
+import { parsePrefix, type IpPrefix } from "../net/ip.ts";
 import { SOURCE, type LabelSource } from "./label.ts";
 
 /** A label with its source: `k8s:app=web`, `reserved:host`, `cidr:10.0.0.0/8`. */
@@ -16,6 +17,7 @@ export class LabelSet {
   readonly labels: readonly Label[];
   readonly text: string;
   readonly #byKey = new Map<string, Label[]>();
+  #cidrs: readonly IpPrefix[] | undefined;
 
   private constructor(labels: readonly Label[]) {
     this.labels = labels;
@@ -48,6 +50,18 @@ export class LabelSet {
   /** Whether the set holds `source:key` (any value). */
   has(source: LabelSource, key: string): boolean {
     return this.get(source, key) !== undefined;
+  }
+
+  /** The prefixes of the `cidr:` labels (IPv6 keys write `:` as `-`), parsed once. */
+  cidrPrefixes(): readonly IpPrefix[] {
+    if (this.#cidrs === undefined) {
+      this.#cidrs = this.labels.flatMap((l) => {
+        if (l.source !== SOURCE.cidr) return [];
+        const p = parsePrefix(l.key.includes("-") ? l.key.replaceAll("-", ":") : l.key);
+        return p === undefined ? [] : [p];
+      });
+    }
+    return this.#cidrs;
   }
 
   /** Labels of one source. */

@@ -86,8 +86,10 @@ function covers(outer: number, inner: number): boolean {
 }
 
 function merge(a: PolicyEntry, b: PolicyEntry): PolicyEntry {
+  if (a === b) return a;
   // Same key, same precedence (so the same parser priority): the lower proxy port wins; origins add up.
   const keep = b.proxyPort !== 0 && (a.proxyPort === 0 || b.proxyPort < a.proxyPort) ? b : a;
+  if (keep === a && b.derivedFrom.every((d) => a.derivedFrom.includes(d))) return a;
   const seen = new Set<DerivedFrom>(a.derivedFrom);
   return { ...keep, derivedFrom: [...a.derivedFrom, ...b.derivedFrom.filter((d) => !seen.has(d))] };
 }
@@ -98,23 +100,33 @@ export class MapState {
 
   /** Inserts with Cilium's precedence rules (§6.7): a covered weaker entry is skipped or removed. */
   insert(key: PolicyKey, entry: PolicyEntry): void {
-    const k = innerKey(key.proto, key.port, key.prefixLen);
-    const cover = coveringKeys(key.proto, key.port, key.prefixLen);
-    for (const id of key.identity === 0 ? [0] : [key.identity, 0]) {
-      const m = this.#byIdentity.get(id);
-      if (m === undefined) continue;
-      for (const c of cover) {
-        const existing = m.get(c);
-        if (existing === undefined) continue;
-        if (existing.precedence > entry.precedence) return;
-        if (entry.deny && existing.deny && c !== k) return;
-      }
-    }
-    let m = this.#byIdentity.get(key.identity);
-    if (m === undefined) this.#byIdentity.set(key.identity, (m = new Map()));
-    for (const [other, e] of m) if (other !== k && e.precedence < entry.precedence && covers(k, other)) m.delete(other);
+    this.insertAt(key.identity, key.proto, key.port, key.prefixLen, entry);
+  }
+
+  /** `insert` without building a key object (the hot path of map computation). */
+  insertAt(identity: number, proto: number, port: number, prefixLen: number, entry: PolicyEntry): void {
+    const k = innerKey(proto, port, prefixLen);
+    if (this.#coveredBy(identity, proto, port, prefixLen, k, entry)) return;
+    if (identity !== 0 && this.#coveredBy(0, proto, port, prefixLen, k, entry)) return;
+    let m = this.#byIdentity.get(identity);
+    if (m === undefined) this.#byIdentity.set(identity, (m = new Map()));
+    // Only a key with a shorter prefix than a full port can cover other keys of this identity.
+    if (proto === 0 || prefixLen < 16) for (const [other, e] of m) if (other !== k && e.precedence < entry.precedence && covers(k, other)) m.delete(other);
     const existing = m.get(k);
     m.set(k, existing === undefined || existing.precedence < entry.precedence ? entry : merge(existing, entry));
+  }
+
+  /** Whether a key of `identity` covering (proto, port/prefixLen) makes `entry` redundant. */
+  #coveredBy(identity: number, proto: number, port: number, prefixLen: number, k: number, entry: PolicyEntry): boolean {
+    const m = this.#byIdentity.get(identity);
+    if (m === undefined) return false;
+    const check = (c: number): boolean => {
+      const existing = m.get(c);
+      if (existing === undefined) return false;
+      return existing.precedence > entry.precedence || (entry.deny && existing.deny && c !== k);
+    };
+    if (proto !== 0) for (let len = prefixLen; len >= 0; len--) if (check(innerKey(proto, maskPort(port, len), len))) return true;
+    return check(innerKey(0, 0, 0));
   }
 
   /**

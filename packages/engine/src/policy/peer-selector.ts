@@ -6,7 +6,7 @@ import { parsePrefix } from "../net/ip.ts";
 import type { Entity } from "../policy-api/types.ts";
 import { assertNever } from "../result.ts";
 import { requirementsOf, type Requirement } from "../selector/label-selector.ts";
-import { cidrOfKey, isInside, matchesAll } from "../selector/match.ts";
+import { isInside, matchesAll } from "../selector/match.ts";
 import { equals } from "../translate/rule-form.ts";
 import type { Peer, Selector } from "../translate/rule-form.ts";
 import { POD_NAMESPACE, POLICY_CLUSTER } from "../translate/well-known-keys.ts";
@@ -27,6 +27,8 @@ export interface PeerSelector {
   readonly wildcard: boolean;
   /** Why this peer cannot be decided by membrane yet, when so (e.g. cloud groups). */
   readonly unsupported: string | null;
+  /** When every selected identity must be a pod of one of these namespaces: an index hint for the selector cache. */
+  readonly namespaces: readonly string[] | null;
   matches(identity: IdentityInfo): boolean;
 }
 
@@ -66,7 +68,13 @@ function showReqs(reqs: readonly Requirement[]): string {
 }
 
 function fromRequirements(key: string, reqs: readonly Requirement[]): PeerSelector {
-  return { key, wildcard: reqs.length === 0, unsupported: null, matches: (i) => matchesAll(reqs, i.labels) };
+  return { key, wildcard: reqs.length === 0, unsupported: null, namespaces: namespacesOf(reqs), matches: (i) => matchesAll(reqs, i.labels) };
+}
+
+/** The namespaces an `In` requirement on the pod namespace limits a selector to, if any. */
+export function namespacesOf(reqs: readonly Requirement[]): readonly string[] | null {
+  const r = reqs.find((x) => x.operator === "In" && x.key.key === POD_NAMESPACE.key && (x.key.source === SOURCE.k8s || x.key.source === SOURCE.any));
+  return r === undefined ? null : r.values;
 }
 
 function union(key: string, parts: readonly PeerSelector[]): PeerSelector {
@@ -75,11 +83,12 @@ function union(key: string, parts: readonly PeerSelector[]): PeerSelector {
     key,
     wildcard: parts.some((p) => p.wildcard),
     unsupported: parts.find((p) => p.unsupported !== null)?.unsupported ?? null,
+    namespaces: parts.every((p) => p.namespaces !== null) ? parts.flatMap((p) => p.namespaces!) : null,
     matches: (i) => parts.some((p) => p.matches(i)),
   };
 }
 
-const NOTHING = (key: string, unsupported: string | null): PeerSelector => ({ key, wildcard: false, unsupported, matches: () => false });
+const NOTHING = (key: string, unsupported: string | null): PeerSelector => ({ key, wildcard: false, unsupported, namespaces: [], matches: () => false });
 
 /** Compiles a CIDR peer: identities with a `cidr:` label inside `cidr` and none inside an except. */
 function cidrSelector(cidr: string, except: readonly string[], ctx: PeerContext): PeerSelector {
@@ -91,17 +100,15 @@ function cidrSelector(cidr: string, except: readonly string[], ctx: PeerContext)
     return fromRequirements(key, [reservedReq(world)]);
   }
   const excepts = except.map((e) => parsePrefix(e)!);
+  const worldOfFamily = outer.addr.family === 4 ? "world-ipv4" : "world-ipv6";
   return {
     key,
     wildcard: false,
     unsupported: null,
+    namespaces: null,
     matches: (i) => {
-      if (
-        outer.bits === 0 &&
-        (i.labels.has("reserved", "world") || i.labels.has("reserved", outer.addr.family === 4 ? "world-ipv4" : "world-ipv6"))
-      )
-        return true;
-      const prefixes = i.labels.ofSource(SOURCE.cidr).map((l) => cidrOfKey(l.key));
+      if (outer.bits === 0 && (i.labels.has("reserved", "world") || i.labels.has("reserved", worldOfFamily))) return true;
+      const prefixes = i.labels.cidrPrefixes();
       return prefixes.some((p) => isInside(p, outer)) && !prefixes.some((p) => excepts.some((e) => isInside(p, e)));
     },
   };

@@ -1,5 +1,5 @@
 import type { ContainerPort } from "../cluster/types.ts";
-import { RESERVED, asIdentity, type NumericIdentity } from "../identity/numeric-identity.ts";
+import { RESERVED, type NumericIdentity } from "../identity/numeric-identity.ts";
 import { matchesAll } from "../selector/match.ts";
 import type { PortRuleForm, PortSpec, RuleEntry, RuleOrigin, Selector } from "../translate/rule-form.ts";
 import { allowPrecedence, DENY_PRECEDENCE, MapState, type DerivedFrom, type L7Parser, type PolicyEntry } from "./map-state.ts";
@@ -169,7 +169,7 @@ function insertEntry(
   if (e.ports === "all") {
     // An L3-only entry wildcards the protocol: ICMP and every other protocol included (§6.3).
     const entry: PolicyEntry = { deny: e.deny, precedence: e.deny ? DENY_PRECEDENCE : 0, proxyPort: 0, parser: null, derivedFrom };
-    for (const id of ids) map.insert({ identity: id, proto: 0, port: 0, prefixLen: 0 }, entry);
+    for (const id of ids) map.insertAt(id, 0, 0, 0, entry);
     return;
   }
   for (const rule of e.ports) {
@@ -189,7 +189,7 @@ function insertEntry(
         if (port === undefined) continue;
         for (const prefix of rangeToPrefixes(port, spec.endPort ?? port)) {
           // Port 0 (all ports) keeps the protocol; only L3-only entries wildcard it.
-          for (const id of ids) map.insert({ identity: asIdentity(id), proto, port: prefix.port, prefixLen: prefix.prefixLen }, entry);
+          for (const id of ids) map.insertAt(id, proto, prefix.port, prefix.prefixLen, entry);
         }
       }
     }

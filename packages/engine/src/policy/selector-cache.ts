@@ -1,4 +1,5 @@
 import type { NumericIdentity } from "../identity/numeric-identity.ts";
+import { POD_NAMESPACE } from "../translate/well-known-keys.ts";
 import type { IdentityInfo, PeerSelector } from "./peer-selector.ts";
 
 /** What changed in one selector's selection: identities that now match, and those that no longer do. */
@@ -21,13 +22,15 @@ interface Cached {
 export class SelectorCache {
   readonly #selectors = new Map<string, Cached>();
   readonly #identities = new Map<NumericIdentity, IdentityInfo>();
+  /** Pod identities by namespace, so namespace-pinned selectors look only there. */
+  readonly #byNamespace = new Map<string, Set<NumericIdentity>>();
 
   /** Registers a selector (once per key) and returns the identities it selects now. */
   add(selector: PeerSelector): ReadonlySet<NumericIdentity> {
     let c = this.#selectors.get(selector.key);
     if (c === undefined) {
       const ids = new Set<NumericIdentity>();
-      if (!selector.wildcard) for (const info of this.#identities.values()) if (selector.matches(info)) ids.add(info.id);
+      if (!selector.wildcard) for (const info of this.#candidates(selector)) if (selector.matches(info)) ids.add(info.id);
       this.#selectors.set(selector.key, (c = { selector, ids }));
     }
     return c.ids;
@@ -43,6 +46,23 @@ export class SelectorCache {
     return [...this.#selectors.values()];
   }
 
+  #candidates(selector: PeerSelector): Iterable<IdentityInfo> {
+    if (selector.namespaces === null) return this.#identities.values();
+    const out: IdentityInfo[] = [];
+    for (const ns of selector.namespaces) for (const id of this.#byNamespace.get(ns) ?? []) out.push(this.#identities.get(id)!);
+    return out;
+  }
+
+  #index(info: IdentityInfo, add: boolean): void {
+    for (const l of info.labels.withKey(POD_NAMESPACE.key)) {
+      if (l.source !== POD_NAMESPACE.source) continue;
+      let set = this.#byNamespace.get(l.value);
+      if (set === undefined) this.#byNamespace.set(l.value, (set = new Set()));
+      if (add) set.add(info.id);
+      else set.delete(info.id);
+    }
+  }
+
   /** A known identity's labels. */
   identity(id: NumericIdentity): IdentityInfo | undefined {
     return this.#identities.get(id);
@@ -55,13 +75,22 @@ export class SelectorCache {
 
   /** Adds or replaces identities; returns the selectors whose selections changed. */
   upsertIdentities(infos: readonly IdentityInfo[]): SelectionChange[] {
-    for (const info of infos) this.#identities.set(info.id, info);
+    for (const info of infos) {
+      const old = this.#identities.get(info.id);
+      if (old !== undefined) this.#index(old, false);
+      this.#identities.set(info.id, info);
+      this.#index(info, true);
+    }
     return this.#update(infos.map((i) => i.id));
   }
 
   /** Removes identities; returns the selectors whose selections changed. */
   removeIdentities(ids: readonly NumericIdentity[]): SelectionChange[] {
-    for (const id of ids) this.#identities.delete(id);
+    for (const id of ids) {
+      const old = this.#identities.get(id);
+      if (old !== undefined) this.#index(old, false);
+      this.#identities.delete(id);
+    }
     return this.#update(ids);
   }
 

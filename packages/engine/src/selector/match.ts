@@ -39,7 +39,7 @@ function matches(r: Requirement, labels: LabelSet): boolean {
 
 function matchesCidr(r: Requirement, labels: LabelSet): boolean {
   const outer = cidrOfKey(r.key.key);
-  const inside = outer !== undefined && labels.ofSource(SOURCE.cidr).some((l) => isInside(cidrOfKey(l.key), outer));
+  const inside = outer !== undefined && labels.cidrPrefixes().some((p) => isInside(p, outer));
   return r.operator === "DoesNotExist" || r.operator === "NotIn" ? !inside : inside;
 }
 
