@@ -92,7 +92,7 @@ test("validate -: reads stdin", async () => {
 });
 
 test("validate: an unreadable path is an error, and other paths are still read", async () => {
-  const r = await run(["validate", "no/such/file.yaml", "examples/policies/kafka-policy.yaml"]);
+  const r = await run(["validate", "no/such/file.yaml", "examples/kafka-topic-control/kafka-policy.yaml"]);
   assert.equal(r.code, 2);
   assert.match(r.stdout, /^no\/such\/file\.yaml:1:1: error: cannot read path/m);
   assert.match(r.stdout, /1 valid policy,/);

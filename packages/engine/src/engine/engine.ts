@@ -60,6 +60,7 @@ export class Engine {
   readonly #entriesByNamespace = new Map<string, RuleEntry[]>();
   readonly #globalEntries: RuleEntry[] = [];
   readonly #entryOrder = new Map<RuleEntry, number>();
+  readonly #localHosts = new Map<string, IdentityInfo>();
 
   constructor(cluster: Cluster, policies: readonly Policy[], options: EngineOptions = DEFAULT_ENGINE_OPTIONS) {
     this.options = options;
@@ -172,9 +173,21 @@ export class Engine {
   nodeIdentityFrom(nodeName: string, viewer: string | null): IdentityInfo {
     const node = this.cluster.nodes.find((n) => n.name === nodeName);
     if (node === undefined) return this.#info(RESERVED.remoteNode);
-    if (node.name === viewer) return { id: RESERVED.host, labels: hostLabels(node, this.#runsApiServer(node)) };
+    if (node.name === viewer) return this.localHostOf(node.name);
     const { reserved, labels } = remoteNodeIdentity(node, this.#runsApiServer(node), this.options.semantics);
     return labels === undefined ? this.#info(reserved) : { id: this.#local.lookup(labels) ?? reserved, labels };
+  }
+
+  /** The host identity (1) with the labels it has on `nodeName` (memoized per node). */
+  localHostOf(nodeName: string | null): IdentityInfo {
+    const key = nodeName ?? "";
+    let info = this.#localHosts.get(key);
+    if (info === undefined) {
+      const node = this.cluster.nodes.find((n) => n.name === nodeName);
+      info = { id: RESERVED.host, labels: hostLabels(node, node !== undefined && this.#runsApiServer(node)) };
+      this.#localHosts.set(key, info);
+    }
+    return info;
   }
 
   /** A reserved identity with its labels. */
@@ -194,11 +207,12 @@ export class Engine {
    * resolution, as Cilium shares one selector policy per identity.
    */
   policyOf(ep: EndpointInfo): EndpointPolicy {
-    const subject = { identity: ep.identity, isHost: false, ports: ep.pod.ports };
+    const localHost = this.localHostOf(ep.pod.nodeName);
+    const subject = { identity: ep.identity, isHost: false, ports: ep.pod.ports, localHost };
     const applicable = this.#candidateEntries(ep.pod.namespace).filter((e) => selectsSubject(e, subject));
     const ports = ep.pod.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
     const init = ep.identity.labels.has("reserved", "init") ? "init" : "";
-    const key = `${applicable.map((e) => this.#entryOrder.get(e)).join(",")}|${ports}|${init}`;
+    const key = `${applicable.map((e) => this.#entryOrder.get(e)).join(",")}|${ports}|${init}|${localHost.labels.text}`;
     let resolved = this.#resolved.get(key);
     if (resolved === undefined) {
       resolved = resolveEndpoint(subject, applicable, this.cache, this.#ctx, this.#namedPorts, this.options.resolve);
@@ -209,10 +223,9 @@ export class Engine {
 
   /** The resolved host policy of a node (host firewall; not enforced unless it is enabled). */
   hostPolicyOf(nodeName: string): EndpointPolicy {
-    const node = this.cluster.nodes.find((n) => n.name === nodeName);
-    const identity = { id: RESERVED.host, labels: hostLabels(node, node !== undefined && this.#runsApiServer(node)) };
+    const identity = this.localHostOf(nodeName);
     return resolveEndpoint(
-      { identity, isHost: true, ports: [] },
+      { identity, isHost: true, ports: [], localHost: identity },
       this.entries,
       this.cache,
       this.#ctx,

@@ -111,7 +111,8 @@ export class MapState {
     let m = this.#byIdentity.get(identity);
     if (m === undefined) this.#byIdentity.set(identity, (m = new Map()));
     // Only a key with a shorter prefix than a full port can cover other keys of this identity.
-    if (proto === 0 || prefixLen < 16) for (const [other, e] of m) if (other !== k && e.precedence < entry.precedence && covers(k, other)) m.delete(other);
+    if (proto === 0 || prefixLen < 16)
+      for (const [other, e] of m) if (other !== k && e.precedence < entry.precedence && covers(k, other)) m.delete(other);
     const existing = m.get(k);
     m.set(k, existing === undefined || existing.precedence < entry.precedence ? entry : merge(existing, entry));
   }

@@ -68,12 +68,20 @@ function showReqs(reqs: readonly Requirement[]): string {
 }
 
 function fromRequirements(key: string, reqs: readonly Requirement[]): PeerSelector {
-  return { key, wildcard: reqs.length === 0, unsupported: null, namespaces: namespacesOf(reqs), matches: (i) => matchesAll(reqs, i.labels) };
+  return {
+    key,
+    wildcard: reqs.length === 0,
+    unsupported: null,
+    namespaces: namespacesOf(reqs),
+    matches: (i) => matchesAll(reqs, i.labels),
+  };
 }
 
 /** The namespaces an `In` requirement on the pod namespace limits a selector to, if any. */
 export function namespacesOf(reqs: readonly Requirement[]): readonly string[] | null {
-  const r = reqs.find((x) => x.operator === "In" && x.key.key === POD_NAMESPACE.key && (x.key.source === SOURCE.k8s || x.key.source === SOURCE.any));
+  const r = reqs.find(
+    (x) => x.operator === "In" && x.key.key === POD_NAMESPACE.key && (x.key.source === SOURCE.k8s || x.key.source === SOURCE.any),
+  );
   return r === undefined ? null : r.values;
 }
 
@@ -88,7 +96,13 @@ function union(key: string, parts: readonly PeerSelector[]): PeerSelector {
   };
 }
 
-const NOTHING = (key: string, unsupported: string | null): PeerSelector => ({ key, wildcard: false, unsupported, namespaces: [], matches: () => false });
+const NOTHING = (key: string, unsupported: string | null): PeerSelector => ({
+  key,
+  wildcard: false,
+  unsupported,
+  namespaces: [],
+  matches: () => false,
+});
 
 /** Compiles a CIDR peer: identities with a `cidr:` label inside `cidr` and none inside an except. */
 function cidrSelector(cidr: string, except: readonly string[], ctx: PeerContext): PeerSelector {

@@ -29,6 +29,11 @@ export interface Subject {
   readonly isHost: boolean;
   /** The subject pod's container ports (ingress named ports resolve against these). */
   readonly ports: readonly ContainerPort[];
+  /**
+   * The host identity (1) as this subject's node labels it: `reserved:host`, the node's labels, and
+   * `reserved:kube-apiserver` when the API server runs there. Selectors match it per node.
+   */
+  readonly localHost: IdentityInfo;
 }
 
 /** Why a direction is or is not enforced, in words and by which entries (§6.2). */
@@ -142,7 +147,8 @@ function resolveDirection(
       const sel = compilePeer(peer, ctx, peer.kind === "selector" ? (e.deny ? requires.deny : requires.allow) : []);
       if (sel.unsupported !== null) unsupported.add(`${sel.unsupported} (${e.origin.namespace ?? ""}/${e.origin.name})`);
       selectors.add(sel.key);
-      const ids: readonly NumericIdentity[] = sel.wildcard ? [RESERVED.unknown] : [...cache.add(sel)];
+      const ids: NumericIdentity[] = sel.wildcard ? [RESERVED.unknown] : [...cache.add(sel)];
+      if (!sel.wildcard && sel.matches(subject.localHost)) ids.push(RESERVED.host);
       insertEntry(map, e, ids, direction, subject, namedPorts);
     }
   }

@@ -1,4 +1,4 @@
-import type { NumericIdentity } from "../identity/numeric-identity.ts";
+import { RESERVED, type NumericIdentity } from "../identity/numeric-identity.ts";
 import { POD_NAMESPACE } from "../translate/well-known-keys.ts";
 import type { IdentityInfo, PeerSelector } from "./peer-selector.ts";
 
@@ -15,7 +15,9 @@ interface Cached {
 }
 
 /**
- * Each distinct peer selector and the identities it selects (Cilium's SelectorCache). Identities
+ * Each distinct peer selector and the identities it selects (Cilium's SelectorCache). The host
+ * identity (1) is never in a selection: its labels differ per node, so resolution matches it
+ * against the subject's own node. Identities
  * coming and going update every selector and report `{added, removed}` per selector, so map
  * states can follow without recomputing policy.
  */
@@ -47,7 +49,7 @@ export class SelectorCache {
   }
 
   #candidates(selector: PeerSelector): Iterable<IdentityInfo> {
-    if (selector.namespaces === null) return this.#identities.values();
+    if (selector.namespaces === null) return [...this.#identities.values()].filter((i) => i.id !== RESERVED.host);
     const out: IdentityInfo[] = [];
     for (const ns of selector.namespaces) for (const id of this.#byNamespace.get(ns) ?? []) out.push(this.#identities.get(id)!);
     return out;
@@ -101,6 +103,7 @@ export class SelectorCache {
       const added: NumericIdentity[] = [];
       const removed: NumericIdentity[] = [];
       for (const id of ids) {
+        if (id === RESERVED.host) continue;
         const info = this.#identities.get(id);
         const now = info !== undefined && c.selector.matches(info);
         if (now && !c.ids.has(id)) {

@@ -32,7 +32,7 @@ export interface SideDecision {
 /** A flow's verdict, with both sides' reasoning. */
 export interface FlowVerdict {
   readonly verdict: "allow" | "deny";
-  /** The side that dropped the flow, or else the last side that allowed it. */
+  /** The side that dropped the flow, or else the last enforced side that allowed it (else the last side). */
   readonly decidedBy: SideDecision | null;
   readonly egress: SideDecision | null;
   readonly ingress: SideDecision | null;
@@ -77,9 +77,11 @@ export function decide(engine: Engine, flow: Flow): Result<FlowVerdict, FlowErro
   const egress = sideDecision(engine, "egress", source.value, destination, proto, port);
   const ingress = egress?.outcome === "deny" ? null : sideDecision(engine, "ingress", destination, source.value, proto, port);
   const denied = [egress, ingress].find((s) => s?.outcome === "deny") ?? null;
+  // Hubble reports a verdict only for enforced directions: prefer the last enforced side that allowed.
+  const enforced = [ingress, egress].find((s) => s !== null && s.enforcement.kind !== "not-enforced") ?? null;
   return ok({
     verdict: denied === null ? "allow" : "deny",
-    decidedBy: denied ?? ingress ?? egress,
+    decidedBy: denied ?? enforced ?? ingress ?? egress,
     egress,
     ingress,
     source: source.value,
