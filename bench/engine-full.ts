@@ -17,4 +17,11 @@ for (const ep of engine.endpoints()) {
   entries += p.ingress.map.size + p.egress.map.size;
 }
 const seconds = (performance.now() - start) / 1000;
-console.log(JSON.stringify({ engine_full_compute_s: Number(seconds.toFixed(2)), engine_full_compute_rss_mib: Number((process.resourceUsage().maxRSS / 1024).toFixed(0)), engine_endpoints: engine.endpoints().length, engine_map_entries: entries }));
+console.log(
+  JSON.stringify({
+    engine_full_compute_s: Number(seconds.toFixed(2)),
+    engine_full_compute_rss_mib: Number((process.resourceUsage().maxRSS / 1024).toFixed(0)),
+    engine_endpoints: engine.endpoints().length,
+    engine_map_entries: entries,
+  }),
+);

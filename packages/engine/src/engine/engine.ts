@@ -1,13 +1,14 @@
-import type { Cluster, Node, Pod } from "../cluster/types.ts";
-import { BugError } from "../result.ts";
-import { InMemoryAllocator } from "../identity/allocator.ts";
+import type { Cluster, Namespace, Node, Pod, Service } from "../cluster/types.ts";
+import { InMemoryAllocator, type IdentityAllocator } from "../identity/allocator.ts";
 import { RESERVED, type NumericIdentity } from "../identity/numeric-identity.ts";
 import { IpCache } from "../ipcache/ipcache.ts";
+import type { LabelSet } from "../labels/label-set.ts";
 import { parseIp, parsePrefix } from "../net/ip.ts";
 import type { Policy } from "../policy-api/types.ts";
 import { namespacesOf, type IdentityInfo, type PeerContext } from "../policy/peer-selector.ts";
 import { collectNamedPorts, resolveEndpoint, selectsSubject, type ClusterNamedPorts, type EndpointPolicy } from "../policy/resolve.ts";
-import { SelectorCache } from "../policy/selector-cache.ts";
+import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts";
+import { BugError } from "../result.ts";
 import type { RuleEntry } from "../translate/rule-form.ts";
 import { translatePolicy } from "../translate/translate.ts";
 import {
@@ -19,6 +20,7 @@ import {
   reservedIdentities,
   worldIdentity,
 } from "./identities.ts";
+import { diffMaps, type MapChange } from "./map-diff.ts";
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./options.ts";
 
 /** A pod endpoint: a pod that is not on the host network. */
@@ -29,6 +31,14 @@ export interface EndpointInfo {
   readonly identity: IdentityInfo;
 }
 
+/** What one change did to the programmed maps: every endpoint map change, at a new revision. */
+export interface ChangeSet {
+  readonly revision: number;
+  readonly changes: readonly MapChange[];
+  readonly endpointsAdded: readonly string[];
+  readonly endpointsRemoved: readonly string[];
+}
+
 /** A policy's name as the repository keys it. */
 export function policyKey(
   p: Pick<Policy, "kind"> & { readonly meta: { readonly namespace: string | null; readonly name: string } },
@@ -36,142 +46,130 @@ export function policyKey(
   return `${p.kind}/${p.meta.namespace ?? ""}/${p.meta.name}`;
 }
 
+const podKey = (p: { readonly namespace: string; readonly name: string }): string => `${p.namespace}/${p.name}`;
+
+interface Resolution {
+  readonly policy: EndpointPolicy;
+  readonly users: Set<string>;
+}
+
 /**
- * The policy engine over one cluster: identities, the ipcache, the selector cache, the rule
- * entries of every policy, and each endpoint's resolved policy (computed on demand and cached per
- * identity and named-port set, as Cilium caches per identity).
+ * The policy engine over one cluster: identities, the ipcache, the selector cache, the rule entries
+ * of every policy, and each endpoint's resolved policy. Endpoints whose subject sees the same
+ * applicable entries share one resolution (Cilium shares one selector policy per identity).
+ *
+ * It is incremental: `upsertPolicy`, `deletePolicy`, `upsertPod`, `deletePod`, `upsertNamespace`,
+ * `upsertNode`, `upsertService` (and deletes) recompute only the endpoints a change affects and
+ * return the map-state change sets an agent applies to the kernel.
  */
 export class Engine {
   readonly options: EngineOptions;
-  readonly cluster: Cluster;
-  readonly policies: ReadonlyMap<string, Policy>;
-  readonly entries: readonly RuleEntry[];
   readonly cache = new SelectorCache();
-  readonly #allocator = new InMemoryAllocator();
+  readonly #clusterName: string;
+  readonly #namespaces = new Map<string, Namespace>();
+  readonly #pods = new Map<string, Pod>();
+  readonly #nodes = new Map<string, Node>();
+  readonly #services = new Map<string, Service>();
+  readonly #policies = new Map<string, Policy>();
+  readonly #entriesOf = new Map<string, readonly RuleEntry[]>();
+  readonly #allocator: IdentityAllocator = new InMemoryAllocator();
   readonly #local = InMemoryAllocator.local();
   readonly #endpoints = new Map<string, EndpointInfo>();
   readonly #byIp = new IpCache();
-  readonly #resolved = new Map<string, EndpointPolicy>();
-  readonly #apiServerIps: ReadonlySet<string>;
-  readonly #ctx: PeerContext;
-  readonly #namedPorts: ClusterNamedPorts;
-  readonly #dualStack: boolean;
-  /** Entries whose subject is pinned to a namespace, by namespace; the rest apply anywhere. */
-  readonly #entriesByNamespace = new Map<string, RuleEntry[]>();
-  readonly #globalEntries: RuleEntry[] = [];
-  readonly #entryOrder = new Map<RuleEntry, number>();
+  readonly #endpointIps = new Map<string, string>();
+  readonly #cidrIds = new Map<string, NumericIdentity>();
+  readonly #resolutions = new Map<string, Resolution>();
+  readonly #programmed = new Map<string, { key: string; policy: EndpointPolicy }>();
   readonly #localHosts = new Map<string, IdentityInfo>();
+  #revision = 0;
+  #clusterView: Cluster | undefined;
+  #entries: RuleEntry[] = [];
+  #entryOrder = new Map<RuleEntry, number>();
+  #entriesByNamespace = new Map<string, RuleEntry[]>();
+  #globalEntries: RuleEntry[] = [];
+  #namedPorts: ClusterNamedPorts = new Map();
+  #ctx: PeerContext;
+  #apiServerIps: ReadonlySet<string> = new Set();
 
   constructor(cluster: Cluster, policies: readonly Policy[], options: EngineOptions = DEFAULT_ENGINE_OPTIONS) {
     this.options = options;
-    this.cluster = cluster;
-    this.policies = new Map(policies.map((p) => [policyKey(p), p]));
-    this.entries = policies.flatMap((p) => this.#translate(p));
-    this.#indexEntries();
-    this.#dualStack = isDualStack(cluster);
-    this.#ctx = { clusterName: cluster.name, dualStack: this.#dualStack, services: cluster.services, semantics: options.semantics };
-    this.#namedPorts = collectNamedPorts(cluster.pods);
-    const api = cluster.services.find((s) => s.namespace === "default" && s.name === "kubernetes");
-    this.#apiServerIps = new Set(api?.endpointAddresses ?? []);
-    const infos: IdentityInfo[] = [...reservedIdentities()];
+    this.#clusterName = cluster.name;
+    for (const ns of cluster.namespaces.values()) this.#namespaces.set(ns.name, ns);
+    for (const n of cluster.nodes) this.#nodes.set(n.name, n);
+    for (const s of cluster.services) this.#services.set(podKey(s), s);
+    for (const p of policies) this.#policies.set(policyKey(p), p);
+    this.#ctx = this.#peerContext();
+    this.#refreshClusterFacts();
+    this.cache.upsertIdentities(reservedIdentities());
     // Allocate in label order, so the same cluster always gets the same numbers.
-    const pods = cluster.pods.filter((p) => !p.hostNetwork);
-    const labelled = pods
-      .map((pod) => ({ pod, labels: endpointLabels(pod, cluster, options.semantics) }))
-      .sort((a, b) => (a.labels.text < b.labels.text ? -1 : a.labels.text > b.labels.text ? 1 : 0));
-    const seen = new Set<NumericIdentity>();
-    for (const { pod, labels } of labelled) {
-      const id = this.#allocator.allocate(labels);
-      const identity = { id, labels };
-      if (!seen.has(id)) infos.push(identity);
-      seen.add(id);
-      const key = `${pod.namespace}/${pod.name}`;
-      this.#endpoints.set(key, { key, pod, identity });
-      for (const ip of pod.ips) {
-        const a = parseIp(ip);
-        if (a !== undefined) this.#byIp.upsert({ addr: a, bits: a.bytes.length * 8 }, id);
-      }
-    }
-    for (const prefix of this.#policyPrefixes()) {
-      const labels = cidrIdentityLabels(prefix, this.#dualStack);
-      const id = this.#local.allocate(labels);
-      this.#byIp.upsert(parsePrefix(prefix)!, id);
-      infos.push({ id, labels });
-    }
-    for (const node of cluster.nodes) {
-      const { labels } = remoteNodeIdentity(node, this.#runsApiServer(node), options.semantics);
-      if (labels !== undefined) infos.push({ id: this.#local.allocate(labels), labels });
-    }
-    this.cache.upsertIdentities(infos);
+    const pods = [...cluster.pods].map((pod) => ({ pod, labels: endpointLabels(pod, cluster, options.semantics) }));
+    pods.sort((a, b) => (a.labels.text < b.labels.text ? -1 : a.labels.text > b.labels.text ? 1 : 0));
+    for (const { pod, labels } of pods) this.#addPod(pod, labels);
+    this.#refreshClusterFacts();
+    this.#ctx = this.#peerContext();
+    this.#rebuildEntries();
+    this.#syncCidrIdentities();
+    this.#syncNodeIdentities();
   }
 
-  #runsApiServer(node: Node): boolean {
-    return node.addresses.some((a) => this.#apiServerIps.has(a));
+  // ------------------------------------------------------------------ queries
+
+  /** The current cluster. */
+  get cluster(): Cluster {
+    this.#clusterView ??= {
+      name: this.#clusterName,
+      namespaces: this.#namespaces,
+      pods: [...this.#pods.values()],
+      nodes: [...this.#nodes.values()],
+      services: [...this.#services.values()],
+    };
+    return this.#clusterView;
   }
 
-  #translate(p: Policy): RuleEntry[] {
-    const entries = translatePolicy(p, this.options.translation);
-    if (this.options.semantics === "cilium" || p.kind !== "NetworkPolicy" || p.spec.policyTypes === null) return entries;
-    // Upstream: a direction missing from policyTypes is not affected by the policy at all.
-    return entries.filter((e) => p.spec.policyTypes!.includes(e.direction === "ingress" ? "Ingress" : "Egress"));
+  /** Every policy, by `Kind/namespace/name`. */
+  get policies(): ReadonlyMap<string, Policy> {
+    return this.#policies;
   }
 
-  #indexEntries(): void {
-    this.entries.forEach((e, i) => this.#entryOrder.set(e, i));
-    for (const e of this.entries) {
-      const namespaces = e.subject.kind === "endpoints" ? namespacesOf(e.subject.selector.requirements) : null;
-      if (namespaces === null) this.#globalEntries.push(e);
-      else for (const ns of namespaces) this.#entriesByNamespace.set(ns, [...(this.#entriesByNamespace.get(ns) ?? []), e]);
-    }
+  /** Every rule entry, in repository order. */
+  get entries(): readonly RuleEntry[] {
+    return this.#entries;
   }
 
-  /** The entries that may select a pod of `namespace`, in repository order. */
-  #candidateEntries(namespace: string): RuleEntry[] {
-    const pinned = this.#entriesByNamespace.get(namespace) ?? [];
-    if (pinned.length === 0) return this.#globalEntries;
-    if (this.#globalEntries.length === 0) return pinned;
-    return [...pinned, ...this.#globalEntries].sort((a, b) => this.#entryOrder.get(a)! - this.#entryOrder.get(b)!);
+  /** The revision: it grows with every change. */
+  get revision(): number {
+    return this.#revision;
   }
 
-  /** Every CIDR a policy names (with its excepts, §5.4) and every selectorless service backend. */
-  #policyPrefixes(): string[] {
-    const out = new Set<string>();
-    for (const e of this.entries) {
-      for (const p of e.peers) {
-        if (p.kind === "cidr") [p.cidr, ...p.except].forEach((c) => out.add(c));
-        if (p.kind === "service") {
-          for (const s of this.cluster.services)
-            if (s.selector === null) for (const ip of s.endpointAddresses) out.add(`${ip}/${ip.includes(":") ? 128 : 32}`);
-        }
-      }
-    }
-    return [...out].filter((c) => parsePrefix(c)!.bits > 0).sort();
-  }
-
-  /** Every pod endpoint, by `namespace/name`. */
+  /** Every pod endpoint. */
   endpoints(): EndpointInfo[] {
     return [...this.#endpoints.values()];
   }
 
-  /** One pod endpoint. */
+  /** One pod endpoint by `namespace/name`. */
   endpoint(key: string): EndpointInfo | undefined {
     return this.#endpoints.get(key);
+  }
+
+  /** The endpoint that owns an address, if any. */
+  endpointByIp(ip: string): EndpointInfo | undefined {
+    const key = this.#endpointIps.get(ip);
+    return key === undefined ? undefined : this.#endpoints.get(key);
   }
 
   /** The identity an address has as seen from `localNode` (node addresses are relative to it). */
   identityOfIp(ip: string, localNode: string | null): IdentityInfo {
     const addr = parseIp(ip);
     if (addr === undefined) return this.#info(RESERVED.world);
-    const node = this.cluster.nodes.find((n) => n.addresses.includes(ip));
+    const node = [...this.#nodes.values()].find((n) => n.addresses.includes(ip));
     if (node !== undefined) return this.nodeIdentityFrom(node.name, localNode);
     const hit = this.#byIp.lookup(addr);
-    if (hit !== undefined) return this.#info(hit.id);
-    return this.#info(worldIdentity(addr.family, this.#dualStack));
+    return this.#info(hit?.id ?? worldIdentity(addr.family, this.#ctx.dualStack));
   }
 
-  /** The identity of a node's host network as seen from `viewer`: `host` on itself, else remote-node or kube-apiserver. */
+  /** A node's host network as seen from `viewer`: `host` on itself, else remote-node or kube-apiserver. */
   nodeIdentityFrom(nodeName: string, viewer: string | null): IdentityInfo {
-    const node = this.cluster.nodes.find((n) => n.name === nodeName);
+    const node = this.#nodes.get(nodeName);
     if (node === undefined) return this.#info(RESERVED.remoteNode);
     if (node.name === viewer) return this.localHostOf(node.name);
     const { reserved, labels } = remoteNodeIdentity(node, this.#runsApiServer(node), this.options.semantics);
@@ -183,7 +181,7 @@ export class Engine {
     const key = nodeName ?? "";
     let info = this.#localHosts.get(key);
     if (info === undefined) {
-      const node = this.cluster.nodes.find((n) => n.name === nodeName);
+      const node = nodeName === null ? undefined : this.#nodes.get(nodeName);
       info = { id: RESERVED.host, labels: hostLabels(node, node !== undefined && this.#runsApiServer(node)) };
       this.#localHosts.set(key, info);
     }
@@ -195,30 +193,27 @@ export class Engine {
     return this.#info(id);
   }
 
-  #info(id: NumericIdentity): IdentityInfo {
-    const info = this.cache.identity(id);
-    if (info === undefined) throw new BugError(`identity ${id} is not in the selector cache`);
-    return info;
-  }
-
-  /**
-   * The resolved policy of a pod endpoint. Endpoints whose subject sees the same applicable entries
-   * (and the same named ports, and init state) get the same map states, so they share one
-   * resolution, as Cilium shares one selector policy per identity.
-   */
+  /** The resolved policy of a pod endpoint (computed on first use, then kept until a change affects it). */
   policyOf(ep: EndpointInfo): EndpointPolicy {
+    const programmed = this.#programmed.get(ep.key);
+    if (programmed !== undefined) return programmed.policy;
     const localHost = this.localHostOf(ep.pod.nodeName);
     const subject = { identity: ep.identity, isHost: false, ports: ep.pod.ports, localHost };
     const applicable = this.#candidateEntries(ep.pod.namespace).filter((e) => selectsSubject(e, subject));
     const ports = ep.pod.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
     const init = ep.identity.labels.has("reserved", "init") ? "init" : "";
     const key = `${applicable.map((e) => this.#entryOrder.get(e)).join(",")}|${ports}|${init}|${localHost.labels.text}`;
-    let resolved = this.#resolved.get(key);
-    if (resolved === undefined) {
-      resolved = resolveEndpoint(subject, applicable, this.cache, this.#ctx, this.#namedPorts, this.options.resolve);
-      this.#resolved.set(key, resolved);
+    let resolution = this.#resolutions.get(key);
+    if (resolution === undefined) {
+      resolution = {
+        policy: resolveEndpoint(subject, applicable, this.cache, this.#ctx, this.#namedPorts, this.options.resolve),
+        users: new Set(),
+      };
+      this.#resolutions.set(key, resolution);
     }
-    return resolved;
+    resolution.users.add(ep.key);
+    this.#programmed.set(ep.key, { key, policy: resolution.policy });
+    return resolution.policy;
   }
 
   /** The resolved host policy of a node (host firewall; not enforced unless it is enabled). */
@@ -226,11 +221,337 @@ export class Engine {
     const identity = this.localHostOf(nodeName);
     return resolveEndpoint(
       { identity, isHost: true, ports: [], localHost: identity },
-      this.entries,
+      this.#entries,
       this.cache,
       this.#ctx,
       this.#namedPorts,
       this.options.resolve,
     );
+  }
+
+  /** Computes every endpoint's maps (what an agent programs at start). */
+  computeAll(): void {
+    for (const ep of this.#endpoints.values()) this.policyOf(ep);
+  }
+
+  // ------------------------------------------------------------------ changes
+
+  /** Adds or replaces a policy. */
+  upsertPolicy(policy: Policy): ChangeSet {
+    return this.#change(() => {
+      const key = policyKey(policy);
+      const before = this.#entriesOf.get(key) ?? [];
+      this.#policies.set(key, policy);
+      this.#rebuildEntries();
+      return this.#endpointsSelectedBy([...before, ...(this.#entriesOf.get(key) ?? [])]);
+    });
+  }
+
+  /** Removes a policy by `Kind/namespace/name`. */
+  deletePolicy(key: string): ChangeSet {
+    return this.#change(() => {
+      const before = this.#entriesOf.get(key) ?? [];
+      this.#policies.delete(key);
+      this.#rebuildEntries();
+      return this.#endpointsSelectedBy(before);
+    });
+  }
+
+  /** Adds or replaces a pod (labels, ports, addresses). */
+  upsertPod(pod: Pod): ChangeSet {
+    return this.#change(() => {
+      const key = podKey(pod);
+      const old = this.#pods.get(key);
+      const affected = new Set<string>([key]);
+      if (old !== undefined) this.#removePod(old);
+      this.#addPod(pod, endpointLabels(pod, this.cluster, this.options.semantics));
+      this.#refreshNamedPorts(old, pod, affected);
+      return affected;
+    });
+  }
+
+  /** Removes a pod. */
+  deletePod(namespace: string, name: string): ChangeSet {
+    return this.#change(() => {
+      const old = this.#pods.get(`${namespace}/${name}`);
+      const affected = new Set<string>([`${namespace}/${name}`]);
+      if (old !== undefined) {
+        this.#removePod(old);
+        this.#refreshNamedPorts(old, undefined, affected);
+      }
+      return affected;
+    });
+  }
+
+  /** Adds or replaces a namespace: its labels are part of every pod identity in it. */
+  upsertNamespace(ns: Namespace): ChangeSet {
+    return this.#change(() => {
+      this.#namespaces.set(ns.name, ns);
+      const affected = new Set<string>();
+      for (const pod of [...this.#pods.values()].filter((p) => p.namespace === ns.name)) {
+        this.#removePod(pod);
+        this.#addPod(pod, endpointLabels(pod, this.cluster, this.options.semantics));
+        affected.add(podKey(pod));
+      }
+      return affected;
+    });
+  }
+
+  /** Adds or replaces a node: host identities and node addresses change, so every endpoint is revisited. */
+  upsertNode(node: Node): ChangeSet {
+    return this.#change(() => {
+      this.#nodes.set(node.name, node);
+      return this.#nodesChanged();
+    });
+  }
+
+  /** Removes a node. */
+  deleteNode(name: string): ChangeSet {
+    return this.#change(() => {
+      this.#nodes.delete(name);
+      return this.#nodesChanged();
+    });
+  }
+
+  /** Adds or replaces a service: toServices selectors and CIDRs of selectorless backends follow it. */
+  upsertService(svc: Service): ChangeSet {
+    return this.#change(() => {
+      this.#services.set(podKey(svc), svc);
+      return this.#servicesChanged();
+    });
+  }
+
+  /** Removes a service. */
+  deleteService(namespace: string, name: string): ChangeSet {
+    return this.#change(() => {
+      this.#services.delete(`${namespace}/${name}`);
+      return this.#servicesChanged();
+    });
+  }
+
+  /**
+   * Runs a change, then recomputes the endpoints it affected directly and those whose maps used a
+   * selector whose selection changed, and diffs their maps against what was programmed.
+   */
+  #change(apply: () => Set<string>): ChangeSet {
+    this.#clusterView = undefined;
+    const endpointsBefore = new Set(this.#endpoints.keys());
+    const selectionChanges: SelectionChange[] = (this.#selectionChanges = []);
+    const affected = apply();
+    this.#syncCidrIdentities();
+    this.#selectionChanges = undefined;
+    const changed = new Set(selectionChanges.map((c) => c.selector));
+    for (const [key, r] of this.#resolutions) {
+      if ([...changed].some((s) => r.policy.ingress.selectors.has(s) || r.policy.egress.selectors.has(s))) {
+        for (const u of r.users) affected.add(u);
+        this.#resolutions.delete(key);
+      }
+    }
+    const changes: MapChange[] = [];
+    for (const key of affected) {
+      const before = this.#programmed.get(key);
+      if (before !== undefined) {
+        this.#resolutions.get(before.key)?.users.delete(key);
+        this.#programmed.delete(key);
+      }
+      const ep = this.#endpoints.get(key);
+      const after = ep === undefined ? undefined : this.policyOf(ep);
+      for (const dir of ["ingress", "egress"] as const) {
+        const d = diffMaps(key, dir, before?.policy[dir].map, after?.[dir].map);
+        if (d !== undefined) changes.push(d);
+      }
+    }
+    for (const [key, r] of this.#resolutions) if (r.users.size === 0) this.#resolutions.delete(key);
+    const endpointsAfter = new Set(this.#endpoints.keys());
+    return {
+      revision: ++this.#revision,
+      changes,
+      endpointsAdded: [...endpointsAfter].filter((k) => !endpointsBefore.has(k)),
+      endpointsRemoved: [...endpointsBefore].filter((k) => !endpointsAfter.has(k)),
+    };
+  }
+
+  /** Selection changes collected while a change runs (undefined outside one). */
+  #selectionChanges: SelectionChange[] | undefined;
+
+  #upsertIdentities(infos: IdentityInfo[]): void {
+    const changes = this.cache.upsertIdentities(infos);
+    this.#selectionChanges?.push(...changes);
+  }
+
+  #removeIdentities(ids: NumericIdentity[]): void {
+    const changes = this.cache.removeIdentities(ids);
+    this.#selectionChanges?.push(...changes);
+  }
+
+  #addPod(pod: Pod, labels: LabelSet): void {
+    const key = podKey(pod);
+    this.#pods.set(key, pod);
+    this.#clusterView = undefined;
+    if (pod.hostNetwork) return;
+    const known = this.#allocator.lookup(labels) !== undefined;
+    const id = this.#allocator.allocate(labels);
+    const identity = { id, labels };
+    if (!known) this.#upsertIdentities([identity]);
+    this.#endpoints.set(key, { key, pod, identity });
+    for (const ip of pod.ips) {
+      const a = parseIp(ip);
+      if (a !== undefined) this.#byIp.upsert({ addr: a, bits: a.bytes.length * 8 }, id);
+      this.#endpointIps.set(ip, key);
+    }
+  }
+
+  #removePod(pod: Pod): void {
+    const key = podKey(pod);
+    this.#pods.delete(key);
+    this.#clusterView = undefined;
+    const ep = this.#endpoints.get(key);
+    if (ep === undefined) return;
+    this.#endpoints.delete(key);
+    for (const ip of pod.ips) {
+      const a = parseIp(ip);
+      if (a !== undefined) this.#byIp.delete({ addr: a, bits: a.bytes.length * 8 });
+      if (this.#endpointIps.get(ip) === key) this.#endpointIps.delete(ip);
+    }
+    if (this.#allocator.release(ep.identity.labels)) this.#removeIdentities([ep.identity.id]);
+  }
+
+  /** Egress named ports resolve against every pod: when the cluster's named ports change, every endpoint is revisited. */
+  #refreshNamedPorts(old: Pod | undefined, now: Pod | undefined, affected: Set<string>): void {
+    const sig = (p: Pod | undefined): string => (p?.ports ?? []).map((x) => `${x.name}:${x.port}/${x.protocol}`).join(",");
+    if (sig(old) === sig(now)) return;
+    this.#namedPorts = collectNamedPorts([...this.#pods.values()]);
+    this.#resolutions.clear();
+    for (const k of this.#programmed.keys()) affected.add(k);
+  }
+
+  #nodesChanged(): Set<string> {
+    this.#localHosts.clear();
+    this.#refreshClusterFacts();
+    this.#syncNodeIdentities();
+    this.#resolutions.clear();
+    return new Set(this.#programmed.keys());
+  }
+
+  #servicesChanged(): Set<string> {
+    this.#refreshClusterFacts();
+    this.#ctx = this.#peerContext();
+    this.#resolutions.clear();
+    return new Set(this.#programmed.keys());
+  }
+
+  #refreshClusterFacts(): void {
+    const api = this.#services.get("default/kubernetes");
+    this.#apiServerIps = new Set(api?.endpointAddresses ?? []);
+    this.#namedPorts = collectNamedPorts([...this.#pods.values()]);
+  }
+
+  #peerContext(): PeerContext {
+    const dualStack = isDualStack([
+      ...[...this.#pods.values()].flatMap((p) => p.ips),
+      ...[...this.#nodes.values()].flatMap((n) => n.addresses),
+    ]);
+    return { clusterName: this.#clusterName, dualStack, services: [...this.#services.values()], semantics: this.options.semantics };
+  }
+
+  #runsApiServer(node: Node): boolean {
+    return node.addresses.some((a) => this.#apiServerIps.has(a));
+  }
+
+  #info(id: NumericIdentity): IdentityInfo {
+    const info = this.cache.identity(id);
+    if (info === undefined) throw new BugError(`identity ${id} is not in the selector cache`);
+    return info;
+  }
+
+  #translate(p: Policy): RuleEntry[] {
+    const entries = translatePolicy(p, this.options.translation);
+    if (this.options.semantics === "cilium" || p.kind !== "NetworkPolicy" || p.spec.policyTypes === null) return entries;
+    // Upstream: a direction missing from policyTypes is not affected by the policy at all.
+    return entries.filter((e) => p.spec.policyTypes!.includes(e.direction === "ingress" ? "Ingress" : "Egress"));
+  }
+
+  #rebuildEntries(): void {
+    for (const key of [...this.#entriesOf.keys()]) if (!this.#policies.has(key)) this.#entriesOf.delete(key);
+    for (const [key, p] of this.#policies) if (this.#policySnapshot.get(key) !== p) this.#entriesOf.set(key, this.#translate(p));
+    this.#policySnapshot = new Map(this.#policies);
+    this.#entries = [...this.#entriesOf.values()].flat();
+    this.#entryOrder = new Map(this.#entries.map((e, i) => [e, i]));
+    this.#entriesByNamespace = new Map();
+    this.#globalEntries = [];
+    for (const e of this.#entries) {
+      const namespaces = e.subject.kind === "endpoints" ? namespacesOf(e.subject.selector.requirements) : null;
+      if (namespaces === null) this.#globalEntries.push(e);
+      else {
+        for (const ns of namespaces) {
+          let list = this.#entriesByNamespace.get(ns);
+          if (list === undefined) this.#entriesByNamespace.set(ns, (list = []));
+          list.push(e);
+        }
+      }
+    }
+  }
+
+  #policySnapshot = new Map<string, Policy>();
+
+  /** The entries that may select a pod of `namespace`, in repository order. */
+  #candidateEntries(namespace: string): readonly RuleEntry[] {
+    const pinned = this.#entriesByNamespace.get(namespace) ?? [];
+    if (pinned.length === 0) return this.#globalEntries;
+    if (this.#globalEntries.length === 0) return pinned;
+    return [...pinned, ...this.#globalEntries].sort((a, b) => this.#entryOrder.get(a)! - this.#entryOrder.get(b)!);
+  }
+
+  /** The endpoints whose subject selectors match any of `entries` (the endpoints a policy change touches). */
+  #endpointsSelectedBy(entries: readonly RuleEntry[]): Set<string> {
+    const out = new Set<string>();
+    if (entries.length === 0) return out;
+    for (const ep of this.#endpoints.values()) {
+      const subject = { identity: ep.identity, isHost: false, ports: ep.pod.ports, localHost: this.localHostOf(ep.pod.nodeName) };
+      if (entries.some((e) => selectsSubject(e, subject))) out.add(ep.key);
+    }
+    return out;
+  }
+
+  /** Every CIDR a policy names (with its excepts, §5.4) and every selectorless service backend gets a local identity. */
+  #syncCidrIdentities(): void {
+    const want = new Set<string>();
+    for (const e of this.#entries) {
+      for (const p of e.peers) {
+        if (p.kind === "cidr") [p.cidr, ...p.except].forEach((c) => want.add(c));
+        if (p.kind === "service")
+          for (const s of this.#services.values())
+            if (s.selector === null) for (const ip of s.endpointAddresses) want.add(`${ip}/${ip.includes(":") ? 128 : 32}`);
+      }
+    }
+    const added: IdentityInfo[] = [];
+    for (const prefix of [...want].sort()) {
+      if (this.#cidrIds.has(prefix) || parsePrefix(prefix)!.bits === 0) continue;
+      const labels = cidrIdentityLabels(prefix, this.#ctx.dualStack);
+      const id = this.#local.allocate(labels);
+      this.#cidrIds.set(prefix, id);
+      this.#byIp.upsert(parsePrefix(prefix)!, id);
+      added.push({ id, labels });
+    }
+    const removed: NumericIdentity[] = [];
+    for (const [prefix, id] of this.#cidrIds) {
+      if (want.has(prefix)) continue;
+      this.#cidrIds.delete(prefix);
+      this.#byIp.delete(parsePrefix(prefix)!);
+      this.#local.release(cidrIdentityLabels(prefix, this.#ctx.dualStack));
+      removed.push(id);
+    }
+    if (added.length > 0) this.#upsertIdentities(added);
+    if (removed.length > 0) this.#removeIdentities(removed);
+  }
+
+  /** Under Kubernetes semantics remote nodes have their own identities (with `cidr:` labels). */
+  #syncNodeIdentities(): void {
+    const infos: IdentityInfo[] = [];
+    for (const node of this.#nodes.values()) {
+      const { labels } = remoteNodeIdentity(node, this.#runsApiServer(node), this.options.semantics);
+      if (labels !== undefined) infos.push({ id: this.#local.lookup(labels) ?? this.#local.allocate(labels), labels });
+    }
+    if (infos.length > 0) this.#upsertIdentities(infos);
   }
 }

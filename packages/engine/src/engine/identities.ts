@@ -7,10 +7,9 @@ import type { IdentityInfo } from "../policy/peer-selector.ts";
 import { cidrKey } from "../selector/match.ts";
 import type { Semantics } from "./options.ts";
 
-/** Whether the cluster has both IPv4 and IPv6 addresses (then world splits into world-ipv4/-ipv6). */
-export function isDualStack(cluster: Cluster): boolean {
-  const ips = [...cluster.pods.flatMap((p) => p.ips), ...cluster.nodes.flatMap((n) => n.addresses)];
-  return ips.some((ip) => ip.includes(":")) && ips.some((ip) => !ip.includes(":"));
+/** Whether a cluster's addresses are both IPv4 and IPv6 (then world splits into world-ipv4/-ipv6). */
+export function isDualStack(addresses: readonly string[]): boolean {
+  return addresses.some((ip) => ip.includes(":")) && addresses.some((ip) => !ip.includes(":"));
 }
 
 /** The world label for an address family (single-stack: plain world). */

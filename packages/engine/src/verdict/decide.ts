@@ -164,7 +164,7 @@ function hostParty(engine: Engine, node: string, display: string): Party {
 }
 
 function ipParty(engine: Engine, ip: string): Party {
-  const ep = engine.endpoints().find((e) => e.pod.ips.includes(ip));
+  const ep = engine.endpointByIp(ip);
   if (ep !== undefined) return { display: ep.key, ip, node: ep.pod.nodeName, endpoint: ep, hostOf: null, identityFrom: () => ep.identity };
   const node = engine.cluster.nodes.find((n) => n.addresses.includes(ip));
   if (node !== undefined) return hostParty(engine, node.name, ip);
