@@ -42,8 +42,7 @@ export async function test(args: TestArgs, out: Output): Promise<number> {
 
 /** The JSON shape of `connectivity-test.md`, with the reason's details. */
 function caseJson(r: CaseResult): object {
-  const { verdict: _verdict, ...rest } = r;
-  return rest;
+  return { test: r.test, index: r.index, from: r.from, to: r.to, port: r.port, protocol: r.protocol, expect: r.expect, actual: r.actual, pass: r.pass, reason: r.reason };
 }
 
 function caseText(s: LoadedScenario, r: CaseResult): string {
