@@ -3,7 +3,7 @@
  * `on` is true), then sigs.k8s.io/yaml turns it back into a JSON object key: integers in decimal,
  * booleans as `true`/`false`, floats with Go's `strconv.FormatFloat(f, 'g', -1, 32)`.
  */
-import type { ScalarValue } from "../../engine/src/source/node.ts";
+import type { ScalarValue } from "@membrane/engine";
 import { intText, resolvePlain, resolveTagged } from "./scalar-resolve.ts";
 
 /** The key string of a scalar key read from source: its text, whether it was plain, and its tag. */

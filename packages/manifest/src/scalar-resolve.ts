@@ -3,7 +3,7 @@
  * YAML 1.1 rules. The first character picks what a plain scalar may be (go-yaml's resolve table);
  * only then is the text tested, so most strings are settled by one table lookup.
  */
-import type { ScalarValue } from "../../engine/src/source/node.ts";
+import type { ScalarValue } from "@membrane/engine";
 
 /** The full name of a YAML core tag such as `!!str`. */
 export const TAG_PREFIX = "tag:yaml.org,2002:";
@@ -51,7 +51,8 @@ export function resolvePlain(raw: string): ScalarValue {
   if (raw.length === 0) return null;
   const c = raw.charCodeAt(0);
   const hint = c < 128 ? HINTS[c] : HINT_NONE;
-  if (hint === HINT_NONE) return raw;
+  // The longest special word (`false`, `+.inf`) has 5 characters.
+  if (hint === HINT_NONE || (hint === HINT_WORD && raw.length > 5)) return raw;
   const word = WORDS.get(raw);
   if (word !== undefined) return word;
   if (hint === HINT_DOT) return DOT_FLOAT.test(raw) ? finiteOr(Number(raw), raw) : raw;

@@ -43,8 +43,11 @@ export function splitDocuments(text: string): DocumentChunk[] {
     } else if (marker) {
       close(lineStart);
       between = true;
-      // Text after `...` on its line is not allowed; keep it so the parser reports it.
-      if (!isBlankOrComment(text, lineStart + 3)) open = { start: lineStart + 3, line, lineStart };
+      // Text after `...` on its line is not allowed; keep it as a document so the parser reports it.
+      if (!isBlankOrComment(text, lineStart + 3)) {
+        open = { start: lineStart + 3, line, lineStart };
+        between = false;
+      }
     } else if (between && c !== PERCENT && !isBlankOrComment(text, lineStart)) {
       open = { start: lineStart, line, lineStart };
       between = false;

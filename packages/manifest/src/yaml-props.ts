@@ -1,5 +1,5 @@
 /** Node properties (`&anchor`, `!tag`) and aliases (`*anchor`). */
-import type { SourceNode } from "../../engine/src/source/node.ts";
+import type { SourceNode } from "@membrane/engine";
 import { AMP, BANG, COLON, GT, LT, describeChar, isBreakOrEnd, isFlowIndicator, isWhiteOrEnd } from "./chars.ts";
 import { TAG_PREFIX } from "./scalar-resolve.ts";
 import type { NodeProps, YamlState } from "./yaml-state.ts";
@@ -15,18 +15,19 @@ export function readProps(s: YamlState): NodeProps | null {
   let anchor: string | null = null;
   let tag: string | null = null;
   while (c === AMP || c === BANG) {
-    const pos = s.mark();
+    const start = s.pos;
+    const what = c === AMP ? "an anchor" : "a tag";
     if (c === AMP) {
-      if (anchor !== null) s.fail("yaml.syntax", "a node can have only one anchor", pos);
+      if (anchor !== null) s.fail("yaml.syntax", "a node can have only one anchor", s.markAt(start));
       s.pos++;
       anchor = readName(s, "anchor");
     } else {
-      if (tag !== null) s.fail("yaml.syntax", "a node can have only one tag", pos);
+      if (tag !== null) s.fail("yaml.syntax", "a node can have only one tag", s.markAt(start));
       tag = readTag(s);
     }
     c = s.here();
     if (!isWhiteOrEnd(c) && !isFlowIndicator(c)) {
-      s.fail("yaml.syntax", `unexpected ${describeChar(c)} after ${anchor !== null && tag === null ? "an anchor" : "a tag"}`);
+      s.fail("yaml.syntax", `unexpected ${describeChar(c)} after ${what}`);
     }
     s.skipBlanks();
     c = s.here();
@@ -36,13 +37,14 @@ export function readProps(s: YamlState): NodeProps | null {
 
 /** Reads the alias at the current position (`*name`) and returns the node its anchor named. */
 export function readAlias(s: YamlState): SourceNode {
-  const pos = s.mark();
+  const start = s.pos;
   s.pos++;
   const name = readName(s, "alias");
-  const node = s.anchors.get(name);
+  const node = s.anchors?.get(name);
   if (node === undefined) {
-    s.fail("yaml.unknown-alias", `the alias *${name} refers to no anchor defined before it`, pos);
+    s.fail("yaml.unknown-alias", `the alias *${name} refers to no anchor defined before it`, s.markAt(start));
   }
+  s.countAlias(node, s.markAt(start));
   return node;
 }
 

@@ -1,10 +1,15 @@
-import type { Position, ScalarNode, ScalarValue, SourceNode } from "../../engine/src/source/node.ts";
-import { CR, HASH, LF, SPACE, TAB, describeChar, isBlank } from "./chars.ts";
+import type { MapEntry, Position, ScalarNode, ScalarValue, SourceNode } from "@membrane/engine";
+import { CR, HASH, LF, SPACE, TAB, describeChar } from "./chars.ts";
 import { Cursor, type DocumentIssue } from "./cursor.ts";
+import type { MappingBuilder } from "./mapping-builder.ts";
+import { Scratch } from "./scratch.ts";
 import { TAG_MAP, TAG_SEQ, isScalarTag, resolvePlain, resolveTagged, shortTag } from "./scalar-resolve.ts";
 
 // Deep enough for any real manifest, shallow enough never to overflow the call stack.
 const MAX_DEPTH = 500;
+// Aliases repeat nodes without copying them, so a few lines can stand for a tree of billions of
+// nodes ("billion laughs") that would hang whoever walks it; like go-yaml, refuse such documents.
+const MAX_ALIASED_NODES = 100_000;
 
 /** The anchor and tag written before a node (`&a !!str`); either may be absent. */
 export interface NodeProps {
@@ -18,9 +23,21 @@ export interface NodeProps {
  * a mapping reads back when that scalar turns out to be a key.
  */
 export class YamlState extends Cursor {
-  readonly anchors = new Map<string, SourceNode>();
+  /** The anchors defined so far; made on the first one, as most documents have none. */
+  anchors: Map<string, SourceNode> | null = null;
+  /** Issues found so far that did not stop parsing. */
   readonly issues: DocumentIssue[] = [];
+  /** Where mappings and sequences collect their elements (see {@link Scratch}). */
+  readonly entryStack = new Scratch<MapEntry>();
+  /** See {@link entryStack}. */
+  readonly itemStack = new Scratch<SourceNode>();
+  /** The current nesting depth. */
   depth = 0;
+  /** How many nodes the aliases read so far repeat. */
+  aliasedNodes = 0;
+  /** The sizes of aliased collections, counting repeated subtrees each time. */
+  sizes: Map<SourceNode, number> | null = null;
+  /** The last scalar node made, and the text, style and tag of the last scalar (or key) read. */
   lastScalar: ScalarNode | null = null;
   lastRaw = "";
   lastPlain = false;
@@ -41,9 +58,39 @@ export class YamlState extends Cursor {
     this.depth--;
   }
 
+  /** Counts the nodes an alias at `pos` repeats; fails past the limit. */
+  countAlias(node: SourceNode, pos: Position): void {
+    this.aliasedNodes += this.sizeOf(node);
+    if (this.aliasedNodes > MAX_ALIASED_NODES) {
+      this.fail("yaml.alias-limit", `the aliases of this document repeat more than ${MAX_ALIASED_NODES} nodes`, pos);
+    }
+  }
+
+  /** The number of nodes in a tree, counting repeated subtrees each time (memoized per collection). */
+  sizeOf(node: SourceNode): number {
+    if (node.kind === "scalar") return 1;
+    const sizes = (this.sizes ??= new Map());
+    let size = sizes.get(node);
+    if (size === undefined) {
+      size = 1;
+      if (node.kind === "map") for (const e of node.entries) size += this.sizeOf(e.value);
+      else for (const item of node.items) size += this.sizeOf(item);
+      sizes.set(node, size);
+    }
+    return size;
+  }
+
   /** Skips spaces and tabs on the current line. */
   skipBlanks(): void {
-    while (isBlank(this.here())) this.pos++;
+    const text = this.text;
+    const end = this.end;
+    let i = this.pos;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c !== SPACE && c !== TAB) break;
+      i++;
+    }
+    this.pos = i;
   }
 
   /**
@@ -74,8 +121,7 @@ export class YamlState extends Cursor {
     }
     this.pos = i;
     if (tab >= 0 && i < end) {
-      const pos = { line: this.line, column: tab - this.lineStart + 1, offset: tab };
-      this.fail("yaml.tab-indent", "a tab is used for indentation; YAML allows only spaces there", pos);
+      this.fail("yaml.tab-indent", "a tab is used for indentation; YAML allows only spaces there", this.markAt(tab));
     }
   }
 
@@ -116,6 +162,26 @@ export class YamlState extends Cursor {
     return node;
   }
 
+  /** Whether the last scalar text read (see {@link lastRaw}) is a merge key: a plain, untagged `<<`. */
+  lastIsMergeKey(): boolean {
+    return this.lastPlain && this.lastTag === null && this.lastRaw === "<<";
+  }
+
+  /** Adds a mapping entry, or a merge when `merge`; reports duplicate keys and bad merge values. */
+  addEntry(b: MappingBuilder, key: string, keyPos: Position, value: SourceNode, merge: boolean): void {
+    if (merge) {
+      if (!b.addMerge(value)) {
+        this.report("yaml.merge", 'the merge key "<<" needs a mapping, or a list of mappings, as its value', value.pos);
+      }
+      return;
+    }
+    const earlier = b.add(key, keyPos, value);
+    if (earlier !== undefined) {
+      const first = `line ${earlier.keyPos.line}, column ${earlier.keyPos.column}`;
+      this.report("yaml.duplicate-key", `the key ${JSON.stringify(key)} appears twice in this mapping (first at ${first})`, keyPos);
+    }
+  }
+
   /** Applies node properties to a finished node: checks a collection's tag, defines the anchor. */
   finish<N extends SourceNode>(node: N, props: NodeProps | null): N {
     if (props === null) return node;
@@ -124,7 +190,7 @@ export class YamlState extends Cursor {
       const wrong = isScalarTag(tag) || (tag === TAG_MAP && node.kind === "seq") || (tag === TAG_SEQ && node.kind === "map");
       if (wrong) this.report("yaml.tag", `a ${node.kind === "map" ? "mapping" : "sequence"} cannot be ${shortTag(tag)}`, node.pos);
     }
-    if (props.anchor !== null) this.anchors.set(props.anchor, node);
+    if (props.anchor !== null) (this.anchors ??= new Map()).set(props.anchor, node);
     return node;
   }
 }

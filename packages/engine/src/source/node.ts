@@ -66,7 +66,9 @@ export function toPlain(node: SourceNode | null): unknown {
       return node.items.map(toPlain);
     case "map": {
       const out: Record<string, unknown> = {};
-      for (const e of node.entries) out[e.key] = toPlain(e.value);
+      // defineProperty, not assignment: a key named "__proto__" is data, not the prototype.
+      for (const e of node.entries)
+        Object.defineProperty(out, e.key, { value: toPlain(e.value), enumerable: true, writable: true, configurable: true });
       return out;
     }
   }
