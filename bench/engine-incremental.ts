@@ -23,10 +23,14 @@ for (let i = 0; i < 200; i++) {
   const pod: Pod = { ...template, name: `extra-${i}`, ips: [`10.250.${i >> 8}.${(i & 255) + 1}`] };
   time("podAdd", () => engine.upsertPod(pod));
   const victim = pods[(i * 53) % pods.length]!;
-  time("labelChange", () => engine.upsertPod({ ...victim, labels: new Map([...victim.labels, ["tier", ["web", "api", "db"][i % 3]!], ["rev", `r${i}`]]) }));
+  time("labelChange", () =>
+    engine.upsertPod({ ...victim, labels: new Map([...victim.labels, ["tier", ["web", "api", "db"][i % 3]!], ["rev", `r${i}`]]) }),
+  );
   time("policyAdd", () => engine.upsertPolicy(extra[i % extra.length]!));
 }
-const all = Object.values(times).flat().sort((a, b) => a - b);
+const all = Object.values(times)
+  .flat()
+  .sort((a, b) => a - b);
 const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)]!;
 console.log(
   JSON.stringify({

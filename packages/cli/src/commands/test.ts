@@ -42,7 +42,18 @@ export async function test(args: TestArgs, out: Output): Promise<number> {
 
 /** The JSON shape of `connectivity-test.md`, with the reason's details. */
 function caseJson(r: CaseResult): object {
-  return { test: r.test, index: r.index, from: r.from, to: r.to, port: r.port, protocol: r.protocol, expect: r.expect, actual: r.actual, pass: r.pass, reason: r.reason };
+  return {
+    test: r.test,
+    index: r.index,
+    from: r.from,
+    to: r.to,
+    port: r.port,
+    protocol: r.protocol,
+    expect: r.expect,
+    actual: r.actual,
+    pass: r.pass,
+    reason: r.reason,
+  };
 }
 
 function caseText(s: LoadedScenario, r: CaseResult): string {

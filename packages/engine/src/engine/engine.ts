@@ -6,7 +6,8 @@ import type { LabelSet } from "../labels/label-set.ts";
 import { parseIp, parsePrefix } from "../net/ip.ts";
 import type { Policy } from "../policy-api/types.ts";
 import { namespacesOf, type IdentityInfo, type PeerContext } from "../policy/peer-selector.ts";
-import { collectNamedPorts, resolveEndpoint, selectsSubject, type ClusterNamedPorts, type EndpointPolicy } from "../policy/resolve.ts";
+import { NamedPortIndex } from "../policy/named-ports.ts";
+import { resolveEndpoint, selectsSubject, type EndpointPolicy } from "../policy/resolve.ts";
 import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts";
 import { BugError } from "../result.ts";
 import type { RuleEntry } from "../translate/rule-form.ts";
@@ -45,6 +46,9 @@ export function policyKey(
 ): string {
   return `${p.kind}/${p.meta.namespace ?? ""}/${p.meta.name}`;
 }
+
+/** The key under which #prefixRefs counts toServices peers (their selectorless backends need CIDR identities). */
+const SERVICE_PEERS = "toServices";
 
 const podKey = (p: { readonly namespace: string; readonly name: string }): string => `${p.namespace}/${p.name}`;
 
@@ -87,7 +91,14 @@ export class Engine {
   #entryOrder = new Map<RuleEntry, number>();
   #entriesByNamespace = new Map<string, RuleEntry[]>();
   #globalEntries: RuleEntry[] = [];
-  #namedPorts: ClusterNamedPorts = new Map();
+  readonly #namedPorts = new NamedPortIndex();
+  /** Resolutions by the selectors their maps were built from, so a selection change finds its users. */
+  readonly #selectorUsers = new Map<string, Set<string>>();
+  /** Policy CIDR prefixes with how many entries name them. */
+  readonly #prefixRefs = new Map<string, number>();
+  /** Endpoints created and deleted during the current change. */
+  #created = new Set<string>();
+  #deleted = new Set<string>();
   #ctx: PeerContext;
   #apiServerIps: ReadonlySet<string> = new Set();
 
@@ -210,6 +221,11 @@ export class Engine {
         users: new Set(),
       };
       this.#resolutions.set(key, resolution);
+      for (const s of [...resolution.policy.ingress.selectors, ...resolution.policy.egress.selectors]) {
+        let users = this.#selectorUsers.get(s);
+        if (users === undefined) this.#selectorUsers.set(s, (users = new Set()));
+        users.add(key);
+      }
     }
     resolution.users.add(ep.key);
     this.#programmed.set(ep.key, { key, policy: resolution.policy });
@@ -263,9 +279,10 @@ export class Engine {
       const key = podKey(pod);
       const old = this.#pods.get(key);
       const affected = new Set<string>([key]);
+      const names = this.#namedPortMeanings(old, pod);
       if (old !== undefined) this.#removePod(old);
       this.#addPod(pod, endpointLabels(pod, this.cluster, this.options.semantics));
-      this.#refreshNamedPorts(old, pod, affected);
+      this.#refreshNamedPorts(names, affected);
       return affected;
     });
   }
@@ -276,8 +293,9 @@ export class Engine {
       const old = this.#pods.get(`${namespace}/${name}`);
       const affected = new Set<string>([`${namespace}/${name}`]);
       if (old !== undefined) {
+        const names = this.#namedPortMeanings(old);
         this.#removePod(old);
-        this.#refreshNamedPorts(old, undefined, affected);
+        this.#refreshNamedPorts(names, affected);
       }
       return affected;
     });
@@ -335,40 +353,42 @@ export class Engine {
    */
   #change(apply: () => Set<string>): ChangeSet {
     this.#clusterView = undefined;
-    const endpointsBefore = new Set(this.#endpoints.keys());
+    this.#created = new Set();
+    this.#deleted = new Set();
     const selectionChanges: SelectionChange[] = (this.#selectionChanges = []);
     const affected = apply();
     this.#syncCidrIdentities();
     this.#selectionChanges = undefined;
-    const changed = new Set(selectionChanges.map((c) => c.selector));
-    for (const [key, r] of this.#resolutions) {
-      if ([...changed].some((s) => r.policy.ingress.selectors.has(s) || r.policy.egress.selectors.has(s))) {
-        for (const u of r.users) affected.add(u);
-        this.#resolutions.delete(key);
+    for (const c of selectionChanges) {
+      for (const key of [...(this.#selectorUsers.get(c.selector) ?? [])]) {
+        const r = this.#resolutions.get(key);
+        if (r !== undefined) this.#dropResolution(key, r, affected);
       }
     }
     const changes: MapChange[] = [];
+    // Endpoints that move between the same two resolutions share one diff.
+    const diffs = new Map<EndpointPolicy | undefined, Map<EndpointPolicy | undefined, readonly MapChange[]>>();
     for (const key of affected) {
       const before = this.#programmed.get(key);
       if (before !== undefined) {
-        this.#resolutions.get(before.key)?.users.delete(key);
+        const r = this.#resolutions.get(before.key);
+        r?.users.delete(key);
+        if (r !== undefined && r.users.size === 0) this.#dropResolution(before.key, r, new Set());
         this.#programmed.delete(key);
       }
       const ep = this.#endpoints.get(key);
       const after = ep === undefined ? undefined : this.policyOf(ep);
-      for (const dir of ["ingress", "egress"] as const) {
-        const d = diffMaps(key, dir, before?.policy[dir].map, after?.[dir].map);
-        if (d !== undefined) changes.push(d);
+      if (before?.policy === after) continue;
+      let byAfter = diffs.get(before?.policy);
+      if (byAfter === undefined) diffs.set(before?.policy, (byAfter = new Map()));
+      let d = byAfter.get(after);
+      if (d === undefined) {
+        d = (["ingress", "egress"] as const).flatMap((dir) => diffMaps("", dir, before?.policy[dir].map, after?.[dir].map) ?? []);
+        byAfter.set(after, d);
       }
+      for (const c of d) changes.push({ ...c, endpoint: key });
     }
-    for (const [key, r] of this.#resolutions) if (r.users.size === 0) this.#resolutions.delete(key);
-    const endpointsAfter = new Set(this.#endpoints.keys());
-    return {
-      revision: ++this.#revision,
-      changes,
-      endpointsAdded: [...endpointsAfter].filter((k) => !endpointsBefore.has(k)),
-      endpointsRemoved: [...endpointsBefore].filter((k) => !endpointsAfter.has(k)),
-    };
+    return { revision: ++this.#revision, changes, endpointsAdded: [...this.#created], endpointsRemoved: [...this.#deleted] };
   }
 
   /** Selection changes collected while a change runs (undefined outside one). */
@@ -387,8 +407,10 @@ export class Engine {
   #addPod(pod: Pod, labels: LabelSet): void {
     const key = podKey(pod);
     this.#pods.set(key, pod);
+    this.#namedPorts.update(pod.ports, 1);
     this.#clusterView = undefined;
     if (pod.hostNetwork) return;
+    if (!this.#deleted.delete(key)) this.#created.add(key);
     const known = this.#allocator.lookup(labels) !== undefined;
     const id = this.#allocator.allocate(labels);
     const identity = { id, labels };
@@ -404,10 +426,12 @@ export class Engine {
   #removePod(pod: Pod): void {
     const key = podKey(pod);
     this.#pods.delete(key);
+    this.#namedPorts.update(pod.ports, -1);
     this.#clusterView = undefined;
     const ep = this.#endpoints.get(key);
     if (ep === undefined) return;
     this.#endpoints.delete(key);
+    if (!this.#created.delete(key)) this.#deleted.add(key);
     for (const ip of pod.ips) {
       const a = parseIp(ip);
       if (a !== undefined) this.#byIp.delete({ addr: a, bits: a.bytes.length * 8 });
@@ -416,34 +440,56 @@ export class Engine {
     if (this.#allocator.release(ep.identity.labels)) this.#removeIdentities([ep.identity.id]);
   }
 
-  /** Egress named ports resolve against every pod: when the cluster's named ports change, every endpoint is revisited. */
-  #refreshNamedPorts(old: Pod | undefined, now: Pod | undefined, affected: Set<string>): void {
-    const sig = (p: Pod | undefined): string => (p?.ports ?? []).map((x) => `${x.name}:${x.port}/${x.protocol}`).join(",");
-    if (sig(old) === sig(now)) return;
-    this.#namedPorts = collectNamedPorts([...this.#pods.values()]);
-    this.#resolutions.clear();
-    for (const k of this.#programmed.keys()) affected.add(k);
+  /**
+   * Egress named ports resolve against every pod (§6.3): when what a name means cluster-wide
+   * changes, the resolutions whose egress rules use that name are recomputed.
+   */
+  #refreshNamedPorts(names: ReadonlyMap<string, string>, affected: Set<string>): void {
+    const changed = [...names].filter(([n, before]) => this.#namedPorts.meaning(n) !== before).map(([n]) => n);
+    if (changed.length === 0) return;
+    for (const [key, r] of this.#resolutions) {
+      const uses = r.policy.egress.entries.some(
+        (e) => e.ports !== "all" && e.ports.some((pr) => pr.ports.some((s) => s.port.kind === "named" && changed.includes(s.port.name))),
+      );
+      if (uses) this.#dropResolution(key, r, affected);
+    }
+  }
+
+  /** What each named port of these pods means now (to compare after the change). */
+  #namedPortMeanings(...pods: (Pod | undefined)[]): Map<string, string> {
+    const names = pods.flatMap((p) => (p?.ports ?? []).flatMap((x) => (x.name === null ? [] : [x.name])));
+    return new Map(names.map((n) => [n, this.#namedPorts.meaning(n)]));
+  }
+
+  /** Forgets a resolution; its users are recomputed. */
+  #dropResolution(key: string, r: Resolution, affected: Set<string>): void {
+    for (const u of r.users) affected.add(u);
+    this.#resolutions.delete(key);
+    for (const s of [...r.policy.ingress.selectors, ...r.policy.egress.selectors]) this.#selectorUsers.get(s)?.delete(key);
   }
 
   #nodesChanged(): Set<string> {
     this.#localHosts.clear();
     this.#refreshClusterFacts();
     this.#syncNodeIdentities();
-    this.#resolutions.clear();
-    return new Set(this.#programmed.keys());
+    return this.#dropAllResolutions();
   }
 
   #servicesChanged(): Set<string> {
     this.#refreshClusterFacts();
     this.#ctx = this.#peerContext();
+    return this.#dropAllResolutions();
+  }
+
+  #dropAllResolutions(): Set<string> {
     this.#resolutions.clear();
+    this.#selectorUsers.clear();
     return new Set(this.#programmed.keys());
   }
 
   #refreshClusterFacts(): void {
     const api = this.#services.get("default/kubernetes");
     this.#apiServerIps = new Set(api?.endpointAddresses ?? []);
-    this.#namedPorts = collectNamedPorts([...this.#pods.values()]);
   }
 
   #peerContext(): PeerContext {
@@ -472,8 +518,18 @@ export class Engine {
   }
 
   #rebuildEntries(): void {
-    for (const key of [...this.#entriesOf.keys()]) if (!this.#policies.has(key)) this.#entriesOf.delete(key);
-    for (const [key, p] of this.#policies) if (this.#policySnapshot.get(key) !== p) this.#entriesOf.set(key, this.#translate(p));
+    for (const [key, entries] of [...this.#entriesOf]) {
+      if (this.#policies.has(key)) continue;
+      this.#countPrefixes(entries, -1);
+      this.#entriesOf.delete(key);
+    }
+    for (const [key, p] of this.#policies) {
+      if (this.#policySnapshot.get(key) === p) continue;
+      this.#countPrefixes(this.#entriesOf.get(key) ?? [], -1);
+      const entries = this.#translate(p);
+      this.#countPrefixes(entries, 1);
+      this.#entriesOf.set(key, entries);
+    }
     this.#policySnapshot = new Map(this.#policies);
     this.#entries = [...this.#entriesOf.values()].flat();
     this.#entryOrder = new Map(this.#entries.map((e, i) => [e, i]));
@@ -494,6 +550,20 @@ export class Engine {
 
   #policySnapshot = new Map<string, Policy>();
 
+  /** Counts the prefixes entries name (a CIDR and its excepts, §5.4), and their toServices peers. */
+  #countPrefixes(entries: readonly RuleEntry[], delta: 1 | -1): void {
+    for (const e of entries) {
+      for (const p of e.peers) {
+        const prefixes = p.kind === "cidr" ? [p.cidr, ...p.except] : p.kind === "service" ? [SERVICE_PEERS] : [];
+        for (const c of prefixes) {
+          const n = (this.#prefixRefs.get(c) ?? 0) + delta;
+          if (n > 0) this.#prefixRefs.set(c, n);
+          else this.#prefixRefs.delete(c);
+        }
+      }
+    }
+  }
+
   /** The entries that may select a pod of `namespace`, in repository order. */
   #candidateEntries(namespace: string): readonly RuleEntry[] {
     const pinned = this.#entriesByNamespace.get(namespace) ?? [];
@@ -506,7 +576,10 @@ export class Engine {
   #endpointsSelectedBy(entries: readonly RuleEntry[]): Set<string> {
     const out = new Set<string>();
     if (entries.length === 0) return out;
+    const pinned = entries.map((e) => (e.subject.kind === "endpoints" ? namespacesOf(e.subject.selector.requirements) : null));
+    const namespaces = pinned.every((n) => n !== null) ? new Set(pinned.flat()) : null;
     for (const ep of this.#endpoints.values()) {
+      if (namespaces !== null && !namespaces.has(ep.pod.namespace)) continue;
       const subject = { identity: ep.identity, isHost: false, ports: ep.pod.ports, localHost: this.localHostOf(ep.pod.nodeName) };
       if (entries.some((e) => selectsSubject(e, subject))) out.add(ep.key);
     }
@@ -515,15 +588,12 @@ export class Engine {
 
   /** Every CIDR a policy names (with its excepts, §5.4) and every selectorless service backend gets a local identity. */
   #syncCidrIdentities(): void {
-    const want = new Set<string>();
-    for (const e of this.#entries) {
-      for (const p of e.peers) {
-        if (p.kind === "cidr") [p.cidr, ...p.except].forEach((c) => want.add(c));
-        if (p.kind === "service")
-          for (const s of this.#services.values())
-            if (s.selector === null) for (const ip of s.endpointAddresses) want.add(`${ip}/${ip.includes(":") ? 128 : 32}`);
-      }
+    const want = new Set(this.#prefixRefs.keys());
+    if ((this.#prefixRefs.get(SERVICE_PEERS) ?? 0) > 0) {
+      for (const s of this.#services.values())
+        if (s.selector === null) for (const ip of s.endpointAddresses) want.add(`${ip}/${ip.includes(":") ? 128 : 32}`);
     }
+    want.delete(SERVICE_PEERS);
     const added: IdentityInfo[] = [];
     for (const prefix of [...want].sort()) {
       if (this.#cidrIds.has(prefix) || parsePrefix(prefix)!.bits === 0) continue;

@@ -5,6 +5,7 @@ import type { PortRuleForm, PortSpec, RuleEntry, RuleOrigin, Selector } from "..
 import { allowPrecedence, DENY_PRECEDENCE, MapState, type DerivedFrom, type L7Parser, type PolicyEntry } from "./map-state.ts";
 import { compilePeer, type IdentityInfo, type PeerContext } from "./peer-selector.ts";
 import { rangeToPrefixes } from "./port-range.ts";
+import type { NamedPortIndex } from "./named-ports.ts";
 import { PROTO, protocolNumbers } from "./protocol.ts";
 import type { SelectorCache } from "./selector-cache.ts";
 
@@ -61,9 +62,6 @@ export interface EndpointPolicy {
   readonly egress: DirectionPolicy;
 }
 
-/** Named ports of every pod (egress resolution): name → protocol → the port numbers declared. */
-export type ClusterNamedPorts = ReadonlyMap<string, ReadonlyMap<number, ReadonlySet<number>>>;
-
 /** Proxy ports membrane's proxies listen on, per parser and direction (deterministic, like Cilium's allocated ones). */
 export function proxyPortFor(parser: L7Parser, direction: "ingress" | "egress"): number {
   const base: Record<L7Parser, number> = { http: 15001, kafka: 15011, dns: 15053, l7proto: 15021, tls: 15031, listener: 15041 };
@@ -86,7 +84,7 @@ export function resolveEndpoint(
   entries: readonly RuleEntry[],
   cache: SelectorCache,
   ctx: PeerContext,
-  namedPorts: ClusterNamedPorts,
+  namedPorts: NamedPortIndex,
   options: ResolveOptions,
 ): EndpointPolicy {
   return {
@@ -107,7 +105,7 @@ function resolveDirection(
   all: readonly RuleEntry[],
   cache: SelectorCache,
   ctx: PeerContext,
-  namedPorts: ClusterNamedPorts,
+  namedPorts: NamedPortIndex,
   options: ResolveOptions,
 ): DirectionPolicy {
   const entries = all.filter((e) => e.direction === direction && selectsSubject(e, subject));
@@ -169,7 +167,7 @@ function insertEntry(
   ids: readonly NumericIdentity[],
   direction: "ingress" | "egress",
   subject: Subject,
-  namedPorts: ClusterNamedPorts,
+  namedPorts: NamedPortIndex,
 ): void {
   const derivedFrom: readonly DerivedFrom[] = [{ kind: "rule", origin: e.origin }];
   if (e.ports === "all") {
@@ -212,7 +210,7 @@ function resolvePort(
   proto: number,
   direction: "ingress" | "egress",
   subject: Subject,
-  namedPorts: ClusterNamedPorts,
+  namedPorts: NamedPortIndex,
 ): number | undefined {
   if (spec.port.kind === "number") return spec.port.port;
   const name = spec.port.name;
@@ -220,22 +218,5 @@ function resolvePort(
     const found = subject.ports.find((p) => p.name === name && PROTO[p.protocol] === proto);
     return found?.port;
   }
-  const numbers = namedPorts.get(name)?.get(proto);
-  return numbers !== undefined && numbers.size === 1 ? [...numbers][0] : undefined;
-}
-
-/** Collects every pod's named ports for egress resolution. */
-export function collectNamedPorts(pods: readonly { readonly ports: readonly ContainerPort[] }[]): ClusterNamedPorts {
-  const out = new Map<string, Map<number, Set<number>>>();
-  for (const pod of pods) {
-    for (const p of pod.ports) {
-      if (p.name === null) continue;
-      let byProto = out.get(p.name);
-      if (byProto === undefined) out.set(p.name, (byProto = new Map()));
-      let set = byProto.get(PROTO[p.protocol]);
-      if (set === undefined) byProto.set(PROTO[p.protocol], (set = new Set()));
-      set.add(p.port);
-    }
-  }
-  return out;
+  return namedPorts.resolve(name, proto);
 }
