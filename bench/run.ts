@@ -19,6 +19,24 @@ const BENCHMARKS: readonly { readonly file: string; readonly goals: readonly Goa
       { figure: "validate_10k_policies_rss_mib", goal: "<= 500 MiB", ok: (v) => v <= 500 },
     ],
   },
+  {
+    file: "engine-full.ts",
+    goals: [
+      { figure: "engine_full_compute_s", goal: "<= 10 s", ok: (v) => v <= 10 },
+      { figure: "engine_full_compute_rss_mib", goal: "<= 2048 MiB", ok: (v) => v <= 2048 },
+    ],
+  },
+  {
+    file: "engine-incremental.ts",
+    goals: [{ figure: "engine_incremental_p99_ms", goal: "<= 20 ms", ok: (v) => v <= 20 }],
+  },
+  {
+    file: "engine-verdicts.ts",
+    goals: [
+      { figure: "engine_verdicts_per_s", goal: ">= 5,000,000", ok: (v) => v >= 5_000_000 },
+      { figure: "test_cases_per_s", goal: ">= 100,000", ok: (v) => v >= 100_000 },
+    ],
+  },
 ];
 
 const figures: Record<string, number> = {};

@@ -35,6 +35,10 @@ export interface PolicyEntry {
   readonly derivedFrom: readonly DerivedFrom[];
 }
 
+/** Drop codes of the datapath (bpf/lib/drop_reasons.h): no entry matched; a deny entry matched. */
+export const DROP_POLICY_DENIED = -133;
+export const DROP_POLICY_DENY = -181;
+
 /** A deny has every precedence bit set (level 0), so it beats any allow. */
 export const DENY_PRECEDENCE = 0x1ff;
 
@@ -63,20 +67,14 @@ export type Lookup =
   | { readonly kind: "none"; readonly matchType: "NONE" };
 
 const innerKey = (proto: number, port: number, prefixLen: number): number => (proto * 65536 + port) * 32 + prefixLen;
+const ANY_KEY = innerKey(0, 0, 0);
+const NO_LENGTHS: readonly number[] = [];
 const unpack = (identity: number, k: number): PolicyKey => ({
   identity: asIdentity(identity),
   proto: Math.floor(k / 32 / 65536),
   port: Math.floor(k / 32) % 65536,
   prefixLen: k % 32,
 });
-
-/** The keys that cover (proto, port) from the longest prefix to the protocol wildcard. */
-function coveringKeys(proto: number, port: number, prefixLen: number): number[] {
-  const out: number[] = [];
-  if (proto !== 0) for (let len = prefixLen; len >= 0; len--) out.push(innerKey(proto, maskPort(port, len), len));
-  out.push(innerKey(0, 0, 0));
-  return out;
-}
 
 function covers(outer: number, inner: number): boolean {
   const o = unpack(0, outer);
@@ -94,9 +92,26 @@ function merge(a: PolicyEntry, b: PolicyEntry): PolicyEntry {
   return { ...keep, derivedFrom: [...a.derivedFrom, ...b.derivedFrom.filter((d) => !seen.has(d))] };
 }
 
+/** A found entry with its key and its prefix length in bits (protocol 8 + port prefix). */
+interface Hit {
+  readonly k: number;
+  readonly entry: PolicyEntry;
+  readonly len: number;
+}
+
+/** §7.2: the higher precedence wins, then the longer prefix, then the identity-specific entry. */
+function choose(l3: Hit | undefined, l4: Hit | undefined): Hit | undefined {
+  if (l3 === undefined) return l4;
+  if (l4 === undefined) return l3;
+  if (l3.entry.precedence !== l4.entry.precedence) return l3.entry.precedence > l4.entry.precedence ? l3 : l4;
+  return l4.len > l3.len ? l4 : l3;
+}
+
 /** One direction of an endpoint's policy map. */
 export class MapState {
   readonly #byIdentity = new Map<number, Map<number, PolicyEntry>>();
+  /** Per identity and protocol, the port prefix lengths its keys use, longest first: lookups try only those. */
+  readonly #lengths = new Map<number, Map<number, readonly number[]>>();
 
   /** Inserts with Cilium's precedence rules (§6.7): a covered weaker entry is skipped or removed. */
   insert(key: PolicyKey, entry: PolicyEntry): void {
@@ -110,11 +125,17 @@ export class MapState {
     if (identity !== 0 && this.#coveredBy(0, proto, port, prefixLen, k, entry)) return;
     let m = this.#byIdentity.get(identity);
     if (m === undefined) this.#byIdentity.set(identity, (m = new Map()));
+    let removed = false;
     // Only a key with a shorter prefix than a full port can cover other keys of this identity.
-    if (proto === 0 || prefixLen < 16)
-      for (const [other, e] of m) if (other !== k && e.precedence < entry.precedence && covers(k, other)) m.delete(other);
+    if (proto === 0 || prefixLen < 16) {
+      for (const [other, e] of m) {
+        if (other !== k && e.precedence < entry.precedence && covers(k, other)) removed = m.delete(other) || removed;
+      }
+    }
     const existing = m.get(k);
     m.set(k, existing === undefined || existing.precedence < entry.precedence ? entry : merge(existing, entry));
+    if (removed) this.#indexLengths(identity, m);
+    else if (existing === undefined && proto !== 0) this.#addLength(identity, proto, prefixLen);
   }
 
   /** Whether a key of `identity` covering (proto, port/prefixLen) makes `entry` redundant. */
@@ -127,7 +148,45 @@ export class MapState {
       return existing.precedence > entry.precedence || (entry.deny && existing.deny && c !== k);
     };
     if (proto !== 0) for (let len = prefixLen; len >= 0; len--) if (check(innerKey(proto, maskPort(port, len), len))) return true;
-    return check(innerKey(0, 0, 0));
+    return check(ANY_KEY);
+  }
+
+  #addLength(identity: number, proto: number, prefixLen: number): void {
+    let byProto = this.#lengths.get(identity);
+    if (byProto === undefined) this.#lengths.set(identity, (byProto = new Map()));
+    const lens = byProto.get(proto) ?? NO_LENGTHS;
+    if (!lens.includes(prefixLen))
+      byProto.set(
+        proto,
+        [...lens, prefixLen].sort((a, b) => b - a),
+      );
+  }
+
+  #indexLengths(identity: number, m: Map<number, PolicyEntry>): void {
+    const byProto = new Map<number, Set<number>>();
+    for (const k of m.keys()) {
+      const proto = Math.floor(k / 32 / 65536);
+      if (proto === 0) continue;
+      let set = byProto.get(proto);
+      if (set === undefined) byProto.set(proto, (set = new Set()));
+      set.add(k % 32);
+    }
+    this.#lengths.set(identity, new Map([...byProto].map(([p, set]) => [p, [...set].sort((a, b) => b - a)])));
+  }
+
+  /** The longest-prefix entry of one identity for (proto, port). */
+  #find(identity: number, proto: number, port: number): Hit | undefined {
+    const m = this.#byIdentity.get(identity);
+    if (m === undefined) return undefined;
+    if (proto !== 0) {
+      for (const len of this.#lengths.get(identity)?.get(proto) ?? NO_LENGTHS) {
+        const k = innerKey(proto, maskPort(port, len), len);
+        const entry = m.get(k);
+        if (entry !== undefined) return { k, entry, len: 8 + len };
+      }
+    }
+    const entry = m.get(ANY_KEY);
+    return entry === undefined ? undefined : { k: ANY_KEY, entry, len: 0 };
   }
 
   /**
@@ -136,31 +195,26 @@ export class MapState {
    * then the longer prefix, then the identity-specific entry.
    */
   lookup(identity: NumericIdentity, proto: number, port: number): Lookup {
-    const l3 = identity === 0 ? undefined : this.#longest(identity, proto, port);
+    const l3 = identity === 0 ? undefined : this.#find(identity, proto, port);
     if (l3 !== undefined && l3.entry.deny) return this.#result(identity, l3);
-    const l4 = this.#longest(0, proto, port);
-    let chosen: { k: number; entry: PolicyEntry; id: number } | undefined;
-    if (l3 !== undefined && l4 !== undefined) {
-      const lenOf = (x: number): number => (unpack(0, x).proto === 0 ? 0 : 8 + (x % 32));
-      if (l3.entry.precedence !== l4.entry.precedence)
-        chosen = l3.entry.precedence > l4.entry.precedence ? { ...l3, id: identity } : { ...l4, id: 0 };
-      else chosen = lenOf(l4.k) > lenOf(l3.k) ? { ...l4, id: 0 } : { ...l3, id: identity };
-    } else if (l3 !== undefined) chosen = { ...l3, id: identity };
-    else if (l4 !== undefined) chosen = { ...l4, id: 0 };
-    return chosen === undefined ? { kind: "none", matchType: "NONE" } : this.#result(chosen.id, chosen);
+    const chosen = choose(l3, this.#find(0, proto, port));
+    if (chosen === undefined) return { kind: "none", matchType: "NONE" };
+    return this.#result(chosen === l3 ? identity : 0, chosen);
   }
 
-  #longest(identity: number, proto: number, port: number): { k: number; entry: PolicyEntry } | undefined {
-    const m = this.#byIdentity.get(identity);
-    if (m === undefined) return undefined;
-    for (const k of coveringKeys(proto, port, 16)) {
-      const entry = m.get(k);
-      if (entry !== undefined) return { k, entry };
-    }
-    return undefined;
+  /**
+   * The lookup's outcome alone, without building a result (the hot path, what the datapath returns):
+   * the proxy port for a redirect, 0 for an allow, −181 for a deny entry, −133 when nothing matches.
+   */
+  verdict(identity: NumericIdentity, proto: number, port: number): number {
+    const l3 = identity === 0 ? undefined : this.#find(identity, proto, port);
+    if (l3 !== undefined && l3.entry.deny) return DROP_POLICY_DENY;
+    const chosen = choose(l3, this.#find(0, proto, port));
+    if (chosen === undefined) return DROP_POLICY_DENIED;
+    return chosen.entry.deny ? DROP_POLICY_DENY : chosen.entry.proxyPort;
   }
 
-  #result(identity: number, hit: { k: number; entry: PolicyEntry }): Lookup {
+  #result(identity: number, hit: Hit): Lookup {
     const key = unpack(identity, hit.k);
     const l3 = identity !== 0;
     const matchType: MatchType =
@@ -174,7 +228,8 @@ export class MapState {
     for (const id of identity === 0 ? [0] : [identity, 0]) {
       const m = this.#byIdentity.get(id);
       if (m === undefined) continue;
-      for (const k of coveringKeys(proto, port, 16)) {
+      const keys = proto === 0 ? [] : Array.from({ length: 17 }, (_, i) => innerKey(proto, maskPort(port, 16 - i), 16 - i));
+      for (const k of [...keys, ANY_KEY]) {
         const entry = m.get(k);
         if (entry !== undefined) out.push({ key: unpack(id, k), entry });
       }
