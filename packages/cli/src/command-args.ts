@@ -2,6 +2,7 @@ import type { EngineOptions, ValidationOptions } from "@membrane/engine";
 import { formatProblem, sortProblems } from "./format-problems.ts";
 import { loadOneScenario, type LoadedScenario } from "./load-scenarios.ts";
 import type { Output } from "./output.ts";
+import { toYaml } from "./format-yaml.ts";
 
 /** What every command that reads one scenario gets. */
 export interface ScenarioArgs {
@@ -25,4 +26,14 @@ export async function loadOrReport(args: ScenarioArgs, out: Output, command: str
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("   ")).join("\n");
+}
+
+/** Whether an output format is a data format (`json`, `yaml`) rather than text for people. */
+export function isData(output: string): boolean {
+  return output === "json" || output === "yaml";
+}
+
+/** Data as `-o json` or `-o yaml` asks. */
+export function formatData(output: string, data: unknown): string {
+  return output === "yaml" ? toYaml(data).trimEnd() : JSON.stringify(data, null, 2);
 }

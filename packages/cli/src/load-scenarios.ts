@@ -17,23 +17,14 @@ export async function loadScenarios(
 ): Promise<{ scenarios: LoadedScenario[]; problems: Problem[] }> {
   const scenarios: LoadedScenario[] = [];
   const problems: Problem[] = [];
-  for (const files of await groupScenarios(paths)) {
+  for (const { name, files } of await groupScenarios(paths)) {
     const inputs = await readInputs(files);
     problems.push(...inputs.problems);
     const scenario = loadScenario(inputs.documents, options.translation.clusterName, validation);
     problems.push(...scenario.problems);
-    const name = files.length === 1 ? files[0]! : commonDir(files);
     scenarios.push({ name, scenario, engine: new Engine(scenario.cluster, scenario.policies, options) });
   }
   return { scenarios, problems };
-}
-
-function commonDir(files: readonly string[]): string {
-  const dirs = files.map((f) => f.split("/").slice(0, -1));
-  const first = dirs[0] ?? [];
-  let n = first.length;
-  for (const d of dirs) while (n > 0 && d.slice(0, n).join("/") !== first.slice(0, n).join("/")) n--;
-  return first.slice(0, n).join("/") || ".";
 }
 
 /** Reads all paths as one scenario (for commands that ask about one cluster). */

@@ -13,14 +13,14 @@ import { processOutput, type Output } from "./output.ts";
 const USAGE = `membrane: Cilium-compatible network policy
 
 Usage:
-  membrane validate <paths…> [-o text|json]
+  membrane validate <paths…> [-o text|json|yaml]
   membrane test <paths…> [-o text|json|junit]
-  membrane trace <paths…> --from X --to Y --port N [--protocol P] [-o text|json]
-  membrane matrix <paths…> [--port N] [--protocol P] [-n NS | -A] [-o text|json]
-  membrane policy get <namespace/pod> <paths…> [-o text|json]
-  membrane policy selectors <paths…> [-o text|json]
-  membrane endpoint list <paths…> [-n NS | -A] [-o text|wide|json]
-  membrane identity list <paths…> [-o text|json]
+  membrane trace <paths…> --from X --to Y --port N [--protocol P] [-o text|json|yaml]
+  membrane matrix <paths…> [--port N] [--protocol P] [-n NS | -A] [-o text|json|yaml]
+  membrane policy get <namespace/pod> <paths…> [-o text|json|yaml]
+  membrane policy selectors <paths…> [-o text|json|yaml]
+  membrane endpoint list <paths…> [-n NS | -A] [-o text|wide|json|yaml]
+  membrane identity list <paths…> [-o text|json|yaml]
 
 Paths are files, directories (read recursively: .yaml, .yml, .json) or - for stdin. For
 \`test\`, each directory's own files form one scenario (its own cluster); files named directly form
@@ -44,14 +44,14 @@ const FLAGS = {
 } as const;
 
 const OUTPUTS: Readonly<Record<string, readonly string[]>> = {
-  validate: ["text", "json"],
+  validate: ["text", "json", "yaml"],
   test: ["text", "json", "junit"],
-  trace: ["text", "json"],
-  matrix: ["text", "json"],
-  "policy get": ["text", "json"],
-  "policy selectors": ["text", "json"],
-  "endpoint list": ["text", "wide", "json"],
-  "identity list": ["text", "json"],
+  trace: ["text", "json", "yaml"],
+  matrix: ["text", "json", "yaml"],
+  "policy get": ["text", "json", "yaml"],
+  "policy selectors": ["text", "json", "yaml"],
+  "endpoint list": ["text", "wide", "json", "yaml"],
+  "identity list": ["text", "json", "yaml"],
 };
 
 /** Runs the command line; returns the exit status. */
@@ -92,7 +92,7 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
   const common = { output, validation, options };
   switch (command) {
     case "validate":
-      return validate({ paths: positionals, output: output as "text" | "json", options: validation }, out);
+      return validate({ paths: positionals, output: output as "text" | "json" | "yaml", options: validation }, out);
     case "test":
       return test({ ...common, paths: positionals, output: output as "text" | "json" | "junit" }, out);
     case "trace": {

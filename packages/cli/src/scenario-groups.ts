@@ -14,13 +14,13 @@ export function isManifestFile(name: string): boolean {
  * each subdirectory is looked at the same way. So `membrane test examples/` runs every example
  * scenario on its own cluster.
  */
-export async function groupScenarios(paths: readonly string[]): Promise<string[][]> {
+export async function groupScenarios(paths: readonly string[]): Promise<{ name: string; files: string[] }[]> {
   const direct: string[] = [];
-  const groups: string[][] = [];
+  const groups: { name: string; files: string[] }[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
     const files = entries.filter((e) => !e.isDirectory() && isManifestFile(e.name)).map((e) => join(dir, e.name));
-    if (files.length > 0) groups.push(files);
+    if (files.length > 0) groups.push({ name: dir.replace(/\/+$/, ""), files });
     for (const e of entries) if (e.isDirectory()) await walk(join(dir, e.name));
   };
   for (const p of paths) {
@@ -28,5 +28,5 @@ export async function groupScenarios(paths: readonly string[]): Promise<string[]
     if (isDir) await walk(p);
     else direct.push(p);
   }
-  return direct.length > 0 ? [direct, ...groups] : groups;
+  return direct.length > 0 ? [{ name: direct.join(" "), files: direct }, ...groups] : groups;
 }

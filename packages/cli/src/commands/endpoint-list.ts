@@ -1,5 +1,5 @@
 import { formatLabel } from "@membrane/engine";
-import { loadOrReport, table, type ScenarioArgs } from "../command-args.ts";
+import { formatData, isData, loadOrReport, table, type ScenarioArgs } from "../command-args.ts";
 import type { Output } from "../output.ts";
 
 /** Options of `membrane endpoint list`. */
@@ -28,8 +28,8 @@ export async function endpointList(args: EndpointListArgs, out: Output): Promise
         labels: e.identity.labels.labels.map(formatLabel),
       };
     });
-  if (args.output === "json") {
-    out.stdout(JSON.stringify(eps, null, 2));
+  if (isData(args.output)) {
+    out.stdout(formatData(args.output, eps));
     return 0;
   }
   const wide = args.output === "wide";

@@ -1,5 +1,5 @@
 import { formatLabel } from "@membrane/engine";
-import { loadOrReport, table, type ScenarioArgs } from "../command-args.ts";
+import { formatData, isData, loadOrReport, table, type ScenarioArgs } from "../command-args.ts";
 import type { Output } from "../output.ts";
 
 /** `membrane identity list`: every identity and its labels (`cilium-dbg identity list`). */
@@ -9,7 +9,7 @@ export async function identityList(args: ScenarioArgs, out: Output): Promise<num
   const ids = [...loaded.engine.cache.identities()]
     .sort((a, b) => a.id - b.id)
     .map((i) => ({ id: i.id, labels: i.labels.labels.map(formatLabel) }));
-  if (args.output === "json") out.stdout(JSON.stringify(ids, null, 2));
+  if (isData(args.output)) out.stdout(formatData(args.output, ids));
   else
     out.stdout(
       table(

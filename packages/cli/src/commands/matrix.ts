@@ -1,5 +1,5 @@
 import { decide, type FlowProtocol } from "@membrane/engine";
-import { loadOrReport, type ScenarioArgs } from "../command-args.ts";
+import { formatData, isData, loadOrReport, type ScenarioArgs } from "../command-args.ts";
 import type { Output } from "../output.ts";
 
 /** Options of `membrane matrix`. */
@@ -40,8 +40,8 @@ export async function matrix(args: MatrixArgs, out: Output): Promise<number> {
       return r.ok && r.value.verdict === "allow";
     }),
   );
-  if (args.output === "json") {
-    out.stdout(JSON.stringify({ port, protocol, pods, allowed: cells }, null, 2));
+  if (isData(args.output)) {
+    out.stdout(formatData(args.output, { port, protocol, pods, allowed: cells }));
     return 0;
   }
   const lines = [`${protocol}/${port}  (rows: from, columns: to; . allowed, X denied)`, ""];

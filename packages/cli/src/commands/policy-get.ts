@@ -1,5 +1,5 @@
 import { formatLabel, type DirectionPolicy, type NumericIdentity } from "@membrane/engine";
-import { loadOrReport, table, type ScenarioArgs } from "../command-args.ts";
+import { formatData, isData, loadOrReport, table, type ScenarioArgs } from "../command-args.ts";
 import type { Output } from "../output.ts";
 import { describeDerivedFrom, describeEnforcement, describePort } from "./describe.ts";
 
@@ -35,20 +35,16 @@ export async function policyGet(args: PolicyGetArgs, out: Output): Promise<numbe
         entry.proxyPort === 0 ? "NONE" : `${entry.proxyPort} (${entry.parser})`,
         describeDerivedFrom(entry.derivedFrom),
       ]);
-  if (args.output === "json") {
+  if (isData(args.output)) {
     const dir = (p: DirectionPolicy): object => ({ enforcement: p.enforcement, entries: p.map.entries(), unsupported: p.unsupported });
     out.stdout(
-      JSON.stringify(
-        {
-          endpoint: ep.key,
-          identity: ep.identity.id,
-          labels: ep.identity.labels.labels.map(formatLabel),
-          ingress: dir(policy.ingress),
-          egress: dir(policy.egress),
-        },
-        null,
-        2,
-      ),
+      formatData(args.output, {
+        endpoint: ep.key,
+        identity: ep.identity.id,
+        labels: ep.identity.labels.labels.map(formatLabel),
+        ingress: dir(policy.ingress),
+        egress: dir(policy.egress),
+      }),
     );
     return 0;
   }

@@ -1,4 +1,4 @@
-import { loadOrReport, table, type ScenarioArgs } from "../command-args.ts";
+import { formatData, isData, loadOrReport, table, type ScenarioArgs } from "../command-args.ts";
 import type { Output } from "../output.ts";
 
 /** `membrane policy selectors`: every peer selector in use and the identities it selects (`cilium-dbg policy selectors`). */
@@ -10,7 +10,7 @@ export async function policySelectors(args: ScenarioArgs, out: Output): Promise<
     .entries()
     .map((e) => ({ selector: e.selector.key, identities: [...e.ids].sort((a, b) => a - b) }))
     .sort((a, b) => (a.selector < b.selector ? -1 : 1));
-  if (args.output === "json") out.stdout(JSON.stringify(rows, null, 2));
+  if (isData(args.output)) out.stdout(formatData(args.output, rows));
   else
     out.stdout(
       table(

@@ -2,7 +2,7 @@ import { runTests, type CaseResult } from "@membrane/engine";
 import { formatProblem, sortProblems } from "../format-problems.ts";
 import type { LoadedScenario } from "../load-scenarios.ts";
 import { loadScenarios } from "../load-scenarios.ts";
-import type { Output } from "../output.ts";
+import { progressBar, type Output } from "../output.ts";
 import type { EngineOptions, ValidationOptions } from "@membrane/engine";
 
 /** Options of `membrane test`. */
@@ -25,7 +25,18 @@ export async function test(args: TestArgs, out: Output): Promise<number> {
     out.stderr(`membrane test: ${errors.length} error(s) in the input; no case was run`);
     return 2;
   }
-  const results = scenarios.flatMap((s) => runTests(s.engine, s.scenario.tests).map((r) => ({ scenario: s, r })));
+  const total = scenarios.reduce((n, s) => n + s.scenario.tests.reduce((m, t) => m + t.cases.length, 0), 0);
+  let before = 0;
+  const results = scenarios.flatMap((s) => {
+    const rs = runTests(
+      s.engine,
+      s.scenario.tests,
+      total > 5000 ? (done) => out.status(progressBar(before + done, total, "cases")) : undefined,
+    );
+    before += rs.length;
+    return rs.map((r) => ({ scenario: s, r }));
+  });
+  out.status(null);
   const passed = results.filter(({ r }) => r.pass).length;
   const unsupported = results.filter(({ r }) => r.actual === "unsupported").length;
   const failed = results.length - passed - unsupported;

@@ -1,5 +1,5 @@
 import { decide, parsePeerText, PROTO, type FlowProtocol, type SideDecision } from "@membrane/engine";
-import { loadOrReport, type ScenarioArgs } from "../command-args.ts";
+import { formatData, isData, loadOrReport, type ScenarioArgs } from "../command-args.ts";
 import type { Output } from "../output.ts";
 import { describeDerivedFrom, describeEnforcement, describeIdentity, describePort } from "./describe.ts";
 
@@ -44,7 +44,7 @@ export async function trace(args: TraceArgs, out: Output): Promise<number> {
     return 2;
   }
   const v = result.value;
-  if (args.output === "json") {
+  if (isData(args.output)) {
     const side = (s: SideDecision | null): object | null =>
       s && {
         direction: s.direction,
@@ -58,19 +58,15 @@ export async function trace(args: TraceArgs, out: Output): Promise<number> {
         dropReason: s.dropReason,
       };
     out.stdout(
-      JSON.stringify(
-        {
-          verdict: v.verdict,
-          port: v.port,
-          note: v.note,
-          source: v.source.display,
-          destination: v.destination.display,
-          egress: side(v.egress),
-          ingress: side(v.ingress),
-        },
-        null,
-        2,
-      ),
+      formatData(args.output, {
+        verdict: v.verdict,
+        port: v.port,
+        note: v.note,
+        source: v.source.display,
+        destination: v.destination.display,
+        egress: side(v.egress),
+        ingress: side(v.ingress),
+      }),
     );
     return 0;
   }

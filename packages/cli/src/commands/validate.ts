@@ -1,12 +1,13 @@
 import { loadManifests, type ValidationOptions } from "@membrane/engine";
 import { formatProblem, sortProblems } from "../format-problems.ts";
+import { formatData, isData } from "../command-args.ts";
 import type { Output } from "../output.ts";
 import { readInputs } from "../read-inputs.ts";
 
 /** Options of `membrane validate`. */
 export interface ValidateArgs {
   readonly paths: readonly string[];
-  readonly output: "text" | "json";
+  readonly output: "text" | "json" | "yaml";
   readonly options: ValidationOptions;
 }
 
@@ -19,8 +20,8 @@ export async function validate(args: ValidateArgs, out: Output): Promise<number>
   const manifests = loadManifests(inputs.documents, args.options);
   const problems = sortProblems([...inputs.problems, ...manifests.problems]);
   const errors = problems.filter((p) => p.severity === "error").length;
-  if (args.output === "json") {
-    out.stdout(JSON.stringify(problems, null, 2));
+  if (isData(args.output)) {
+    out.stdout(formatData(args.output, problems));
   } else {
     for (const p of problems) out.stdout(formatProblem(p));
     const warnings = problems.length - errors;

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_RESOLVE_OPTIONS } from "../policy/resolve.ts";
+import { asIdentity, RESERVED } from "../identity/numeric-identity.ts";
+import { LabelSet } from "../labels/label-set.ts";
+import { NamedPortIndex } from "../policy/named-ports.ts";
+import { DEFAULT_RESOLVE_OPTIONS, resolveEndpoint } from "../policy/resolve.ts";
 import { loadScenario } from "../scenario/load-scenario.ts";
 import { fromPlain } from "../source/from-plain.ts";
 import { DEFAULT_TRANSLATION_OPTIONS } from "../translate/rule-form.ts";
@@ -167,4 +170,34 @@ test("identities are deterministic: the same cluster gets the same numbers", () 
       .map((ep) => `${ep.key}=${ep.identity.id}`)
       .sort();
   assert.deepEqual(ids(CLUSTER), ids([...CLUSTER].reverse()));
+});
+
+test("E46: an endpoint whose identity is still reserved:init is default deny both ways; only a CCNP selecting reserved:init allows", () => {
+  const e = engineOf([
+    ...CLUSTER,
+    {
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumClusterwideNetworkPolicy",
+      metadata: { name: "init" },
+      spec: {
+        endpointSelector: { matchLabels: { "reserved:init": "" } },
+        egress: [{ toEntities: ["all"], toPorts: [{ ports: [{ port: "53", protocol: "UDP" }] }] }],
+      },
+    },
+  ]);
+  const labels = LabelSet.of([{ source: "reserved", key: "init", value: "" }]);
+  const subject = { identity: { id: RESERVED.init, labels }, isHost: false, ports: [], localHost: e.localHostOf("n1") };
+  const p = resolveEndpoint(
+    subject,
+    e.entries,
+    e.cache,
+    { clusterName: "default", dualStack: false, services: [], semantics: "cilium" },
+    new NamedPortIndex(),
+    DEFAULT_RESOLVE_OPTIONS,
+  );
+  assert.equal(p.ingress.enforcement.kind, "enforced");
+  assert.equal(p.egress.enforcement.kind, "enforced");
+  assert.ok(p.egress.map.verdict(RESERVED.world, 17, 53) >= 0, "the CCNP allows DNS");
+  assert.ok(p.egress.map.verdict(RESERVED.world, 6, 443) < 0);
+  assert.ok(p.ingress.map.verdict(asIdentity(300), 6, 80) < 0);
 });

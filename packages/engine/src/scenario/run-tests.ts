@@ -34,9 +34,16 @@ export interface CaseResult {
   readonly verdict: FlowVerdict | null;
 }
 
-/** Runs every case of every test. */
-export function runTests(engine: Engine, tests: readonly ConnectivityTest[]): CaseResult[] {
-  return tests.flatMap((t) => t.cases.map((c) => runCase(engine, t, c)));
+/** Runs every case of every test; `onProgress` hears how many are done, every 1,000 cases. */
+export function runTests(engine: Engine, tests: readonly ConnectivityTest[], onProgress?: (done: number) => void): CaseResult[] {
+  const out: CaseResult[] = [];
+  for (const t of tests) {
+    for (const c of t.cases) {
+      out.push(runCase(engine, t, c));
+      if (onProgress !== undefined && out.length % 1000 === 0) onProgress(out.length);
+    }
+  }
+  return out;
 }
 
 function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
