@@ -101,5 +101,5 @@ test("validate: an unreadable path is an error, and other paths are still read",
 test("usage errors exit 2", async () => {
   assert.equal((await run(["validate"])).code, 2);
   assert.equal((await run(["frobnicate"])).code, 2);
-  assert.equal((await run(["validate", "-o", "yaml", "examples/"])).code, 2);
+  assert.equal((await run(["validate", "-o", "xml", "examples/"])).code, 2);
 });
