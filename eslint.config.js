@@ -26,7 +26,7 @@ export default tseslint.config(
   },
   {
     files: ["packages/manifest/src/**/*.ts"],
-    ignores: ["**/*.test.ts", "**/perf-check.ts"],
+    ignores: ["**/*.test.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [nodeBuiltins, pkg(["cli", "agent", "datapath", "proxy", "web", "api"])] }] },
   },
   {
