@@ -69,7 +69,9 @@ type Op =
   | { kind: "policy-"; i: number }
   | { kind: "relabel"; pod: number; app: string }
   | { kind: "pod-"; pod: number }
-  | { kind: "pod+"; n: number };
+  | { kind: "pod+"; n: number }
+  | { kind: "ns"; ns: string; team: string }
+  | { kind: "svc"; selector: string | null };
 
 test("property: incremental changes equal a full recomputation, and change sets replay", () => {
   const op: fc.Arbitrary<Op> = fc.oneof(
@@ -78,6 +80,8 @@ test("property: incremental changes equal a full recomputation, and change sets 
     fc.record({ kind: fc.constant("relabel" as const), pod: fc.nat({ max: 20 }), app: fc.constantFrom("a", "b", "x", "web", "new") }),
     fc.record({ kind: fc.constant("pod-" as const), pod: fc.nat({ max: 20 }) }),
     fc.record({ kind: fc.constant("pod+" as const), n: fc.nat({ max: 200 }) }),
+    fc.record({ kind: fc.constant("ns" as const), ns: fc.constantFrom("ns1", "ns2"), team: fc.constantFrom("a", "b", "c") }),
+    fc.record({ kind: fc.constant("svc" as const), selector: fc.constantFrom("a", "b", null) }),
   );
   fc.assert(
     fc.property(fc.array(op, { minLength: 1, maxLength: 8 }), (ops) => {
@@ -103,6 +107,21 @@ test("property: incremental changes equal a full recomputation, and change sets 
           const pod = pods[o.pod % pods.length];
           if (pod === undefined) continue;
           cs = engine.deletePod(pod.namespace, pod.name);
+        } else if (o.kind === "ns") {
+          cs = engine.upsertNamespace({
+            name: o.ns,
+            labels: new Map([
+              ["kubernetes.io/metadata.name", o.ns],
+              ["team", o.team],
+            ]),
+          });
+        } else if (o.kind === "svc") {
+          const svc = engine.cluster.services.find((x) => x.name === "svc-a")!;
+          cs = engine.upsertService({
+            ...svc,
+            selector: o.selector === null ? null : new Map([["app", o.selector]]),
+            endpointAddresses: o.selector === null ? ["10.244.2.11"] : [],
+          });
         } else {
           const template = pods[0]!;
           const pod: Pod = { ...template, name: `new-${o.n}`, ips: [`10.244.9.${o.n + 1}`] };

@@ -87,10 +87,15 @@ export class Engine {
   readonly #localHosts = new Map<string, IdentityInfo>();
   #revision = 0;
   #clusterView: Cluster | undefined;
-  #entries: RuleEntry[] = [];
-  #entryOrder = new Map<RuleEntry, number>();
-  #entriesByNamespace = new Map<string, RuleEntry[]>();
+  /** Every entry, flattened in repository order; rebuilt on demand after a policy change. */
+  #entries: RuleEntry[] | undefined = [];
+  /** Each entry's place in repository order: a sequence number given when its policy was translated. */
+  readonly #entryOrder = new Map<RuleEntry, number>();
+  #nextOrder = 0;
+  readonly #entriesByNamespace = new Map<string, RuleEntry[]>();
   #globalEntries: RuleEntry[] = [];
+  /** Prefixes whose reference count changed since the last CIDR identity sync. */
+  readonly #dirtyPrefixes = new Set<string>();
   readonly #namedPorts = new NamedPortIndex();
   /** Resolutions by the selectors their maps were built from, so a selection change finds its users. */
   readonly #selectorUsers = new Map<string, Set<string>>();
@@ -118,7 +123,7 @@ export class Engine {
     for (const { pod, labels } of pods) this.#addPod(pod, labels);
     this.#refreshClusterFacts();
     this.#ctx = this.#peerContext();
-    this.#rebuildEntries();
+    for (const [key, p] of this.#policies) this.#setPolicyEntries(key, this.#translate(p));
     this.#syncCidrIdentities();
     this.#syncNodeIdentities();
   }
@@ -144,6 +149,7 @@ export class Engine {
 
   /** Every rule entry, in repository order. */
   get entries(): readonly RuleEntry[] {
+    this.#entries ??= [...this.#entriesOf.values()].flat().sort((a, b) => this.#entryOrder.get(a)! - this.#entryOrder.get(b)!);
     return this.#entries;
   }
 
@@ -237,7 +243,7 @@ export class Engine {
     const identity = this.localHostOf(nodeName);
     return resolveEndpoint(
       { identity, isHost: true, ports: [], localHost: identity },
-      this.#entries,
+      this.entries,
       this.cache,
       this.#ctx,
       this.#namedPorts,
@@ -257,9 +263,10 @@ export class Engine {
     return this.#change(() => {
       const key = policyKey(policy);
       const before = this.#entriesOf.get(key) ?? [];
+      const after = this.#translate(policy);
       this.#policies.set(key, policy);
-      this.#rebuildEntries();
-      return this.#endpointsSelectedBy([...before, ...(this.#entriesOf.get(key) ?? [])]);
+      this.#setPolicyEntries(key, after);
+      return this.#endpointsSelectedBy([...before, ...after]);
     });
   }
 
@@ -268,7 +275,7 @@ export class Engine {
     return this.#change(() => {
       const before = this.#entriesOf.get(key) ?? [];
       this.#policies.delete(key);
-      this.#rebuildEntries();
+      this.#setPolicyEntries(key, undefined);
       return this.#endpointsSelectedBy(before);
     });
   }
@@ -517,38 +524,44 @@ export class Engine {
     return entries.filter((e) => p.spec.policyTypes!.includes(e.direction === "ingress" ? "Ingress" : "Egress"));
   }
 
-  #rebuildEntries(): void {
-    for (const [key, entries] of [...this.#entriesOf]) {
-      if (this.#policies.has(key)) continue;
-      this.#countPrefixes(entries, -1);
-      this.#entriesOf.delete(key);
+  /** Replaces one policy's entries (undefined removes them), keeping indexes and prefix counts. */
+  #setPolicyEntries(key: string, entries: readonly RuleEntry[] | undefined): void {
+    const old = this.#entriesOf.get(key) ?? [];
+    this.#countPrefixes(old, -1);
+    if (old.length > 0) {
+      const gone = new Set(old);
+      this.#globalEntries = this.#globalEntries.filter((e) => !gone.has(e));
+      for (const e of old) {
+        for (const ns of this.#namespacesOf(e) ?? []) {
+          const list = this.#entriesByNamespace.get(ns)?.filter((x) => !gone.has(x)) ?? [];
+          if (list.length > 0) this.#entriesByNamespace.set(ns, list);
+          else this.#entriesByNamespace.delete(ns);
+        }
+        this.#entryOrder.delete(e);
+      }
     }
-    for (const [key, p] of this.#policies) {
-      if (this.#policySnapshot.get(key) === p) continue;
-      this.#countPrefixes(this.#entriesOf.get(key) ?? [], -1);
-      const entries = this.#translate(p);
-      this.#countPrefixes(entries, 1);
+    if (entries === undefined) this.#entriesOf.delete(key);
+    else {
       this.#entriesOf.set(key, entries);
-    }
-    this.#policySnapshot = new Map(this.#policies);
-    this.#entries = [...this.#entriesOf.values()].flat();
-    this.#entryOrder = new Map(this.#entries.map((e, i) => [e, i]));
-    this.#entriesByNamespace = new Map();
-    this.#globalEntries = [];
-    for (const e of this.#entries) {
-      const namespaces = e.subject.kind === "endpoints" ? namespacesOf(e.subject.selector.requirements) : null;
-      if (namespaces === null) this.#globalEntries.push(e);
-      else {
-        for (const ns of namespaces) {
+      this.#countPrefixes(entries, 1);
+      for (const e of entries) {
+        // New entries get the highest order numbers, so pushing keeps every list in order.
+        this.#entryOrder.set(e, this.#nextOrder++);
+        const namespaces = this.#namespacesOf(e);
+        if (namespaces === null) this.#globalEntries.push(e);
+        for (const ns of namespaces ?? []) {
           let list = this.#entriesByNamespace.get(ns);
           if (list === undefined) this.#entriesByNamespace.set(ns, (list = []));
           list.push(e);
         }
       }
     }
+    this.#entries = undefined;
   }
 
-  #policySnapshot = new Map<string, Policy>();
+  #namespacesOf(e: RuleEntry): readonly string[] | null {
+    return e.subject.kind === "endpoints" ? namespacesOf(e.subject.selector.requirements) : null;
+  }
 
   /** Counts the prefixes entries name (a CIDR and its excepts, §5.4), and their toServices peers. */
   #countPrefixes(entries: readonly RuleEntry[], delta: 1 | -1): void {
@@ -556,6 +569,7 @@ export class Engine {
       for (const p of e.peers) {
         const prefixes = p.kind === "cidr" ? [p.cidr, ...p.except] : p.kind === "service" ? [SERVICE_PEERS] : [];
         for (const c of prefixes) {
+          this.#dirtyPrefixes.add(c);
           const n = (this.#prefixRefs.get(c) ?? 0) + delta;
           if (n > 0) this.#prefixRefs.set(c, n);
           else this.#prefixRefs.delete(c);
@@ -588,32 +602,50 @@ export class Engine {
 
   /** Every CIDR a policy names (with its excepts, §5.4) and every selectorless service backend gets a local identity. */
   #syncCidrIdentities(): void {
-    const want = new Set(this.#prefixRefs.keys());
-    if ((this.#prefixRefs.get(SERVICE_PEERS) ?? 0) > 0) {
-      for (const s of this.#services.values())
-        if (s.selector === null) for (const ip of s.endpointAddresses) want.add(`${ip}/${ip.includes(":") ? 128 : 32}`);
-    }
-    want.delete(SERVICE_PEERS);
+    const backends = this.#serviceBackendPrefixes();
+    // Service backends come and go with services and toServices peers: look at all of them; for
+    // policy CIDRs only at the prefixes whose counts changed.
+    const candidates = new Set([
+      ...this.#dirtyPrefixes,
+      ...backends,
+      ...[...this.#cidrIds.keys()].filter((p) => this.#backendPrefixes.has(p)),
+    ]);
+    this.#backendPrefixes = backends;
+    this.#dirtyPrefixes.clear();
+    candidates.delete(SERVICE_PEERS);
     const added: IdentityInfo[] = [];
-    for (const prefix of [...want].sort()) {
-      if (this.#cidrIds.has(prefix) || parsePrefix(prefix)!.bits === 0) continue;
-      const labels = cidrIdentityLabels(prefix, this.#ctx.dualStack);
-      const id = this.#local.allocate(labels);
-      this.#cidrIds.set(prefix, id);
-      this.#byIp.upsert(parsePrefix(prefix)!, id);
-      added.push({ id, labels });
-    }
     const removed: NumericIdentity[] = [];
-    for (const [prefix, id] of this.#cidrIds) {
-      if (want.has(prefix)) continue;
-      this.#cidrIds.delete(prefix);
-      this.#byIp.delete(parsePrefix(prefix)!);
-      this.#local.release(cidrIdentityLabels(prefix, this.#ctx.dualStack));
-      removed.push(id);
+    for (const prefix of [...candidates].sort()) {
+      const want = ((this.#prefixRefs.get(prefix) ?? 0) > 0 || backends.has(prefix)) && parsePrefix(prefix)!.bits > 0;
+      const have = this.#cidrIds.get(prefix);
+      if (want && have === undefined) {
+        const labels = cidrIdentityLabels(prefix, this.#ctx.dualStack);
+        const id = this.#local.allocate(labels);
+        this.#cidrIds.set(prefix, id);
+        this.#byIp.upsert(parsePrefix(prefix)!, id);
+        added.push({ id, labels });
+      } else if (!want && have !== undefined) {
+        this.#cidrIds.delete(prefix);
+        this.#byIp.delete(parsePrefix(prefix)!);
+        this.#local.release(cidrIdentityLabels(prefix, this.#ctx.dualStack));
+        removed.push(have);
+      }
     }
     if (added.length > 0) this.#upsertIdentities(added);
     if (removed.length > 0) this.#removeIdentities(removed);
   }
+
+  /** The prefixes selectorless services' backends need while some rule has a toServices peer. */
+  #serviceBackendPrefixes(): Set<string> {
+    const out = new Set<string>();
+    if ((this.#prefixRefs.get(SERVICE_PEERS) ?? 0) === 0) return out;
+    for (const svc of this.#services.values()) {
+      if (svc.selector === null) for (const ip of svc.endpointAddresses) out.add(`${ip}/${ip.includes(":") ? 128 : 32}`);
+    }
+    return out;
+  }
+
+  #backendPrefixes = new Set<string>();
 
   /** Under Kubernetes semantics remote nodes have their own identities (with `cidr:` labels). */
   #syncNodeIdentities(): void {
