@@ -7,7 +7,9 @@ import { parseIp, parsePrefix } from "../net/ip.ts";
 import type { Policy } from "../policy-api/types.ts";
 import { namespacesOf, type IdentityInfo, type PeerContext } from "../policy/peer-selector.ts";
 import { NamedPortIndex } from "../policy/named-ports.ts";
-import { resolveEndpoint, selectsSubject, type EndpointPolicy } from "../policy/resolve.ts";
+import { l7PolicyFor } from "../policy/l7-filter.ts";
+import { resolveEndpoint, selectsSubject, type EndpointPolicy, type Subject } from "../policy/resolve.ts";
+import type { L7Policy } from "../l7/l7-policy.ts";
 import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts";
 import { BugError } from "../result.ts";
 import type { RuleEntry } from "../translate/rule-form.ts";
@@ -214,8 +216,8 @@ export class Engine {
   policyOf(ep: EndpointInfo): EndpointPolicy {
     const programmed = this.#programmed.get(ep.key);
     if (programmed !== undefined) return programmed.policy;
-    const localHost = this.localHostOf(ep.pod.nodeName);
-    const subject = { identity: ep.identity, isHost: false, ports: ep.pod.ports, localHost };
+    const subject = this.#subjectOf(ep);
+    const localHost = subject.localHost;
     const applicable = this.#candidateEntries(ep.pod.namespace).filter((e) => selectsSubject(e, subject));
     const ports = ep.pod.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
     const init = ep.identity.labels.has("reserved", "init") ? "init" : "";
@@ -236,6 +238,25 @@ export class Engine {
     resolution.users.add(ep.key);
     this.#programmed.set(ep.key, { key, policy: resolution.policy });
     return resolution.policy;
+  }
+
+  /** What the L7 proxy enforces on a redirected connection to or from `ep` (see l7PolicyFor). */
+  l7PolicyOf(ep: EndpointInfo, direction: "ingress" | "egress", peer: IdentityInfo, proto: number, port: number): L7Policy {
+    return l7PolicyFor(
+      direction,
+      this.policyOf(ep)[direction],
+      this.#subjectOf(ep),
+      peer,
+      proto,
+      port,
+      this.cache,
+      this.#ctx,
+      this.#namedPorts,
+    );
+  }
+
+  #subjectOf(ep: EndpointInfo): Subject {
+    return { identity: ep.identity, isHost: false, ports: ep.pod.ports, localHost: this.localHostOf(ep.pod.nodeName) };
   }
 
   /** The resolved host policy of a node (host firewall; not enforced unless it is enabled). */

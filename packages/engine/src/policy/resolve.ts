@@ -205,7 +205,7 @@ function insertEntry(
  * own ports, on egress against every pod in the cluster, where the name must mean one number
  * (§6.3, E36, E37); an unresolvable name allows nothing.
  */
-function resolvePort(
+export function resolvePort(
   spec: PortSpec,
   proto: number,
   direction: "ingress" | "egress",
