@@ -252,6 +252,7 @@ export class Engine {
       this.cache,
       this.#ctx,
       this.#namedPorts,
+      this.options.resolve.allowLocalhost,
     );
   }
 

@@ -26,6 +26,7 @@ export function l7PolicyFor(
   cache: SelectorCache,
   ctx: PeerContext,
   namedPorts: NamedPortIndex,
+  allowLocalhost: boolean,
 ): L7Policy {
   const hit = policy.map.lookup(peer.id, proto, port);
   if (hit.kind === "none" || hit.entry.deny || hit.entry.proxyPort === 0 || hit.entry.parser === null) return { kind: "not-redirected" };
@@ -42,6 +43,11 @@ export function l7PolicyFor(
   }
   if (covering.some((c) => c === "all" || (c.l7 === null && c.serverNames.length === 0))) {
     return { kind: "allow-all", parser, why: "a rule without L7 allows this peer on this port, so every request is allowed" };
+  }
+  // allow-localhost: an ingress L7 filter whose selector matches the host gets the host added
+  // without L7 restriction, so kubelet probes pass the proxy (pkg/policy/l4.go).
+  if (direction === "ingress" && allowLocalhost && peer.id === RESERVED.host && covering.length > 0) {
+    return { kind: "allow-all", parser, why: "the local host passes ingress L7 rules that select it (allow-localhost)" };
   }
   const rules = covering.filter((c): c is PortRuleForm => c !== "all");
   const kinds = new Set(rules.flatMap((r) => (r.l7 === null ? [] : [r.l7.kind])));

@@ -3,6 +3,7 @@ import type { DerivedFrom } from "../policy/map-state.ts";
 import { decide, type FlowVerdict, type SideDecision } from "../verdict/decide.ts";
 import { formatPeerRef } from "../verdict/flow.ts";
 import type { ConnectivityTest, TestCase } from "./connectivity-test.ts";
+import { decideL7 } from "./decide-l7.ts";
 
 /** Which policy rule decided a case (the JSON `reason` of `connectivity-test.md`). */
 export interface CaseReason {
@@ -63,19 +64,12 @@ function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
   }
   const v = result.value;
   const reason = reasonOf(v);
-  // An L7 case over a redirected connection is decided by the proxy's rules: not guessed here.
-  const redirected = v.verdict === "allow" && [v.egress, v.ingress].some((s) => s?.outcome === "redirect");
-  if (c.l7 !== null && redirected) {
-    return {
-      ...base,
-      actual: "unsupported",
-      pass: false,
-      reason: {
-        ...reason,
-        summary: `the connection is redirected to the ${c.l7.kind} proxy; L7 rules are decided by the L7 engine, not yet available`,
-      },
-      verdict: v,
-    };
+  // An L7 case over an allowed connection is decided by the proxies it is redirected through.
+  if (c.l7 !== null && v.verdict === "allow") {
+    const l7 = decideL7(engine, v, c.to, c.l7, c.protocol);
+    const summary = `${reason.summary}; ${l7.why}`;
+    if (l7.kind === "unsupported") return { ...base, actual: "unsupported", pass: false, reason: { ...reason, summary }, verdict: v };
+    return { ...base, actual: l7.kind, pass: l7.kind === c.expect, reason: { ...reason, summary }, verdict: v };
   }
   let pass = v.verdict === c.expect;
   if (c.expectMatchType !== null) pass &&= reason.matchType === c.expectMatchType;

@@ -1,0 +1,107 @@
+import type { Engine } from "../engine/engine.ts";
+import { grpcRequest, HttpMatcher } from "../l7/http.ts";
+import { kafkaAllows } from "../l7/kafka.ts";
+import { compileDnsPattern, matchesName } from "../l7/dns-pattern.ts";
+import type { L7Policy } from "../l7/l7-policy.ts";
+import { KAFKA_API_KEYS } from "../policy-api/vocabulary.ts";
+import { PROTO } from "../policy/protocol.ts";
+import type { FlowVerdict, SideDecision } from "../verdict/decide.ts";
+import { formatPeerRef, type FlowPeerRef } from "../verdict/flow.ts";
+import type { CaseL7 } from "./connectivity-test.ts";
+
+/** The L7 outcome of a request on an allowed connection: decided, or why it cannot be decided offline. */
+export type L7Outcome = { readonly kind: "allow" | "deny"; readonly why: string } | { readonly kind: "unsupported"; readonly why: string };
+
+/**
+ * Decides a case's request at every proxy its connection is redirected through (egress at the
+ * source, ingress at the destination): it passes only if each proxy allows it.
+ */
+export function decideL7(engine: Engine, v: FlowVerdict, to: FlowPeerRef, req: CaseL7, protocol: keyof typeof PROTO): L7Outcome {
+  let last: L7Outcome = { kind: "allow", why: "no proxy on the way: every request passes" };
+  for (const side of [v.egress, v.ingress]) {
+    if (side === null || side.outcome !== "redirect") continue;
+    const outcome = decideAtProxy(engine, side, v, to, req, protocol);
+    if (outcome.kind !== "allow") return outcome;
+    last = outcome;
+  }
+  return last;
+}
+
+function decideAtProxy(
+  engine: Engine,
+  side: SideDecision,
+  v: FlowVerdict,
+  to: FlowPeerRef,
+  req: CaseL7,
+  protocol: keyof typeof PROTO,
+): L7Outcome {
+  const ep = engine.endpoint(side.endpoint);
+  if (ep === undefined) return { kind: "unsupported", why: `L7 rules of host policies are not decided offline (${side.endpoint})` };
+  const policy = engine.l7PolicyOf(ep, side.direction, side.peer, PROTO[protocol], v.port);
+  const at = `${side.direction} proxy at ${side.endpoint}`;
+  return judge(policy, req, hostOf(to, v.port), at);
+}
+
+function judge(policy: L7Policy, req: CaseL7, host: string, at: string): L7Outcome {
+  switch (policy.kind) {
+    case "not-redirected":
+      return { kind: "allow", why: `${at}: not redirected` };
+    case "allow-all":
+      return { kind: "allow", why: `${at}: ${policy.why}` };
+    case "conflict":
+      return { kind: "deny", why: `${at}: ${policy.message}` };
+    case "tls":
+      return { kind: "unsupported", why: `${at}: TLS SNI (serverNames) needs the server name, which a case does not carry` };
+    case "l7proto":
+      return { kind: "unsupported", why: `${at}: proxylib parser "${policy.l7proto}" is not decided offline` };
+    case "http": {
+      if (req.kind !== "http" && req.kind !== "grpc")
+        return { kind: "deny", why: `${at}: the HTTP proxy cannot parse a ${req.kind} request` };
+      const request =
+        req.kind === "grpc"
+          ? grpcRequest(req.service, req.method, host)
+          : {
+              method: req.method,
+              path: req.path,
+              host: req.host ?? host,
+              headers: new Map([...req.headers].map(([k, val]) => [k.toLowerCase(), [val]])),
+            };
+      const d = new HttpMatcher(policy.rules).decide(request);
+      return d.allowed
+        ? { kind: "allow", why: `${at}: HTTP rule ${d.rule} matches ${request.method} ${request.path}` }
+        : { kind: "deny", why: `${at}: no HTTP rule matches ${request.method} ${request.path}: 403 Access denied` };
+    }
+    case "kafka": {
+      if (req.kind !== "kafka") return { kind: "deny", why: `${at}: the Kafka proxy cannot parse a ${req.kind} request` };
+      const apiKey = /^[0-9]+$/.test(req.apiKey) ? Number(req.apiKey) : KAFKA_API_KEYS.get(req.apiKey.toLowerCase());
+      if (apiKey === undefined) return { kind: "deny", why: `${at}: unknown Kafka apiKey "${req.apiKey}"` };
+      const ok = kafkaAllows(policy.rules, {
+        apiKey,
+        apiVersion: req.apiVersion ?? 0,
+        clientID: req.clientID ?? "",
+        topics: req.topic === null ? [] : [req.topic],
+      });
+      return ok
+        ? { kind: "allow", why: `${at}: a Kafka rule allows ${req.apiKey}${req.topic ? ` on ${req.topic}` : ""}` }
+        : {
+            kind: "deny",
+            why: `${at}: no Kafka rule allows ${req.apiKey}${req.topic ? ` on ${req.topic}` : ""}: TOPIC_AUTHORIZATION_FAILED`,
+          };
+    }
+    case "dns": {
+      if (req.kind !== "dns") return { kind: "deny", why: `${at}: the DNS proxy cannot parse a ${req.kind} request` };
+      const hit = policy.rules.find((r) =>
+        r.kind === "matchName" ? matchesName(r.matchName, req.query) : compileDnsPattern(r.matchPattern)(req.query),
+      );
+      return hit
+        ? { kind: "allow", why: `${at}: ${hit.kind === "matchName" ? hit.matchName : hit.matchPattern} matches ${req.query}` }
+        : { kind: "deny", why: `${at}: no DNS rule matches ${req.query}: REFUSED` };
+    }
+  }
+}
+
+/** The Host an HTTP client sends for the destination as written (a service's DNS name, else the address). */
+function hostOf(to: FlowPeerRef, port: number): string {
+  const name = to.kind === "service" ? `${to.name}.${to.namespace}.svc.cluster.local` : to.kind === "fqdn" ? to.fqdn : formatPeerRef(to);
+  return port === 80 ? name : `${name}:${port}`;
+}
