@@ -201,3 +201,40 @@ test("E46: an endpoint whose identity is still reserved:init is default deny bot
   assert.ok(p.egress.map.verdict(RESERVED.world, 6, 443) < 0);
   assert.ok(p.ingress.map.verdict(asIdentity(300), 6, 80) < 0);
 });
+
+test("§8.5 toFQDNs: an answer opens egress to exactly its IPs; expiry closes it", () => {
+  const e = engineOf([
+    ...CLUSTER,
+    cnp("fqdn", {
+      endpointSelector: { matchLabels: { app: "a" } },
+      egress: [{ toFQDNs: [{ matchPattern: "*.example.com" }], toPorts: [{ ports: [{ port: "443", protocol: "TCP" }] }] }],
+    }),
+  ]);
+  assert.equal(verdict(e, "ns/a", "93.184.216.34", 443), "deny");
+  const cs = e.learnDnsAnswer("www.example.com", ["93.184.216.34"], 60, 1000);
+  assert.ok(
+    cs.changes.some((c) => c.endpoint === "ns/a" && c.direction === "egress" && c.upserted.length > 0),
+    "the new FQDN identity reaches the map",
+  );
+  assert.equal(verdict(e, "ns/a", "93.184.216.34", 443), "allow");
+  assert.equal(verdict(e, "ns/a", "93.184.216.35", 443), "deny");
+  assert.deepEqual(e.dnsNamesOf("93.184.216.34"), ["www.example.com."]);
+  e.expireDns(1059);
+  assert.equal(verdict(e, "ns/a", "93.184.216.34", 443), "allow");
+  e.expireDns(1061);
+  assert.equal(verdict(e, "ns/a", "93.184.216.34", 443), "deny");
+});
+
+test("§5.4 an FQDN IP inside a policy CIDR carries both labels, so both policies select it", () => {
+  const e = engineOf([
+    ...CLUSTER,
+    cnp("fqdn", {
+      endpointSelector: { matchLabels: { app: "a" } },
+      egress: [{ toFQDNs: [{ matchName: "x.example" }], toPorts: [{ ports: [{ port: "443", protocol: "TCP" }] }] }],
+    }),
+    cnp("cidr", { endpointSelector: { matchLabels: { app: "b" } }, egress: [{ toCIDR: ["1.2.3.0/24"] }] }),
+  ]);
+  e.learnDnsAnswer("x.example", ["1.2.3.4"], 60, 0);
+  assert.equal(verdict(e, "ns/a", "1.2.3.4", 443), "allow");
+  assert.equal(verdict(e, "ns/b", "1.2.3.4", 80), "allow");
+});

@@ -2,8 +2,11 @@ import type { Cluster, Namespace, Node, Pod, Service } from "../cluster/types.ts
 import { InMemoryAllocator, type IdentityAllocator } from "../identity/allocator.ts";
 import { RESERVED, type NumericIdentity } from "../identity/numeric-identity.ts";
 import { IpCache } from "../ipcache/ipcache.ts";
-import type { LabelSet } from "../labels/label-set.ts";
-import { parseIp, parsePrefix } from "../net/ip.ts";
+import { LabelSet, type Label } from "../labels/label-set.ts";
+import { parseIp, parsePrefix, prefixContains } from "../net/ip.ts";
+import { DnsCache } from "../fqdn/dns-cache.ts";
+import { compileDnsPattern, matchesName } from "../l7/dns-pattern.ts";
+import { cidrKey } from "../selector/match.ts";
 import type { Policy } from "../policy-api/types.ts";
 import { namespacesOf, type IdentityInfo, type PeerContext } from "../policy/peer-selector.ts";
 import { NamedPortIndex } from "../policy/named-ports.ts";
@@ -22,6 +25,7 @@ import {
   remoteNodeIdentity,
   reservedIdentities,
   worldIdentity,
+  worldLabel,
 } from "./identities.ts";
 import { diffMaps, type MapChange } from "./map-diff.ts";
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./options.ts";
@@ -87,6 +91,9 @@ export class Engine {
   readonly #resolutions = new Map<string, Resolution>();
   readonly #programmed = new Map<string, { key: string; policy: EndpointPolicy }>();
   readonly #localHosts = new Map<string, IdentityInfo>();
+  readonly #dns: DnsCache;
+  /** FQDN identities by IP: IPs a DNS answer gave for a name some toFQDNs selector matches. */
+  readonly #fqdnIds = new Map<string, IdentityInfo>();
   #revision = 0;
   #clusterView: Cluster | undefined;
   /** Every entry, flattened in repository order; rebuilt on demand after a policy change. */
@@ -111,6 +118,7 @@ export class Engine {
 
   constructor(cluster: Cluster, policies: readonly Policy[], options: EngineOptions = DEFAULT_ENGINE_OPTIONS) {
     this.options = options;
+    this.#dns = new DnsCache(options.dns);
     this.#clusterName = cluster.name;
     for (const ns of cluster.namespaces.values()) this.#namespaces.set(ns.name, ns);
     for (const n of cluster.nodes) this.#nodes.set(n.name, n);
@@ -368,6 +376,30 @@ export class Engine {
     });
   }
 
+  /**
+   * Records a DNS answer that passed the DNS proxy (§8.5): the IPs become FQDN identities for every
+   * toFQDNs selector matching the name, so egress opens for exactly them. `now` is in seconds.
+   */
+  learnDnsAnswer(name: string, ips: readonly string[], ttlSeconds: number, now: number): ChangeSet {
+    return this.#change(() => {
+      this.#syncFqdnIdentities(this.#dns.learn(name, ips, ttlSeconds, now));
+      return new Set();
+    });
+  }
+
+  /** Expires DNS answers past their TTL (keeping IPs in `inUse`); their FQDN allows close. */
+  expireDns(now: number, inUse: ReadonlySet<string> = new Set()): ChangeSet {
+    return this.#change(() => {
+      this.#syncFqdnIdentities(this.#dns.expire(now, inUse));
+      return new Set();
+    });
+  }
+
+  /** The names the DNS cache holds for an IP. */
+  dnsNamesOf(ip: string): string[] {
+    return this.#dns.namesOf(ip);
+  }
+
   /** Removes a service. */
   deleteService(namespace: string, name: string): ChangeSet {
     return this.#change(() => {
@@ -387,6 +419,8 @@ export class Engine {
     const selectionChanges: SelectionChange[] = (this.#selectionChanges = []);
     const affected = apply();
     this.#syncCidrIdentities();
+    // toFQDNs selectors come and go with policies: re-label every IP the DNS cache holds.
+    if (this.#fqdnIds.size > 0 || this.#dns.ips().size > 0) this.#syncFqdnIdentities([...this.#dns.ips(), ...this.#fqdnIds.keys()]);
     this.#selectionChanges = undefined;
     for (const c of selectionChanges) {
       for (const key of [...(this.#selectorUsers.get(c.selector) ?? [])]) {
@@ -668,6 +702,63 @@ export class Engine {
   }
 
   #backendPrefixes = new Set<string>();
+
+  /**
+   * Gives each IP the identity its DNS names call for (§5.4): `fqdn:<selector>` for every toFQDNs
+   * selector matching one of its names, the world label, and the `cidr:` label of the longest policy
+   * prefix containing it. An IP no selector wants falls back to its CIDR or world identity.
+   */
+  #syncFqdnIdentities(ips: Iterable<string>): void {
+    const selectors = new Map<string, (name: string) => boolean>();
+    for (const e of this.entries) {
+      for (const p of e.peers) {
+        if (p.kind !== "fqdn") continue;
+        const f = p.fqdn;
+        const text = f.kind === "matchName" ? f.matchName : f.matchPattern;
+        if (!selectors.has(text))
+          selectors.set(text, f.kind === "matchName" ? (n) => matchesName(f.matchName, n) : compileDnsPattern(f.matchPattern));
+      }
+    }
+    const added: IdentityInfo[] = [];
+    const removed: NumericIdentity[] = [];
+    for (const ip of new Set(ips)) {
+      const addr = parseIp(ip);
+      if (addr === undefined) continue;
+      const names = this.#dns.namesOf(ip);
+      const fqdnLabels = [...selectors].filter(([, m]) => names.some(m)).map(([text]): Label => ({ source: "fqdn", key: text, value: "" }));
+      const old = this.#fqdnIds.get(ip);
+      const host = { addr, bits: addr.bytes.length * 8 };
+      let labels: LabelSet | undefined;
+      if (fqdnLabels.length > 0) {
+        const parent = [...this.#cidrIds.keys()]
+          .map((c) => ({ c, p: parsePrefix(c)! }))
+          .filter(({ p }) => prefixContains(p, addr))
+          .sort((a, b) => b.p.bits - a.p.bits)[0];
+        labels = LabelSet.of([
+          ...fqdnLabels,
+          worldLabel(addr.family, this.#ctx.dualStack),
+          ...(parent ? [{ source: "cidr", key: cidrKey(parent.c), value: "" }] : []),
+        ]);
+      }
+      if (old !== undefined && old.labels.text === labels?.text) continue;
+      if (old !== undefined) {
+        this.#fqdnIds.delete(ip);
+        if (this.#local.release(old.labels)) removed.push(old.id);
+        const cidrId = this.#cidrIds.get(`${ip}/${host.bits}`);
+        if (cidrId !== undefined) this.#byIp.upsert(host, cidrId);
+        else this.#byIp.delete(host);
+      }
+      if (labels !== undefined) {
+        const known = this.#local.lookup(labels) !== undefined;
+        const info = { id: this.#local.allocate(labels), labels };
+        this.#fqdnIds.set(ip, info);
+        this.#byIp.upsert(host, info.id);
+        if (!known) added.push(info);
+      }
+    }
+    if (added.length > 0) this.#upsertIdentities(added);
+    if (removed.length > 0) this.#removeIdentities(removed.filter((id) => !added.some((a) => a.id === id)));
+  }
 
   /** Under Kubernetes semantics remote nodes have their own identities (with `cidr:` labels). */
   #syncNodeIdentities(): void {

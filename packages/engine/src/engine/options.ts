@@ -1,3 +1,4 @@
+import { DEFAULT_DNS_CACHE_OPTIONS, type DnsCacheOptions } from "../fqdn/dns-cache.ts";
 import { DEFAULT_RESOLVE_OPTIONS, type ResolveOptions } from "../policy/resolve.ts";
 import { DEFAULT_TRANSLATION_OPTIONS, type TranslationOptions } from "../translate/rule-form.ts";
 
@@ -14,6 +15,7 @@ export interface EngineOptions {
   readonly semantics: Semantics;
   readonly translation: TranslationOptions;
   readonly resolve: ResolveOptions;
+  readonly dns: DnsCacheOptions;
 }
 
 /** Cilium's defaults. */
@@ -21,4 +23,5 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   semantics: "cilium",
   translation: DEFAULT_TRANSLATION_OPTIONS,
   resolve: DEFAULT_RESOLVE_OPTIONS,
+  dns: DEFAULT_DNS_CACHE_OPTIONS,
 };

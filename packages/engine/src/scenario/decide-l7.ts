@@ -105,3 +105,25 @@ function hostOf(to: FlowPeerRef, port: number): string {
   const name = to.kind === "service" ? `${to.name}.${to.namespace}.svc.cluster.local` : to.kind === "fqdn" ? to.fqdn : formatPeerRef(to);
   return port === 80 ? name : `${name}:${port}`;
 }
+
+/**
+ * A `{fqdn, ip}` case: the source resolved the name, then connected to the answer. The answer only
+ * teaches the DNS cache when it passed a DNS proxy (§8.5, E31): membrane checks that the source's
+ * egress DNS rules allow the name (approximating "some DNS-proxy rule on the node saw it").
+ */
+export function learnThroughProxy(engine: Engine, from: FlowPeerRef, name: string, ip: string): boolean {
+  const ep = from.kind === "pod" ? engine.endpoint(`${from.namespace}/${from.name}`) : undefined;
+  if (ep === undefined) return false;
+  const allowed = engine
+    .policyOf(ep)
+    .egress.entries.filter((e) => !e.deny && e.ports !== "all")
+    .some((e) =>
+      (e.ports === "all" ? [] : e.ports).some(
+        (pr) =>
+          pr.l7?.kind === "dns" &&
+          pr.l7.rules.some((r) => (r.kind === "matchName" ? matchesName(r.matchName, name) : compileDnsPattern(r.matchPattern)(name))),
+      ),
+    );
+  if (allowed) engine.learnDnsAnswer(name, [ip], 3600, 0);
+  return allowed;
+}

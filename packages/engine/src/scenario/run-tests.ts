@@ -3,7 +3,7 @@ import type { DerivedFrom } from "../policy/map-state.ts";
 import { decide, type FlowVerdict, type SideDecision } from "../verdict/decide.ts";
 import { formatPeerRef } from "../verdict/flow.ts";
 import type { ConnectivityTest, TestCase } from "./connectivity-test.ts";
-import { decideL7 } from "./decide-l7.ts";
+import { decideL7, learnThroughProxy } from "./decide-l7.ts";
 
 /** Which policy rule decided a case (the JSON `reason` of `connectivity-test.md`). */
 export interface CaseReason {
@@ -57,6 +57,7 @@ function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
     protocol: c.protocol,
     expect: c.expect,
   };
+  if (c.to.kind === "fqdn") learnThroughProxy(engine, c.from, c.to.fqdn, c.to.ip);
   const result = decide(engine, { from: c.from, to: c.to, port: c.port, protocol: c.protocol });
   if (!result.ok) {
     const actual = result.error.kind === "unsupported" ? "unsupported" : "deny";

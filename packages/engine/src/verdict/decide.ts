@@ -154,7 +154,8 @@ function resolveParty(engine: Engine, ref: FlowPeerRef): Result<Party, FlowError
     case "service":
       return err({ kind: "unknown-peer", message: `a service (${formatPeerRef(ref)}) can only be a destination` });
     case "fqdn":
-      return err({ kind: "unsupported", message: "FQDN destinations are decided once DNS-aware policy (toFQDNs) is implemented" });
+      // The address a DNS answer gave: what it is now depends on what the DNS cache learned.
+      return ok({ ...ipParty(engine, ref.ip), display: formatPeerRef(ref) });
   }
 }
 
