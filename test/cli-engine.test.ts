@@ -130,3 +130,17 @@ test("policy get, endpoint list, identity list, policy selectors", async () => {
   assert.match(sels.stdout, /SELECTOR +IDENTITIES/);
   assert.equal((await run(["policy", "get", "shop/nope", "test/fixtures/failing"])).code, 2);
 });
+
+test("trace explains the L7 decision of a redirected connection", async () => {
+  const args = ["trace", "examples/star-wars", "--from", "default/tiefighter", "--to", "service:default/deathstar", "--port", "80"];
+  const denied = await run([...args, "--http-method", "PUT", "--http-path", "/v1/exhaust-port"]);
+  assert.match(
+    denied.stdout,
+    /L7 \(http\): ingress proxy at default\/deathstar-c74d84667-cx5kp: no HTTP rule matches PUT \/v1\/exhaust-port: 403 Access denied/,
+  );
+  assert.match(denied.stdout, /Verdict: DENIED \(L7\)/);
+  const allowed = JSON.parse(
+    (await run([...args, "--http-method", "POST", "--http-path", "/v1/request-landing", "-o", "json"])).stdout,
+  ) as { verdict: string };
+  assert.equal(allowed.verdict, "allow");
+});

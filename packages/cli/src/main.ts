@@ -1,3 +1,4 @@
+import type { CaseL7 } from "@membrane/engine";
 import { parseArgs } from "node:util";
 import { endpointList } from "./commands/endpoint-list.ts";
 import { identityList } from "./commands/identity-list.ts";
@@ -16,6 +17,8 @@ Usage:
   membrane validate <paths…> [-o text|json|yaml]
   membrane test <paths…> [-o text|json|junit]
   membrane trace <paths…> --from X --to Y --port N [--protocol P] [-o text|json|yaml]
+                 [--http-method M --http-path P --http-header K:V | --grpc-service S --grpc-method M |
+                  --kafka-api-key K --kafka-topic T | --dns-query NAME]
   membrane matrix <paths…> [--port N] [--protocol P] [-n NS | -A] [-o text|json|yaml]
   membrane policy get <namespace/pod> <paths…> [-o text|json|yaml]
   membrane policy selectors <paths…> [-o text|json|yaml]
@@ -38,6 +41,14 @@ const FLAGS = {
   to: { type: "string" },
   port: { type: "string" },
   protocol: { type: "string", default: "TCP" },
+  "http-method": { type: "string" },
+  "http-path": { type: "string" },
+  "http-header": { type: "string", multiple: true },
+  "grpc-service": { type: "string" },
+  "grpc-method": { type: "string" },
+  "kafka-api-key": { type: "string" },
+  "kafka-topic": { type: "string" },
+  "dns-query": { type: "string" },
   namespace: { type: "string", short: "n" },
   "all-namespaces": { type: "boolean", short: "A", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -53,6 +64,24 @@ const OUTPUTS: Readonly<Record<string, readonly string[]>> = {
   "endpoint list": ["text", "wide", "json", "yaml"],
   "identity list": ["text", "json", "yaml"],
 };
+
+/** The request `trace` judges at L7, from --http-*, --grpc-*, --kafka-* or --dns-query. */
+function l7Request(v: { readonly [k: string]: string | boolean | string[] | undefined }): CaseL7 | null {
+  const s = (k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
+  if (s("http-method") !== undefined || s("http-path") !== undefined) {
+    const headers = new Map(
+      ((v["http-header"] as string[] | undefined) ?? []).map(
+        (h) => [h.slice(0, h.indexOf(":")).trim(), h.slice(h.indexOf(":") + 1).trim()] as const,
+      ),
+    );
+    return { kind: "http", method: s("http-method") ?? "GET", path: s("http-path") ?? "/", headers, host: null };
+  }
+  if (s("grpc-service") !== undefined) return { kind: "grpc", service: s("grpc-service")!, method: s("grpc-method") ?? "" };
+  if (s("kafka-api-key") !== undefined)
+    return { kind: "kafka", apiKey: s("kafka-api-key")!, topic: s("kafka-topic") ?? null, clientID: null, apiVersion: null };
+  if (s("dns-query") !== undefined) return { kind: "dns", query: s("dns-query")! };
+  return null;
+}
 
 /** Runs the command line; returns the exit status. */
 export async function run(argv: readonly string[], out: Output): Promise<number> {
@@ -97,7 +126,7 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
       return test({ ...common, paths: positionals, output: output as "text" | "json" | "junit" }, out);
     case "trace": {
       if (v.from === undefined || v.to === undefined || v.port === undefined) return usage("trace: --from, --to and --port are required");
-      return trace({ ...common, paths: positionals, from: v.from, to: v.to, port: v.port, protocol: v.protocol }, out);
+      return trace({ ...common, paths: positionals, from: v.from, to: v.to, port: v.port, protocol: v.protocol, l7: l7Request(v) }, out);
     }
     case "matrix":
       return matrix({ ...common, paths: positionals, port: v.port ?? null, protocol: v.protocol, namespace }, out);

@@ -1,4 +1,4 @@
-import { decide, parsePeerText, PROTO, type FlowProtocol, type SideDecision } from "@membrane/engine";
+import { decide, decideL7, parsePeerText, PROTO, type CaseL7, type FlowProtocol, type SideDecision } from "@membrane/engine";
 import { formatData, isData, loadOrReport, type ScenarioArgs } from "../command-args.ts";
 import type { Output } from "../output.ts";
 import { describeDerivedFrom, describeEnforcement, describeIdentity, describePort } from "./describe.ts";
@@ -9,6 +9,8 @@ export interface TraceArgs extends ScenarioArgs {
   readonly to: string;
   readonly port: string;
   readonly protocol: string;
+  /** The request to judge at L7, when the connection is redirected to a proxy. */
+  readonly l7: CaseL7 | null;
 }
 
 const PROTOCOLS: readonly FlowProtocol[] = ["TCP", "UDP", "SCTP", "ICMP", "ICMPv6"];
@@ -44,6 +46,11 @@ export async function trace(args: TraceArgs, out: Output): Promise<number> {
     return 2;
   }
   const v = result.value;
+  const l7 =
+    args.l7 !== null && v.verdict === "allow" && protocol !== "ICMP" && protocol !== "ICMPv6"
+      ? decideL7(loaded.engine, v, to.value, args.l7, protocol)
+      : null;
+  const verdict = l7 === null ? v.verdict : l7.kind;
   if (isData(args.output)) {
     const side = (s: SideDecision | null): object | null =>
       s && {
@@ -59,7 +66,8 @@ export async function trace(args: TraceArgs, out: Output): Promise<number> {
       };
     out.stdout(
       formatData(args.output, {
-        verdict: v.verdict,
+        verdict,
+        l7,
         port: v.port,
         note: v.note,
         source: v.source.display,
@@ -105,9 +113,16 @@ export async function trace(args: TraceArgs, out: Output): Promise<number> {
     );
   }
   if (v.note !== null) lines.push("", `Note: ${v.note}`);
+  if (l7 !== null)
+    lines.push(
+      "",
+      `${step}. L7 (${args.l7!.kind}): ${l7.why}`,
+      `  => ${l7.kind === "allow" ? "request ALLOWED" : l7.kind === "deny" ? "request DENIED" : "not decided offline"}`,
+    );
+  const final = verdict === "allow" ? "ALLOWED" : verdict === "deny" ? "DENIED" : "UNSUPPORTED";
   lines.push(
     "",
-    `Verdict: ${v.verdict === "allow" ? "ALLOWED" : "DENIED"}${v.decidedBy ? ` (${v.decidedBy.direction} at ${v.decidedBy.endpoint})` : ""}`,
+    `Verdict: ${final}${l7 === null && v.decidedBy ? ` (${v.decidedBy.direction} at ${v.decidedBy.endpoint})` : l7 !== null ? " (L7)" : ""}`,
   );
   out.stdout(lines.join("\n"));
   return 0;
