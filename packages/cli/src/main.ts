@@ -6,7 +6,9 @@ import { matrix } from "./commands/matrix.ts";
 import { policyGet } from "./commands/policy-get.ts";
 import { policySelectors } from "./commands/policy-selectors.ts";
 import { test } from "./commands/test.ts";
+import { observe } from "./commands/observe.ts";
 import { trace } from "./commands/trace.ts";
+import { readStdin } from "./read-inputs.ts";
 import { validate } from "./commands/validate.ts";
 import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, engineOptions, validationOptions } from "./engine-flags.ts";
 import { processOutput, type Output } from "./output.ts";
@@ -24,6 +26,13 @@ Usage:
   membrane policy selectors <paths…> [-o text|json|yaml]
   membrane endpoint list <paths…> [-n NS | -A] [-o text|wide|json|yaml]
   membrane identity list <paths…> [-o text|json|yaml]
+  membrane observe --input-file FILE|- [Hubble's filters: -n, --pod, --from-*/--to-*, -l, --identity,
+                   --ip, --fqdn, --port, --verdict, --drop-reason-desc, -t, --protocol, --http-status,
+                   --http-method, --http-path, --traffic-direction, --node-name, --not, --since,
+                   --until, --last, --first, --all] [-o compact|dict|json|jsonpb|table]
+                   [--print-policy-names] [--print-node-name]
+
+\`test --flows FILE\` and \`trace --flows FILE\` write the flows their cases produced (Hubble JSON).
 
 Paths are files, directories (read recursively: .yaml, .yml, .json) or - for stdin. For
 \`test\`, each directory's own files form one scenario (its own cluster); files named directly form
@@ -49,6 +58,7 @@ const FLAGS = {
   "kafka-api-key": { type: "string" },
   "kafka-topic": { type: "string" },
   "dns-query": { type: "string" },
+  flows: { type: "string" },
   namespace: { type: "string", short: "n" },
   "all-namespaces": { type: "boolean", short: "A", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -89,6 +99,7 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
     out.stderr(`membrane: ${message}\nRun 'membrane help' for usage.`);
     return 2;
   };
+  if (argv[0] === "observe") return observe(argv.slice(1), out, readStdin, Date.now);
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], allowPositionals: true, options: FLAGS });
@@ -123,10 +134,22 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
     case "validate":
       return validate({ paths: positionals, output: output as "text" | "json" | "yaml", options: validation }, out);
     case "test":
-      return test({ ...common, paths: positionals, output: output as "text" | "json" | "junit" }, out);
+      return test({ ...common, paths: positionals, output: output as "text" | "json" | "junit", flows: v.flows ?? null }, out);
     case "trace": {
       if (v.from === undefined || v.to === undefined || v.port === undefined) return usage("trace: --from, --to and --port are required");
-      return trace({ ...common, paths: positionals, from: v.from, to: v.to, port: v.port, protocol: v.protocol, l7: l7Request(v) }, out);
+      return trace(
+        {
+          ...common,
+          paths: positionals,
+          from: v.from,
+          to: v.to,
+          port: v.port,
+          protocol: v.protocol,
+          l7: l7Request(v),
+          flows: v.flows ?? null,
+        },
+        out,
+      );
     }
     case "matrix":
       return matrix({ ...common, paths: positionals, port: v.port ?? null, protocol: v.protocol, namespace }, out);

@@ -80,7 +80,8 @@ function fileProblem(file: string, code: string, message: string): Problem {
   return { severity: "error", code, file, line: 1, column: 1, document: 0, kind: null, namespace: null, name: null, path: "", message };
 }
 
-async function readStdin(): Promise<string> {
+/** Reads all of standard input. */
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString("utf8");

@@ -2,6 +2,7 @@ import { runTests, type CaseResult } from "@membrane/engine";
 import { formatProblem, sortProblems } from "../format-problems.ts";
 import type { LoadedScenario } from "../load-scenarios.ts";
 import { loadScenarios } from "../load-scenarios.ts";
+import { caseFlows, writeFlowsFile } from "../flows-file.ts";
 import { progressBar, type Output } from "../output.ts";
 import type { EngineOptions, ValidationOptions } from "@membrane/engine";
 
@@ -11,6 +12,8 @@ export interface TestArgs {
   readonly output: "text" | "json" | "junit";
   readonly validation: ValidationOptions;
   readonly options: EngineOptions;
+  /** Where to write the flows the cases produced (Hubble JSON lines), if anywhere. */
+  readonly flows: string | null;
 }
 
 /**
@@ -37,6 +40,13 @@ export async function test(args: TestArgs, out: Output): Promise<number> {
     return rs.map((r) => ({ scenario: s, r }));
   });
   out.status(null);
+  if (args.flows !== null) {
+    const t0 = Date.now();
+    await writeFlowsFile(
+      args.flows,
+      results.flatMap(({ scenario, r }, i) => caseFlows(scenario.engine, r, new Date(t0 + i * 10).toISOString())),
+    );
+  }
   const passed = results.filter(({ r }) => r.pass).length;
   const unsupported = results.filter(({ r }) => r.actual === "unsupported").length;
   const failed = results.length - passed - unsupported;

@@ -1,5 +1,16 @@
-import { decide, decideL7, parsePeerText, PROTO, type CaseL7, type FlowProtocol, type SideDecision } from "@membrane/engine";
+import {
+  decide,
+  decideL7,
+  flowsOf,
+  parsePeerText,
+  PROTO,
+  requestHost,
+  type CaseL7,
+  type FlowProtocol,
+  type SideDecision,
+} from "@membrane/engine";
 import { formatData, isData, loadOrReport, type ScenarioArgs } from "../command-args.ts";
+import { writeFlowsFile } from "../flows-file.ts";
 import type { Output } from "../output.ts";
 import { describeDerivedFrom, describeEnforcement, describeIdentity, describePort } from "./describe.ts";
 
@@ -11,6 +22,8 @@ export interface TraceArgs extends ScenarioArgs {
   readonly protocol: string;
   /** The request to judge at L7, when the connection is redirected to a proxy. */
   readonly l7: CaseL7 | null;
+  /** Where to write the flow's events (Hubble JSON lines), if anywhere. */
+  readonly flows: string | null;
 }
 
 const PROTOCOLS: readonly FlowProtocol[] = ["TCP", "UDP", "SCTP", "ICMP", "ICMPv6"];
@@ -51,6 +64,16 @@ export async function trace(args: TraceArgs, out: Output): Promise<number> {
       ? decideL7(loaded.engine, v, to.value, args.l7, protocol)
       : null;
   const verdict = l7 === null ? v.verdict : l7.kind;
+  if (args.flows !== null) {
+    const l7Flow =
+      args.l7 !== null && l7 !== null && l7.kind !== "unsupported"
+        ? { request: args.l7, outcome: l7, host: requestHost(to.value, v.port) }
+        : null;
+    await writeFlowsFile(
+      args.flows,
+      flowsOf(loaded.engine, { verdict: v, protocol, sourcePort: 40000, l7: l7Flow, time: new Date().toISOString() }),
+    );
+  }
   if (isData(args.output)) {
     const side = (s: SideDecision | null): object | null =>
       s && {

@@ -39,7 +39,7 @@ function decideAtProxy(
   if (ep === undefined) return { kind: "unsupported", why: `L7 rules of host policies are not decided offline (${side.endpoint})` };
   const policy = engine.l7PolicyOf(ep, side.direction, side.peer, PROTO[protocol], v.port);
   const at = `${side.direction} proxy at ${side.endpoint}`;
-  return judge(policy, req, hostOf(to, v.port), at);
+  return judge(policy, req, requestHost(to, v.port), at);
 }
 
 function judge(policy: L7Policy, req: CaseL7, host: string, at: string): L7Outcome {
@@ -101,7 +101,7 @@ function judge(policy: L7Policy, req: CaseL7, host: string, at: string): L7Outco
 }
 
 /** The Host an HTTP client sends for the destination as written (a service's DNS name, else the address). */
-function hostOf(to: FlowPeerRef, port: number): string {
+export function requestHost(to: FlowPeerRef, port: number): string {
   const name = to.kind === "service" ? `${to.name}.${to.namespace}.svc.cluster.local` : to.kind === "fqdn" ? to.fqdn : formatPeerRef(to);
   return port === 80 ? name : `${name}:${port}`;
 }

@@ -3,7 +3,7 @@ import type { DerivedFrom } from "../policy/map-state.ts";
 import { decide, type FlowVerdict, type SideDecision } from "../verdict/decide.ts";
 import { formatPeerRef } from "../verdict/flow.ts";
 import type { ConnectivityTest, TestCase } from "./connectivity-test.ts";
-import { decideL7, learnThroughProxy } from "./decide-l7.ts";
+import { decideL7, learnThroughProxy, type L7Outcome } from "./decide-l7.ts";
 
 /** Which policy rule decided a case (the JSON `reason` of `connectivity-test.md`). */
 export interface CaseReason {
@@ -33,6 +33,9 @@ export interface CaseResult {
   readonly pass: boolean;
   readonly reason: CaseReason;
   readonly verdict: FlowVerdict | null;
+  /** The case as written, and the L7 outcome when its request was judged at a proxy. */
+  readonly case: TestCase;
+  readonly l7: L7Outcome | null;
 }
 
 /** Runs every case of every test; `onProgress` hears how many are done, every 1,000 cases. */
@@ -49,6 +52,8 @@ export function runTests(engine: Engine, tests: readonly ConnectivityTest[], onP
 
 function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
   const base = {
+    case: c,
+    l7: null,
     test: t.name,
     index: c.index,
     from: formatPeerRef(c.from),
@@ -69,8 +74,8 @@ function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
   if (c.l7 !== null && v.verdict === "allow") {
     const l7 = decideL7(engine, v, c.to, c.l7, c.protocol);
     const summary = `${reason.summary}; ${l7.why}`;
-    if (l7.kind === "unsupported") return { ...base, actual: "unsupported", pass: false, reason: { ...reason, summary }, verdict: v };
-    return { ...base, actual: l7.kind, pass: l7.kind === c.expect, reason: { ...reason, summary }, verdict: v };
+    if (l7.kind === "unsupported") return { ...base, l7, actual: "unsupported", pass: false, reason: { ...reason, summary }, verdict: v };
+    return { ...base, l7, actual: l7.kind, pass: l7.kind === c.expect, reason: { ...reason, summary }, verdict: v };
   }
   let pass = v.verdict === c.expect;
   if (c.expectMatchType !== null) pass &&= reason.matchType === c.expectMatchType;

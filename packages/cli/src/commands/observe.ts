@@ -1,0 +1,179 @@
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import {
+  compactLine,
+  dictBlock,
+  flowFilter,
+  tableRows,
+  type FilterKind,
+  type FlowPredicate,
+  type HubbleFlow,
+  type FlowRecord,
+  type Side,
+} from "@membrane/engine";
+import type { Output } from "../output.ts";
+
+/** Hubble's filter flags: `--X` (either side), `--from-X`, `--to-X`, and one-sided ones. */
+const SIDED: readonly FilterKind[] = ["namespace", "pod", "label", "identity", "ip", "fqdn", "port"];
+const PLAIN: readonly FilterKind[] = [
+  "verdict",
+  "drop-reason-desc",
+  "type",
+  "protocol",
+  "http-status",
+  "http-method",
+  "http-path",
+  "traffic-direction",
+  "node-name",
+];
+const SHORT: Readonly<Record<string, string>> = { namespace: "n", label: "l", type: "t" };
+
+const OPTIONS = {
+  ...Object.fromEntries(
+    SIDED.flatMap((k) => [
+      [k, { type: "string", multiple: true, ...(SHORT[k] ? { short: SHORT[k] } : {}) }],
+      [`from-${k}`, { type: "string", multiple: true }],
+      [`to-${k}`, { type: "string", multiple: true }],
+    ]),
+  ),
+  ...Object.fromEntries(PLAIN.map((k) => [k, { type: "string", multiple: true, ...(SHORT[k] ? { short: SHORT[k] } : {}) }])),
+  "all-namespaces": { type: "boolean", short: "A" },
+  not: { type: "boolean", multiple: true },
+  "input-file": { type: "string" },
+  output: { type: "string", short: "o", default: "compact" },
+  last: { type: "string" },
+  first: { type: "string" },
+  all: { type: "boolean" },
+  since: { type: "string" },
+  until: { type: "string" },
+  follow: { type: "boolean", short: "f" },
+  "print-policy-names": { type: "boolean" },
+  "print-node-name": { type: "boolean" },
+} as const;
+
+/**
+ * `membrane observe`: Hubble's `observe` over recorded flows (`--input-file FILE|-`, Hubble's own
+ * JSON exports included). Values of one flag OR together, flags AND together, `--not` negates the
+ * next flag. Outputs: compact (default), dict, json/jsonpb, table.
+ */
+export async function observe(argv: readonly string[], out: Output, stdin: () => Promise<string>, now: () => number): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, tokens: true, strict: true });
+  } catch (e) {
+    out.stderr(`membrane observe: ${(e as Error).message}`);
+    return 2;
+  }
+  const v = parsed.values as Record<string, string | string[] | boolean | boolean[] | undefined>;
+  const file = v["input-file"] as string | undefined;
+  if (file === undefined) {
+    out.stderr(
+      "membrane observe: no agent runs yet to stream flows from: read recorded flows with --input-file FILE|- (e.g. from `membrane test --flows FILE` or `hubble observe -o json`)",
+    );
+    return 2;
+  }
+  const format = String(v["output"]);
+  if (!["compact", "dict", "json", "jsonpb", "table"].includes(format)) {
+    out.stderr(`membrane observe: -o must be compact, dict, json, jsonpb or table, not "${format}"`);
+    return 2;
+  }
+  // Values of one flag OR together (kept apart when --not negates some of them); flags AND together.
+  const groups = new Map<string, { name: string; negate: boolean; values: string[] }>();
+  let negate = false;
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== "option") continue;
+    if (t.name === "not") {
+      negate = true;
+      continue;
+    }
+    if (t.value === undefined) continue;
+    const key = `${negate ? "!" : ""}${t.name}`;
+    const g = groups.get(key) ?? { name: t.name, negate, values: [] };
+    g.values.push(t.value);
+    groups.set(key, g);
+    negate = false;
+  }
+  const predicates: FlowPredicate[] = [];
+  for (const g of groups.values()) {
+    const built = filterOf(g.name, g.values);
+    if (built === null) continue;
+    if (typeof built === "string") {
+      out.stderr(`membrane observe: --${g.name}: ${built}`);
+      return 2;
+    }
+    predicates.push(g.negate ? (f) => !built(f) : built);
+  }
+  const window = timeWindow(v["since"] as string | undefined, v["until"] as string | undefined, now());
+  if (typeof window === "string") {
+    out.stderr(`membrane observe: ${window}`);
+    return 2;
+  }
+  const text = file === "-" ? await stdin() : await readFile(file, "utf8").catch((e: Error) => e);
+  if (text instanceof Error) {
+    out.stderr(`membrane observe: cannot read ${file}: ${text.message}`);
+    return 2;
+  }
+  const flows: HubbleFlow[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    if (line.trim() === "") continue;
+    let rec: FlowRecord | HubbleFlow;
+    try {
+      rec = JSON.parse(line) as FlowRecord | HubbleFlow;
+    } catch {
+      out.stderr(`membrane observe: ${file}:${i + 1}: not a JSON flow; skipped`);
+      continue;
+    }
+    const nodeName = "flow" in rec ? (rec.flow.node_name ?? rec.node_name) : rec.node_name;
+    const flow: HubbleFlow = "flow" in rec ? { ...rec.flow, ...(nodeName === undefined ? {} : { node_name: nodeName }) } : rec;
+    const t = flow.time === undefined ? NaN : Date.parse(flow.time);
+    if (window.since !== null && !(t >= window.since)) continue;
+    if (window.until !== null && !(t <= window.until)) continue;
+    if (predicates.every((p) => p(flow))) flows.push(flow);
+  }
+  const n = (k: string): number | undefined => (v[k] === undefined ? undefined : Number(v[k]));
+  const selected = v["all"]
+    ? flows
+    : n("first") !== undefined
+      ? flows.slice(0, n("first"))
+      : flows.slice(-(n("last") ?? (window.since !== null ? flows.length : 20)));
+  const opts = { policyNames: v["print-policy-names"] === true, nodeName: v["print-node-name"] === true };
+  if (format === "json" || format === "jsonpb")
+    for (const f of selected) out.stdout(JSON.stringify({ flow: f, node_name: f.node_name ?? "", time: f.time }));
+  else if (format === "table") out.stdout(tableRows(selected, opts));
+  else for (const f of selected) out.stdout(format === "dict" ? dictBlock(f, opts) : compactLine(f, opts));
+  return 0;
+}
+
+function filterOf(name: string, given: readonly string[]): FlowPredicate | string | null {
+  const [side, kind]: [Side, string] = name.startsWith("from-")
+    ? ["from", name.slice(5)]
+    : name.startsWith("to-")
+      ? ["to", name.slice(3)]
+      : ["either", name];
+  if (!(SIDED as readonly string[]).includes(kind) && !(PLAIN as readonly string[]).includes(kind)) return null;
+  // Hubble lets one value list several with commas, except label selectors, which use commas themselves.
+  const values = kind === "label" ? given : given.flatMap((v) => v.split(",")).filter((x) => x !== "");
+  const r = flowFilter(kind as FilterKind, side, values);
+  return r.ok ? r.value : r.error;
+}
+
+/** `--since/--until`: RFC 3339 or relative (`30s`, `5m`, `2h`, `1d` ago). */
+function timeWindow(
+  since: string | undefined,
+  until: string | undefined,
+  now: number,
+): { since: number | null; until: number | null } | string {
+  const parse = (s: string | undefined, flag: string): number | null | string => {
+    if (s === undefined) return null;
+    const rel = /^(\d+)(ms|s|m|h|d)$/.exec(s);
+    if (rel !== null)
+      return now - Number(rel[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as "ms" | "s" | "m" | "h" | "d"];
+    const t = Date.parse(s);
+    return Number.isNaN(t) ? `--${flag}: "${s}" is neither a time (RFC 3339) nor a duration (e.g. 5m)` : t;
+  };
+  const a = parse(since, "since");
+  const b = parse(until, "until");
+  if (typeof a === "string") return a;
+  if (typeof b === "string") return b;
+  return { since: a, until: b };
+}
