@@ -80,3 +80,4 @@ export type { FlowPredicate, FilterKind, Side } from "./flow/filter.ts";
 export { flowFilter } from "./flow/filter.ts";
 export type { PrintOptions } from "./flow/format.ts";
 export { compactLine, dictBlock, tableRows, stampMilli } from "./flow/format.ts";
+export { FlowRing } from "./flow/ring.ts";
