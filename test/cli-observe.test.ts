@@ -112,3 +112,26 @@ test("observe without --input-file explains, and bad flags exit 2", async () => 
   assert.equal((await run(["observe", "--input-file", EXPORT, "-o", "xml"])).code, 2);
   assert.equal((await run(["observe", "--input-file", EXPORT, "--since", "yesterday"])).code, 2);
 });
+
+test("audit mode per policy: the would-be drop passes, is reported distinctly and shows AUDIT naming the policy", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "membrane-audit-"));
+  const file = join(dir, "flows.json");
+  const r = await run(["test", "test/fixtures/audit", "--flows", file]);
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /AUDIT test\/fixtures\/audit: audit\[0\] shop\/db -> shop\/web TCP\/80: passes only because of audit mode/);
+  assert.match(r.stdout, /2 passed, 0 failed, 0 unsupported, 1 audited/);
+  const audit = (await run(["observe", "--input-file", file, "--verdict", "AUDIT", "--print-policy-names"])).stdout;
+  assert.match(
+    audit,
+    /shop\/db:\d+ \(ID:\d+\) -> shop\/web:80 \(ID:\d+\) policy-verdict:none INGRESS AUDITED BY shop\/lock-web \(CiliumNetworkPolicy\)/,
+  );
+  const global = await run(["test", "test/fixtures/audit", "--policy-audit-mode", "-o", "json"]);
+  const cases = (JSON.parse(global.stdout) as { cases: { audited: boolean; actual: string }[] }).cases;
+  assert.deepEqual(
+    cases.map((c) => [c.actual, c.audited]),
+    [
+      ["allow", true],
+      ["allow", true],
+    ],
+  );
+});

@@ -18,6 +18,7 @@ export const ENGINE_FLAGS = {
   "enable-extended-ip-protocols": { type: "boolean", default: false },
   "disable-icmp-rules": { type: "boolean", default: false },
   "disable-l7-proxy": { type: "boolean", default: false },
+  "policy-audit-mode": { type: "boolean", default: false },
 } as const;
 
 /** Help text for ENGINE_FLAGS. */
@@ -30,7 +31,9 @@ export const ENGINE_FLAGS_HELP = `Policy settings (Cilium's defaults otherwise):
   --enable-node-selector-labels    allow fromNodes/toNodes
   --enable-extended-ip-protocols   allow VRRP/IGMP and empty ports
   --disable-icmp-rules             reject icmps (enable-icmp-rules=false)
-  --disable-l7-proxy               reject L7 rules (enable-l7-proxy=false)`;
+  --disable-l7-proxy               reject L7 rules (enable-l7-proxy=false)
+  --policy-audit-mode              would-be drops pass and are reported AUDIT (also per namespace, pod
+                                   or policy: label or annotation policy.membrane.dev/audit-mode=enabled)`;
 
 type Values = { readonly [K in keyof typeof ENGINE_FLAGS]?: string | boolean | undefined };
 
@@ -61,5 +64,6 @@ export function engineOptions(v: Values): EngineOptions | string {
       ipBlockIngressQuirk: v["ipblock-ingress-quirk"] === true,
     },
     resolve: { ...DEFAULT_RESOLVE_OPTIONS, enforcementMode: mode, hostFirewall: v["enable-host-firewall"] === true },
+    auditMode: v["policy-audit-mode"] === true,
   };
 }

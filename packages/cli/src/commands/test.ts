@@ -56,7 +56,15 @@ export async function test(args: TestArgs, out: Output): Promise<number> {
   else {
     for (const { scenario, r } of results) if (!r.pass) out.stdout(caseText(scenario, r));
     const tests = scenarios.reduce((n, s) => n + s.scenario.tests.length, 0);
-    out.stdout(`${scenarios.length} scenario(s), ${tests} test(s): ${passed} passed, ${failed} failed, ${unsupported} unsupported`);
+    const audited = results.filter(({ r }) => r.audited).length;
+    for (const { scenario, r } of results)
+      if (r.audited && r.pass)
+        out.stdout(
+          `AUDIT ${scenario.name}: ${r.test}[${r.index}] ${r.from} -> ${r.to} ${r.protocol}/${r.port}: passes only because of audit mode\n  ${r.reason.summary}`,
+        );
+    out.stdout(
+      `${scenarios.length} scenario(s), ${tests} test(s): ${passed} passed, ${failed} failed, ${unsupported} unsupported${audited > 0 ? `, ${audited} audited` : ""}`,
+    );
   }
   return failed > 0 ? 1 : 0;
 }
@@ -73,6 +81,7 @@ function caseJson(r: CaseResult): object {
     expect: r.expect,
     actual: r.actual,
     pass: r.pass,
+    audited: r.audited,
     reason: r.reason,
   };
 }

@@ -18,7 +18,10 @@ function labelsOf(r: Reader, m: MapNode | undefined, key: string, path: Path): M
   return n === undefined ? new Map() : r.stringMap(n, [...path, key]);
 }
 
-function metaOf(r: Reader, o: ClusterObject): { meta: MapNode; name: string; namespace: string; labels: Map<string, string> } | undefined {
+function metaOf(
+  r: Reader,
+  o: ClusterObject,
+): { meta: MapNode; name: string; namespace: string; labels: Map<string, string>; annotations: Map<string, string> } | undefined {
   const p = [...o.path, "metadata"];
   const mNode = field(o.node, "metadata");
   const meta = mNode === undefined ? undefined : r.object(mNode, p);
@@ -30,8 +33,9 @@ function metaOf(r: Reader, o: ClusterObject): { meta: MapNode; name: string; nam
   }
   const namespace = str(r, meta, "namespace", p);
   const labels = labelsOf(r, meta, "labels", p);
-  if (namespace === undefined || labels === undefined) return undefined;
-  return { meta, name, namespace: namespace || "default", labels };
+  const annotations = labelsOf(r, meta, "annotations", p);
+  if (namespace === undefined || labels === undefined || annotations === undefined) return undefined;
+  return { meta, name, namespace: namespace || "default", labels, annotations };
 }
 
 function protocolOf(r: Reader, m: MapNode, path: Path): K8sProtocol | undefined {
@@ -52,7 +56,7 @@ function portNumber(r: Reader, n: SourceNode, path: Path): number | undefined {
 export function readNamespace(r: Reader, o: ClusterObject): Namespace | undefined {
   const m = metaOf(r, o);
   if (m === undefined) return undefined;
-  return { name: m.name, labels: new Map([...m.labels, ["kubernetes.io/metadata.name", m.name]]) };
+  return { name: m.name, labels: new Map([...m.labels, ["kubernetes.io/metadata.name", m.name]]), annotations: m.annotations };
 }
 
 /** Reads a Pod: labels, node, service account, hostNetwork, named container ports and status IPs (maybe none yet). */
@@ -91,6 +95,7 @@ export function readPod(r: Reader, o: ClusterObject): Pod | undefined {
     namespace: m.namespace,
     name: m.name,
     labels: m.labels,
+    annotations: m.annotations,
     nodeName,
     serviceAccount: sa ?? "default",
     hostNetwork,

@@ -16,6 +16,7 @@ export interface ObjectSource {
 export interface Namespace {
   readonly name: string;
   readonly labels: ReadonlyMap<string, string>;
+  readonly annotations?: ReadonlyMap<string, string>;
 }
 
 /** L4 protocols of Kubernetes ports. */
@@ -33,6 +34,7 @@ export interface Pod {
   readonly namespace: string;
   readonly name: string;
   readonly labels: ReadonlyMap<string, string>;
+  readonly annotations?: ReadonlyMap<string, string>;
   readonly nodeName: string | null;
   readonly serviceAccount: string;
   readonly hostNetwork: boolean;

@@ -15,7 +15,8 @@ import { resolveEndpoint, selectsSubject, type EndpointPolicy, type Subject } fr
 import type { L7Policy } from "../l7/l7-policy.ts";
 import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts";
 import { BugError } from "../result.ts";
-import type { RuleEntry } from "../translate/rule-form.ts";
+import type { RuleEntry, RuleOrigin } from "../translate/rule-form.ts";
+import { isAudited, originKey } from "./audit.ts";
 import { translatePolicy } from "../translate/translate.ts";
 import {
   cidrIdentityLabels,
@@ -213,6 +214,17 @@ export class Engine {
       this.#localHosts.set(key, info);
     }
     return info;
+  }
+
+  /** Whether a drop at `ep` caused by rules of these origins passes in audit mode (see engine/audit.ts). */
+  isAudited(ep: EndpointInfo | null, origins: readonly RuleOrigin[]): boolean {
+    const keys = [...new Set(origins.map(originKey))];
+    return isAudited({
+      global: this.options.auditMode,
+      namespace: ep === null ? undefined : this.#namespaces.get(ep.pod.namespace),
+      pod: ep?.pod,
+      policies: keys.map((k) => this.#policies.get(k)),
+    });
   }
 
   /** A reserved identity with its labels. */

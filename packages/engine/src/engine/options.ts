@@ -16,6 +16,8 @@ export interface EngineOptions {
   readonly translation: TranslationOptions;
   readonly resolve: ResolveOptions;
   readonly dns: DnsCacheOptions;
+  /** `policy-audit-mode` for every endpoint: would-be drops pass and are reported AUDIT (§9). */
+  readonly auditMode: boolean;
 }
 
 /** Cilium's defaults. */
@@ -24,4 +26,5 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   translation: DEFAULT_TRANSLATION_OPTIONS,
   resolve: DEFAULT_RESOLVE_OPTIONS,
   dns: DEFAULT_DNS_CACHE_OPTIONS,
+  auditMode: false,
 };

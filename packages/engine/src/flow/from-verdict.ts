@@ -47,19 +47,20 @@ export function flowsOf(engine: Engine, sim: SimulatedFlow): Flow[] {
     if (side === null || side.enforcement.kind === "not-enforced") continue;
     const party = side.direction === "egress" ? v.source : v.destination;
     const policies = policiesOf(side, engine.revision);
-    const dropped = side.outcome === "deny";
+    const dropped = side.outcome === "deny" && !side.audited;
+    const wouldDrop = side.outcome === "deny";
     const dir = side.direction === "egress" ? "egress" : "ingress";
     out.push(
       clean({
         ...base(party),
         time: at(),
-        verdict: dropped ? "DROPPED" : side.outcome === "redirect" ? "REDIRECTED" : "FORWARDED",
+        verdict: side.audited ? "AUDIT" : dropped ? "DROPPED" : side.outcome === "redirect" ? "REDIRECTED" : "FORWARDED",
         event_type: { type: EVENT_TYPE.policyVerdict },
         traffic_direction: side.direction === "egress" ? "EGRESS" : "INGRESS",
         policy_match_type: MATCH_TYPE_NUMBER[side.lookup.matchType],
         proxy_port: side.lookup.kind === "match" && side.lookup.entry.proxyPort !== 0 ? side.lookup.entry.proxyPort : undefined,
         drop_reason_desc: side.dropReason?.name,
-        [dropped ? `${dir}_denied_by` : `${dir}_allowed_by`]: policies.length > 0 ? policies : undefined,
+        [wouldDrop ? `${dir}_denied_by` : `${dir}_allowed_by`]: policies.length > 0 ? policies : undefined,
         policy_log: logsOf(side),
       }),
     );

@@ -36,6 +36,8 @@ export interface CaseResult {
   /** The case as written, and the L7 outcome when its request was judged at a proxy. */
   readonly case: TestCase;
   readonly l7: L7Outcome | null;
+  /** A would-be drop that passed because of audit mode (the reason names the policy that would drop it). */
+  readonly audited: boolean;
 }
 
 /** Runs every case of every test; `onProgress` hears how many are done, every 1,000 cases. */
@@ -54,6 +56,7 @@ function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
   const base = {
     case: c,
     l7: null,
+    audited: false,
     test: t.name,
     index: c.index,
     from: formatPeerRef(c.from),
@@ -70,17 +73,19 @@ function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
   }
   const v = result.value;
   const reason = reasonOf(v);
+  const audited = v.audited;
   // An L7 case over an allowed connection is decided by the proxies it is redirected through.
   if (c.l7 !== null && v.verdict === "allow") {
     const l7 = decideL7(engine, v, c.to, c.l7, c.protocol);
     const summary = `${reason.summary}; ${l7.why}`;
-    if (l7.kind === "unsupported") return { ...base, l7, actual: "unsupported", pass: false, reason: { ...reason, summary }, verdict: v };
-    return { ...base, l7, actual: l7.kind, pass: l7.kind === c.expect, reason: { ...reason, summary }, verdict: v };
+    if (l7.kind === "unsupported")
+      return { ...base, audited, l7, actual: "unsupported", pass: false, reason: { ...reason, summary }, verdict: v };
+    return { ...base, audited, l7, actual: l7.kind, pass: l7.kind === c.expect, reason: { ...reason, summary }, verdict: v };
   }
   let pass = v.verdict === c.expect;
   if (c.expectMatchType !== null) pass &&= reason.matchType === c.expectMatchType;
   if (c.expectDropReason !== null) pass &&= reason.dropReason === c.expectDropReason;
-  return { ...base, actual: v.verdict, pass, reason, verdict: v };
+  return { ...base, audited, actual: v.verdict, pass, reason, verdict: v };
 }
 
 function emptyReason(summary: string): CaseReason {
@@ -128,13 +133,15 @@ function formatOriginPath(path: readonly (string | number)[]): string {
 
 function summarize(side: SideDecision): string {
   const where = `${side.direction} at ${side.endpoint}`;
-  if (side.lookup.kind === "none") return `${where}: no entry allows identity ${side.peer.id} (default deny): ${side.dropReason?.desc}`;
+  if (side.lookup.kind === "none")
+    return `${where}: no entry allows identity ${side.peer.id} (default deny): ${side.dropReason?.desc}${side.audited ? " — AUDIT: audit mode lets it pass" : ""}`;
   const e = side.lookup.entry;
   const from = e.derivedFrom
     .map((d) =>
       d.kind === "rule" ? `${d.origin.policyKind} ${d.origin.namespace ? `${d.origin.namespace}/` : ""}${d.origin.name}` : d.label,
     )
     .join(", ");
-  if (e.deny) return `${where}: denied by ${from} (${side.lookup.matchType}): ${side.dropReason?.desc}`;
+  if (e.deny)
+    return `${where}: denied by ${from} (${side.lookup.matchType}): ${side.dropReason?.desc}${side.audited ? " — AUDIT: audit mode lets it pass" : ""}`;
   return `${where}: allowed by ${from} (${side.lookup.matchType})${e.proxyPort ? `, redirected to the ${e.parser} proxy` : ""}`;
 }

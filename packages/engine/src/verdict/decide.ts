@@ -5,6 +5,7 @@ import type { Lookup } from "../policy/map-state.ts";
 import type { IdentityInfo } from "../policy/peer-selector.ts";
 import { PROTO } from "../policy/protocol.ts";
 import type { DirectionPolicy, Enforcement } from "../policy/resolve.ts";
+import type { RuleOrigin } from "../translate/rule-form.ts";
 import { err, ok, type Result } from "../result.ts";
 import { formatPeerRef, type Flow, type FlowPeerRef, type Party } from "./flow.ts";
 
@@ -27,11 +28,15 @@ export interface SideDecision {
   readonly lookup: Lookup;
   readonly outcome: "allow" | "redirect" | "deny";
   readonly dropReason: DropReason | null;
+  /** A drop that audit mode turns into a pass (reported AUDIT). */
+  readonly audited: boolean;
 }
 
 /** A flow's verdict, with both sides' reasoning. */
 export interface FlowVerdict {
   readonly verdict: "allow" | "deny";
+  /** Whether a would-be drop passed because of audit mode. */
+  readonly audited: boolean;
   /** The side that dropped the flow, or else the last enforced side that allowed it (else the last side). */
   readonly decidedBy: SideDecision | null;
   readonly egress: SideDecision | null;
@@ -60,11 +65,22 @@ export function decide(engine: Engine, flow: Flow): Result<FlowVerdict, FlowErro
   if (!target.ok) return target;
   const { party: destination, port, note } = target.value;
   if (note !== null)
-    return ok({ verdict: "deny", decidedBy: null, egress: null, ingress: null, source: source.value, destination, port, note });
+    return ok({
+      verdict: "deny",
+      audited: false,
+      decidedBy: null,
+      egress: null,
+      ingress: null,
+      source: source.value,
+      destination,
+      port,
+      note,
+    });
   const sameEndpoint = source.value.endpoint !== null && source.value.endpoint === destination.endpoint;
   if (sameEndpoint)
     return ok({
       verdict: "allow",
+      audited: false,
       decidedBy: null,
       egress: null,
       ingress: null,
@@ -75,13 +91,16 @@ export function decide(engine: Engine, flow: Flow): Result<FlowVerdict, FlowErro
     });
   const proto = PROTO[flow.protocol];
   const egress = sideDecision(engine, "egress", source.value, destination, proto, port);
-  const ingress = egress?.outcome === "deny" ? null : sideDecision(engine, "ingress", destination, source.value, proto, port);
-  const denied = [egress, ingress].find((s) => s?.outcome === "deny") ?? null;
+  const ingress =
+    egress?.outcome === "deny" && !egress.audited ? null : sideDecision(engine, "ingress", destination, source.value, proto, port);
+  const denied = [egress, ingress].find((s) => s?.outcome === "deny" && !s.audited) ?? null;
+  const audited = [egress, ingress].find((s) => s?.outcome === "deny" && s.audited) ?? null;
   // Hubble reports a verdict only for enforced directions: prefer the last enforced side that allowed.
   const enforced = [ingress, egress].find((s) => s !== null && s.enforcement.kind !== "not-enforced") ?? null;
   return ok({
     verdict: denied === null ? "allow" : "deny",
-    decidedBy: denied ?? enforced ?? ingress ?? egress,
+    audited: denied === null && audited !== null,
+    decidedBy: denied ?? audited ?? enforced ?? ingress ?? egress,
     egress,
     ingress,
     source: source.value,
@@ -113,7 +132,14 @@ function sideDecision(
   const lookup = policy.map.lookup(peer.id, proto, port);
   const outcome = lookup.kind === "none" || lookup.entry.deny ? "deny" : lookup.entry.proxyPort !== 0 ? "redirect" : "allow";
   const dropReason = lookup.kind === "none" ? POLICY_DENIED : lookup.entry.deny ? POLICY_DENY : null;
-  return { direction, endpoint: name, peer, enforcement: policy.enforcement, lookup, outcome, dropReason };
+  const audited = outcome === "deny" && engine.isAudited(self.endpoint, droppingOrigins(lookup, policy.enforcement));
+  return { direction, endpoint: name, peer, enforcement: policy.enforcement, lookup, outcome, dropReason, audited };
+}
+
+/** The rules behind a drop: the deny entry's, or those that switched default deny on. */
+function droppingOrigins(lookup: Lookup, enforcement: Enforcement): RuleOrigin[] {
+  if (lookup.kind === "match") return lookup.entry.derivedFrom.flatMap((d) => (d.kind === "rule" ? [d.origin] : []));
+  return "by" in enforcement ? [...enforcement.by] : [];
 }
 
 function resolveParty(engine: Engine, ref: FlowPeerRef): Result<Party, FlowError> {
