@@ -30,6 +30,10 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [nodeBuiltins, pkg(["cli", "agent", "datapath", "proxy", "web", "api"])] }] },
   },
   {
+    files: ["packages/proxy/src/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [pkg(["cli", "agent", "datapath", "web"])] }] },
+  },
+  {
     files: ["packages/cli/src/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [pkg(["agent", "datapath", "proxy", "web"])] }] },
   },

@@ -13,3 +13,10 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" !
   echo "$want" > "$stamp"
 fi
 node_modules/.bin/node -e 'const [maj] = process.versions.node.split("."); if (maj !== "24") { console.error(`membrane setup: expected Node 24, got ${process.version}`); process.exit(1); }'
+
+# The DNS proxy's end-to-end tests run a real upstream resolver: dnsmasq (the -base package ships the
+# binary without starting a system service).
+if ! command -v dnsmasq >/dev/null; then
+  echo "membrane setup: installing dnsmasq-base" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null
+fi

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { curl } from "../test-support/clients.ts";
+import { startHttp1Upstream } from "../test-support/upstreams.ts";
+import { parseProxyArgs } from "./args.ts";
+import { runStandalone } from "./run.ts";
+
+const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const STAR_WARS = fileURLToPath(new URL("../../../../examples/star-wars", import.meta.url));
+const DEATHSTAR = "default/deathstar-c74d84667-cx5kp";
+
+test("arguments: required flags, several policy paths, limits", () => {
+  const base = ["http", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:8080", "--from", "a/b", "--to", "c/d", "--port", "80"];
+  const r = parseProxyArgs([...base, "--policy", "x.yaml", "dir", "--flows", "--headers-timeout-ms", "500"]);
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.policyPaths, ["x.yaml", "dir"]);
+  assert.equal(r.value.flows, true);
+  assert.deepEqual(r.value.limits, { headersTimeoutMs: 500 });
+  assert.equal(r.value.direction, "ingress");
+  const wrong: [string[], RegExp][] = [
+    [[], /missing command/],
+    [["tcp"], /unknown command/],
+    [base, /missing --policy/],
+    [[...base, "--policy", "p", "--bogus"], /unknown flag/],
+    [
+      ["http", "--listen", "nope", "--upstream", "127.0.0.1:1", "--from", "a/b", "--to", "c/d", "--port", "80", "--policy", "p"],
+      /--listen/,
+    ],
+    [[...base.slice(0, -1), "70000", "--policy", "p"], /--port/],
+    [[...base, "--policy", "p", "--direction", "sideways"], /--direction/],
+  ];
+  for (const [argv, message] of wrong) {
+    const w = parseProxyArgs(argv);
+    assert.ok(!w.ok, argv.join(" "));
+    assert.match(w.error, message);
+  }
+});
+
+test("runStandalone reports unknown pods and unreadable paths with exit code 1", async () => {
+  const lines: string[] = [];
+  const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+  const common = ["http", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--port", "80"];
+  assert.equal(await runStandalone([...common, "--from", "default/nobody", "--to", DEATHSTAR, "--policy", STAR_WARS], io), 1);
+  assert.match(lines.join("\n"), /no pod endpoint default\/nobody/);
+  assert.equal(
+    await runStandalone([...common, "--from", "default/tiefighter", "--to", DEATHSTAR, "--policy", "/nonexistent/path.yaml"], io),
+    1,
+  );
+  assert.equal(await runStandalone(["http"], io), 2);
+});
+
+test("main.ts: the star-wars policy lets the tiefighter land and keeps it off the exhaust port", async () => {
+  const upstream = await startHttp1Upstream();
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      "http",
+      "--listen",
+      "127.0.0.1:0",
+      "--upstream",
+      `127.0.0.1:${upstream.port}`,
+      "--policy",
+      STAR_WARS,
+      "--from",
+      "default/tiefighter",
+      "--to",
+      DEATHSTAR,
+      "--port",
+      "80",
+      "--flows",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const iterator = lines[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    const ready = JSON.parse(String(first.value)) as { listening: string; policy: string; context: { direction: string } };
+    assert.equal(ready.policy, "http");
+    assert.equal(ready.context.direction, "ingress");
+    const url = `http://${ready.listening}`;
+    const land = await curl(["--http1.1", "-X", "POST", `${url}/v1/request-landing`]);
+    assert.equal(land.status, 200);
+    const exhaust = await curl(["--http1.1", "-X", "PUT", `${url}/v1/exhaust-port`]);
+    assert.equal(exhaust.status, 403);
+    assert.equal(exhaust.body, "Access denied\r\n");
+    assert.equal(upstream.hits.length, 1);
+    const flows: { type: string; verdict: string }[] = [];
+    for (let i = 0; i < 4; i++) flows.push(JSON.parse(String((await iterator.next()).value)) as { type: string; verdict: string });
+    assert.deepEqual(
+      flows.map((f) => `${f.type} ${f.verdict}`),
+      ["REQUEST FORWARDED", "RESPONSE FORWARDED", "REQUEST DROPPED", "RESPONSE DROPPED"],
+    );
+    lines.close();
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+    await upstream.close();
+  }
+});

@@ -1,0 +1,113 @@
+import type { HeaderAction, HttpRequest } from "@membrane/engine";
+import type { RecordedHeader } from "./flow-record.ts";
+
+/** One header field: lowercase name and value. */
+export type HeaderField = readonly [name: string, value: string];
+
+/** A request's header fields in order, names lowercase; repeated names stay repeated. */
+export type HeaderList = HeaderField[];
+
+/** Header fields that are only read. */
+export type ReadonlyHeaders = readonly HeaderField[];
+
+/**
+ * Connection-specific fields that are never forwarded: they describe one hop (RFC 9110 §7.6.1),
+ * and HTTP/2 forbids them outright. `te` is kept on HTTP/2 when it is exactly `trailers`.
+ */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "upgrade",
+  "http2-settings",
+  "trailer",
+  "expect",
+]);
+
+/** The request the engine's matcher sees: `:authority` and the other pseudo-headers are in `headers` too. */
+export function toHttpRequest(method: string, path: string, host: string, headers: ReadonlyHeaders): HttpRequest {
+  const map = new Map<string, string[]>();
+  const add = (name: string, value: string): void => {
+    const values = map.get(name);
+    if (values === undefined) map.set(name, [value]);
+    else values.push(value);
+  };
+  add(":method", method);
+  add(":path", path);
+  add(":authority", host);
+  for (const [name, value] of headers) if (!name.startsWith(":")) add(name, value);
+  return { method, path, host, headers: map };
+}
+
+/**
+ * Applies header actions as Cilium's Envoy filter does: `add` appends a field, `delete` removes
+ * every field of the name, `replace` removes them and adds the value; `log` changes nothing.
+ */
+export function applyHeaderActions(headers: ReadonlyHeaders, actions: readonly HeaderAction[]): HeaderList {
+  let out: HeaderList = [...headers];
+  for (const a of actions) {
+    switch (a.kind) {
+      case "log":
+        break;
+      case "add":
+        out = [...out, [a.name, a.value]];
+        break;
+      case "delete":
+        out = out.filter(([n]) => n !== a.name);
+        break;
+      case "replace":
+        out = [...out.filter(([n]) => n !== a.name), [a.name, a.value]];
+        break;
+    }
+  }
+  return out;
+}
+
+/** The fields to forward: without hop-by-hop fields and without those the `connection` field names. */
+export function withoutHopByHop(headers: ReadonlyHeaders, keepTeTrailers: boolean): HeaderList {
+  const named = new Set<string>();
+  for (const [n, v] of headers) if (n === "connection") for (const t of v.split(",")) named.add(t.trim().toLowerCase());
+  return headers.filter(([n, v]) => {
+    if (n === "te" && keepTeTrailers) return v.trim().toLowerCase() === "trailers";
+    return !HOP_BY_HOP.has(n) && !named.has(n);
+  });
+}
+
+/** The values of one field, in order. */
+export function valuesOf(headers: ReadonlyHeaders, name: string): string[] {
+  return headers.filter(([n]) => n === name).map(([, v]) => v);
+}
+
+/** Whether a request is a gRPC call (Envoy's test: `content-type` is `application/grpc`, `…+proto`, `…;…`). */
+export function isGrpcRequest(headers: ReadonlyHeaders): boolean {
+  const ct = valuesOf(headers, "content-type")[0];
+  if (ct === undefined) return false;
+  const v = ct.toLowerCase();
+  return v === "application/grpc" || v.startsWith("application/grpc+") || v.startsWith("application/grpc;");
+}
+
+/** Header fields as a flow record carries them. */
+export function recordHeaders(headers: ReadonlyHeaders): RecordedHeader[] {
+  return headers.map(([key, value]) => ({ key, value }));
+}
+
+/** Groups fields by name for `node:http` and `node:http2`: repeated names become arrays. */
+export function toHeaderObject(headers: ReadonlyHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const [n, v] of headers) {
+    const prev = out[n];
+    if (prev === undefined) out[n] = v;
+    else if (typeof prev === "string") out[n] = [prev, v];
+    else prev.push(v);
+  }
+  return out;
+}
+
+/** Reads a flat `[name, value, name, value, …]` list (Node's `rawHeaders`) into fields with lowercase names. */
+export function fromRawHeaders(raw: readonly string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return out;
+}

@@ -1,0 +1,26 @@
+import type { ConnectionRoute } from "./connection.ts";
+import type { HttpRequest, L7Policy } from "@membrane/engine";
+import type { RequestDecider, RequestVerdict } from "./decide.ts";
+import type { FlowRecorder } from "./flow-recorder.ts";
+import type { ProxyLimits } from "./limits.ts";
+import type { L7PolicySource } from "./policy-source.ts";
+
+/** What serving one connection needs from the proxy. */
+export interface ServeDeps {
+  readonly route: ConnectionRoute;
+  readonly policy: L7PolicySource;
+  readonly decider: RequestDecider;
+  readonly limits: ProxyLimits;
+  readonly flows: FlowRecorder;
+}
+
+/** The verdict on a request on this connection; a policy source that throws denies (fail closed). */
+export function verdictFor(deps: ServeDeps, request: HttpRequest): RequestVerdict {
+  let policy: L7Policy;
+  try {
+    policy = deps.policy.policyFor(deps.route.context);
+  } catch (e) {
+    return { kind: "deny", reason: `policy source failed: ${String(e)}` };
+  }
+  return deps.decider.decide(policy, request);
+}

@@ -1,0 +1,22 @@
+/**
+ * @membrane/proxy: membrane's L7 proxies (Node only). This file is the package's only public
+ * surface: the HTTP/1.1 + h2c proxy and the DNS proxy.
+ */
+export type {
+  ConnectionContext,
+  Upstream,
+  ConnectionRoute,
+  RouteResolver,
+  L7PolicySource,
+  RequestVerdict,
+  ProxyLimits,
+  L7FlowRecord,
+  FlowListener,
+  HttpProtocol,
+  RecordedHeader,
+  HttpRequestInfo,
+  HttpResponseInfo,
+  HttpProxyOptions,
+} from "./http/index.ts";
+export { parseHostPort, StaticPolicySource, RequestDecider, DEFAULT_PROXY_LIMITS, ACCESS_DENIED_BODY, HttpProxy } from "./http/index.ts";
+export * from "./dns/index.ts";

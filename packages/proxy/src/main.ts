@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+/**
+ * The standalone L7 proxy, for tests and benchmarks before the datapath redirects traffic:
+ * `node packages/proxy/src/main.ts http --listen … --upstream … --policy … --from … --to … --port …`.
+ */
+import { runStandalone } from "./cli/index.ts";
+
+const result = await runStandalone(process.argv.slice(2), {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+});
+if (typeof result === "number") {
+  process.exitCode = result;
+} else {
+  const stop = (): void => {
+    void result.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
