@@ -36,7 +36,12 @@ export async function policyGet(args: PolicyGetArgs, out: Output): Promise<numbe
         describeDerivedFrom(entry.derivedFrom),
       ]);
   if (isData(args.output)) {
-    const dir = (p: DirectionPolicy): object => ({ enforcement: p.enforcement, entries: p.map.entries(), unsupported: p.unsupported });
+    const dir = (p: DirectionPolicy): object => ({
+      enforcement: p.enforcement,
+      entries: p.map.entries(),
+      unsupported: p.unsupported,
+      errors: p.errors,
+    });
     out.stdout(
       formatData(args.output, {
         endpoint: ep.key,
@@ -52,6 +57,7 @@ export async function policyGet(args: PolicyGetArgs, out: Output): Promise<numbe
   out.stdout(`Ingress: ${describeEnforcement(policy.ingress.enforcement)}`);
   out.stdout(`Egress: ${describeEnforcement(policy.egress.enforcement)}`);
   for (const u of [...policy.ingress.unsupported, ...policy.egress.unsupported]) out.stdout(`Warning: ${u}`);
+  for (const e of [...policy.ingress.errors, ...policy.egress.errors]) out.stdout(`Error: ${e}`);
   out.stdout("");
   out.stdout(
     table(

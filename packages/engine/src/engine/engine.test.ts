@@ -238,3 +238,32 @@ test("§5.4 an FQDN IP inside a policy CIDR carries both labels, so both policie
   assert.equal(verdict(e, "ns/a", "1.2.3.4", 443), "allow");
   assert.equal(verdict(e, "ns/b", "1.2.3.4", 80), "allow");
 });
+
+test("§6.4: different L7 parsers for one selector on one port are an error of that endpoint", () => {
+  const e = engineOf([
+    ...CLUSTER,
+    cnp("http", {
+      endpointSelector: { matchLabels: { app: "a" } },
+      ingress: [
+        {
+          fromEndpoints: [{ matchLabels: { app: "b" } }],
+          toPorts: [{ ports: [{ port: "9092", protocol: "TCP" }], rules: { http: [{}] } }],
+        },
+      ],
+    }),
+    cnp("kafka", {
+      endpointSelector: { matchLabels: { app: "a" } },
+      ingress: [
+        {
+          fromEndpoints: [{ matchLabels: { app: "b" } }],
+          toPorts: [{ ports: [{ port: "9092", protocol: "TCP" }], rules: { kafka: [{ topic: "t" }] } }],
+        },
+      ],
+    }),
+  ]);
+  const ep = e.endpoint("ns/a")!;
+  assert.equal(e.policyOf(ep).ingress.errors.length, 1);
+  assert.match(e.policyOf(ep).ingress.errors[0]!, /cannot merge conflicting L7 parsers \(http, kafka\)/);
+  const l7 = e.l7PolicyOf(ep, "ingress", e.endpoint("ns/b")!.identity, 6, 9092);
+  assert.equal(l7.kind, "conflict");
+});

@@ -52,6 +52,11 @@ export interface DirectionPolicy {
   readonly entries: readonly RuleEntry[];
   /** Peers membrane cannot resolve (they select nothing), with why. */
   readonly unsupported: readonly string[];
+  /**
+   * Policy errors of this endpoint: different L7 parsers for one peer selector on one port
+   * ("cannot merge conflicting L7 parsers", §6.4). Cilium cannot compute such an endpoint's policy.
+   */
+  readonly errors: readonly string[];
   /** The selector-cache keys this map was built from (an identity change touching one of them means recompute). */
   readonly selectors: ReadonlySet<string>;
 }
@@ -131,7 +136,7 @@ function resolveDirection(
 
   if (enforcement.kind === "not-enforced") {
     allowAll(anyLabel);
-    return { enforcement, map, entries, unsupported: [], selectors: new Set() };
+    return { enforcement, map, entries, unsupported: [], errors: [], selectors: new Set() };
   }
   // §6.6 (1.18): every fromRequires/toRequires of the applicable allow (deny) entries is ANDed into
   // the endpoint selectors of every applicable allow (deny) entry.
@@ -140,9 +145,19 @@ function resolveDirection(
   const observeOnly = enforcement.kind === "enforced-allow-rest";
   const unsupported = new Set<string>();
   const selectors = new Set<string>();
+  const parsers = new Map<string, Set<string>>();
   for (const e of entries) {
     for (const peer of e.peers) {
       const sel = compilePeer(peer, ctx, peer.kind === "selector" ? (e.deny ? requires.deny : requires.allow) : []);
+      if (!e.deny && e.ports !== "all") {
+        for (const pr of e.ports) {
+          if (pr.l7 === null) continue;
+          for (const spec of pr.ports) {
+            const key = `${sel.key} ${spec.protocol}/${spec.port.kind === "number" ? spec.port.port : spec.port.name}-${spec.endPort ?? ""}`;
+            parsers.set(key, (parsers.get(key) ?? new Set()).add(pr.l7.kind));
+          }
+        }
+      }
       if (sel.unsupported !== null) unsupported.add(`${sel.unsupported} (${e.origin.namespace ?? ""}/${e.origin.name})`);
       selectors.add(sel.key);
       const ids: NumericIdentity[] = sel.wildcard ? [RESERVED.unknown] : [...cache.add(sel)];
@@ -158,7 +173,10 @@ function resolveDirection(
       { deny: false, precedence: 0, proxyPort: 0, parser: null, derivedFrom: [{ kind: "synthetic", label: "allow-localhost-ingress" }] },
     );
   }
-  return { enforcement, map, entries, unsupported: [...unsupported], selectors };
+  const errors = [...parsers]
+    .filter(([, kinds]) => kinds.size > 1)
+    .map(([key, kinds]) => `cannot merge conflicting L7 parsers (${[...kinds].join(", ")}) for ${key}`);
+  return { enforcement, map, entries, unsupported: [...unsupported], errors, selectors };
 }
 
 function insertEntry(
