@@ -2,13 +2,10 @@ import type { Cluster, Namespace, Node, Pod, Service } from "../cluster/types.ts
 import { InMemoryAllocator, type IdentityAllocator } from "../identity/allocator.ts";
 import { RESERVED, type NumericIdentity } from "../identity/numeric-identity.ts";
 import { IpCache } from "../ipcache/ipcache.ts";
-import { LabelSet, type Label } from "../labels/label-set.ts";
-import { parseIp, parsePrefix, prefixContains } from "../net/ip.ts";
-import { DnsCache } from "../fqdn/dns-cache.ts";
-import { compileDnsPattern, matchesName } from "../l7/dns-pattern.ts";
-import { cidrKey } from "../selector/match.ts";
+import type { LabelSet } from "../labels/label-set.ts";
+import { parseIp } from "../net/ip.ts";
 import type { Policy } from "../policy-api/types.ts";
-import { namespacesOf, type IdentityInfo, type PeerContext } from "../policy/peer-selector.ts";
+import type { IdentityInfo, PeerContext } from "../policy/peer-selector.ts";
 import { NamedPortIndex } from "../policy/named-ports.ts";
 import { l7PolicyFor } from "../policy/l7-filter.ts";
 import { resolveEndpoint, selectsSubject, type EndpointPolicy, type Subject } from "../policy/resolve.ts";
@@ -17,17 +14,10 @@ import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts
 import { BugError } from "../result.ts";
 import type { RuleEntry, RuleOrigin } from "../translate/rule-form.ts";
 import { isAudited, originKey } from "./audit.ts";
+import { EntryIndex, pinnedNamespaces } from "./entry-index.ts";
+import { WorldIdentities, type IdentityDelta } from "./world-identities.ts";
 import { translatePolicy } from "../translate/translate.ts";
-import {
-  cidrIdentityLabels,
-  endpointLabels,
-  hostLabels,
-  isDualStack,
-  remoteNodeIdentity,
-  reservedIdentities,
-  worldIdentity,
-  worldLabel,
-} from "./identities.ts";
+import { endpointLabels, hostLabels, isDualStack, remoteNodeIdentity, reservedIdentities, worldIdentity } from "./identities.ts";
 import { diffMaps, type MapChange } from "./map-diff.ts";
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./options.ts";
 
@@ -54,9 +44,6 @@ export function policyKey(
   return `${p.kind}/${p.meta.namespace ?? ""}/${p.meta.name}`;
 }
 
-/** The key under which #prefixRefs counts toServices peers (their selectorless backends need CIDR identities). */
-const SERVICE_PEERS = "toServices";
-
 const podKey = (p: { readonly namespace: string; readonly name: string }): string => `${p.namespace}/${p.name}`;
 
 interface Resolution {
@@ -82,35 +69,21 @@ export class Engine {
   readonly #nodes = new Map<string, Node>();
   readonly #services = new Map<string, Service>();
   readonly #policies = new Map<string, Policy>();
-  readonly #entriesOf = new Map<string, readonly RuleEntry[]>();
   readonly #allocator: IdentityAllocator = new InMemoryAllocator();
   readonly #local = InMemoryAllocator.local();
   readonly #endpoints = new Map<string, EndpointInfo>();
   readonly #byIp = new IpCache();
   readonly #endpointIps = new Map<string, string>();
-  readonly #cidrIds = new Map<string, NumericIdentity>();
   readonly #resolutions = new Map<string, Resolution>();
   readonly #programmed = new Map<string, { key: string; policy: EndpointPolicy }>();
   readonly #localHosts = new Map<string, IdentityInfo>();
-  readonly #dns: DnsCache;
-  /** FQDN identities by IP: IPs a DNS answer gave for a name some toFQDNs selector matches. */
-  readonly #fqdnIds = new Map<string, IdentityInfo>();
+  readonly #world: WorldIdentities;
+  readonly #index = new EntryIndex();
   #revision = 0;
   #clusterView: Cluster | undefined;
-  /** Every entry, flattened in repository order; rebuilt on demand after a policy change. */
-  #entries: RuleEntry[] | undefined = [];
-  /** Each entry's place in repository order: a sequence number given when its policy was translated. */
-  readonly #entryOrder = new Map<RuleEntry, number>();
-  #nextOrder = 0;
-  readonly #entriesByNamespace = new Map<string, RuleEntry[]>();
-  #globalEntries: RuleEntry[] = [];
-  /** Prefixes whose reference count changed since the last CIDR identity sync. */
-  readonly #dirtyPrefixes = new Set<string>();
   readonly #namedPorts = new NamedPortIndex();
   /** Resolutions by the selectors their maps were built from, so a selection change finds its users. */
   readonly #selectorUsers = new Map<string, Set<string>>();
-  /** Policy CIDR prefixes with how many entries name them. */
-  readonly #prefixRefs = new Map<string, number>();
   /** Endpoints created and deleted during the current change. */
   #created = new Set<string>();
   #deleted = new Set<string>();
@@ -119,7 +92,7 @@ export class Engine {
 
   constructor(cluster: Cluster, policies: readonly Policy[], options: EngineOptions = DEFAULT_ENGINE_OPTIONS) {
     this.options = options;
-    this.#dns = new DnsCache(options.dns);
+    this.#world = new WorldIdentities(this.#local, this.#byIp, options.dns);
     this.#clusterName = cluster.name;
     for (const ns of cluster.namespaces.values()) this.#namespaces.set(ns.name, ns);
     for (const n of cluster.nodes) this.#nodes.set(n.name, n);
@@ -160,8 +133,7 @@ export class Engine {
 
   /** Every rule entry, in repository order. */
   get entries(): readonly RuleEntry[] {
-    this.#entries ??= [...this.#entriesOf.values()].flat().sort((a, b) => this.#entryOrder.get(a)! - this.#entryOrder.get(b)!);
-    return this.#entries;
+    return this.#index.all();
   }
 
   /** The revision: it grows with every change. */
@@ -238,10 +210,10 @@ export class Engine {
     if (programmed !== undefined) return programmed.policy;
     const subject = this.#subjectOf(ep);
     const localHost = subject.localHost;
-    const applicable = this.#candidateEntries(ep.pod.namespace).filter((e) => selectsSubject(e, subject));
+    const applicable = this.#index.candidates(ep.pod.namespace).filter((e) => selectsSubject(e, subject));
     const ports = ep.pod.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
     const init = ep.identity.labels.has("reserved", "init") ? "init" : "";
-    const key = `${applicable.map((e) => this.#entryOrder.get(e)).join(",")}|${ports}|${init}|${localHost.labels.text}`;
+    const key = `${applicable.map((e) => this.#index.order(e)).join(",")}|${ports}|${init}|${localHost.labels.text}`;
     let resolution = this.#resolutions.get(key);
     if (resolution === undefined) {
       resolution = {
@@ -304,10 +276,9 @@ export class Engine {
   upsertPolicy(policy: Policy): ChangeSet {
     return this.#change(() => {
       const key = policyKey(policy);
-      const before = this.#entriesOf.get(key) ?? [];
       const after = this.#translate(policy);
       this.#policies.set(key, policy);
-      this.#setPolicyEntries(key, after);
+      const before = this.#setPolicyEntries(key, after);
       return this.#endpointsSelectedBy([...before, ...after]);
     });
   }
@@ -315,10 +286,8 @@ export class Engine {
   /** Removes a policy by `Kind/namespace/name`. */
   deletePolicy(key: string): ChangeSet {
     return this.#change(() => {
-      const before = this.#entriesOf.get(key) ?? [];
       this.#policies.delete(key);
-      this.#setPolicyEntries(key, undefined);
-      return this.#endpointsSelectedBy(before);
+      return this.#endpointsSelectedBy(this.#setPolicyEntries(key, undefined));
     });
   }
 
@@ -394,7 +363,7 @@ export class Engine {
    */
   learnDnsAnswer(name: string, ips: readonly string[], ttlSeconds: number, now: number): ChangeSet {
     return this.#change(() => {
-      this.#syncFqdnIdentities(this.#dns.learn(name, ips, ttlSeconds, now));
+      this.#syncFqdnIdentities(this.#world.dns.learn(name, ips, ttlSeconds, now));
       return new Set();
     });
   }
@@ -402,14 +371,14 @@ export class Engine {
   /** Expires DNS answers past their TTL (keeping IPs in `inUse`); their FQDN allows close. */
   expireDns(now: number, inUse: ReadonlySet<string> = new Set()): ChangeSet {
     return this.#change(() => {
-      this.#syncFqdnIdentities(this.#dns.expire(now, inUse));
+      this.#syncFqdnIdentities(this.#world.dns.expire(now, inUse));
       return new Set();
     });
   }
 
   /** The names the DNS cache holds for an IP. */
   dnsNamesOf(ip: string): string[] {
-    return this.#dns.namesOf(ip);
+    return this.#world.dns.namesOf(ip);
   }
 
   /** Removes a service. */
@@ -432,7 +401,7 @@ export class Engine {
     const affected = apply();
     this.#syncCidrIdentities();
     // toFQDNs selectors come and go with policies: re-label every IP the DNS cache holds.
-    if (this.#fqdnIds.size > 0 || this.#dns.ips().size > 0) this.#syncFqdnIdentities([...this.#dns.ips(), ...this.#fqdnIds.keys()]);
+    this.#syncFqdnIdentities(this.#world.fqdnIps());
     this.#selectionChanges = undefined;
     for (const c of selectionChanges) {
       for (const key of [...(this.#selectorUsers.get(c.selector) ?? [])]) {
@@ -592,73 +561,19 @@ export class Engine {
     return entries.filter((e) => p.spec.policyTypes!.includes(e.direction === "ingress" ? "Ingress" : "Egress"));
   }
 
-  /** Replaces one policy's entries (undefined removes them), keeping indexes and prefix counts. */
-  #setPolicyEntries(key: string, entries: readonly RuleEntry[] | undefined): void {
-    const old = this.#entriesOf.get(key) ?? [];
-    this.#countPrefixes(old, -1);
-    if (old.length > 0) {
-      const gone = new Set(old);
-      this.#globalEntries = this.#globalEntries.filter((e) => !gone.has(e));
-      for (const e of old) {
-        for (const ns of this.#namespacesOf(e) ?? []) {
-          const list = this.#entriesByNamespace.get(ns)?.filter((x) => !gone.has(x)) ?? [];
-          if (list.length > 0) this.#entriesByNamespace.set(ns, list);
-          else this.#entriesByNamespace.delete(ns);
-        }
-        this.#entryOrder.delete(e);
-      }
-    }
-    if (entries === undefined) this.#entriesOf.delete(key);
-    else {
-      this.#entriesOf.set(key, entries);
-      this.#countPrefixes(entries, 1);
-      for (const e of entries) {
-        // New entries get the highest order numbers, so pushing keeps every list in order.
-        this.#entryOrder.set(e, this.#nextOrder++);
-        const namespaces = this.#namespacesOf(e);
-        if (namespaces === null) this.#globalEntries.push(e);
-        for (const ns of namespaces ?? []) {
-          let list = this.#entriesByNamespace.get(ns);
-          if (list === undefined) this.#entriesByNamespace.set(ns, (list = []));
-          list.push(e);
-        }
-      }
-    }
-    this.#entries = undefined;
-  }
-
-  #namespacesOf(e: RuleEntry): readonly string[] | null {
-    return e.subject.kind === "endpoints" ? namespacesOf(e.subject.selector.requirements) : null;
-  }
-
-  /** Counts the prefixes entries name (a CIDR and its excepts, §5.4), and their toServices peers. */
-  #countPrefixes(entries: readonly RuleEntry[], delta: 1 | -1): void {
-    for (const e of entries) {
-      for (const p of e.peers) {
-        const prefixes = p.kind === "cidr" ? [p.cidr, ...p.except] : p.kind === "service" ? [SERVICE_PEERS] : [];
-        for (const c of prefixes) {
-          this.#dirtyPrefixes.add(c);
-          const n = (this.#prefixRefs.get(c) ?? 0) + delta;
-          if (n > 0) this.#prefixRefs.set(c, n);
-          else this.#prefixRefs.delete(c);
-        }
-      }
-    }
-  }
-
-  /** The entries that may select a pod of `namespace`, in repository order. */
-  #candidateEntries(namespace: string): readonly RuleEntry[] {
-    const pinned = this.#entriesByNamespace.get(namespace) ?? [];
-    if (pinned.length === 0) return this.#globalEntries;
-    if (this.#globalEntries.length === 0) return pinned;
-    return [...pinned, ...this.#globalEntries].sort((a, b) => this.#entryOrder.get(a)! - this.#entryOrder.get(b)!);
+  /** Replaces one policy's entries (undefined removes them), keeping prefix counts; returns the old ones. */
+  #setPolicyEntries(key: string, entries: readonly RuleEntry[] | undefined): readonly RuleEntry[] {
+    const old = this.#index.set(key, entries);
+    this.#world.count(old, -1);
+    if (entries !== undefined) this.#world.count(entries, 1);
+    return old;
   }
 
   /** The endpoints whose subject selectors match any of `entries` (the endpoints a policy change touches). */
   #endpointsSelectedBy(entries: readonly RuleEntry[]): Set<string> {
     const out = new Set<string>();
     if (entries.length === 0) return out;
-    const pinned = entries.map((e) => (e.subject.kind === "endpoints" ? namespacesOf(e.subject.selector.requirements) : null));
+    const pinned = entries.map(pinnedNamespaces);
     const namespaces = pinned.every((n) => n !== null) ? new Set(pinned.flat()) : null;
     for (const ep of this.#endpoints.values()) {
       if (namespaces !== null && !namespaces.has(ep.pod.namespace)) continue;
@@ -668,108 +583,19 @@ export class Engine {
     return out;
   }
 
-  /** Every CIDR a policy names (with its excepts, §5.4) and every selectorless service backend gets a local identity. */
+  /** Every policy CIDR (with its excepts) and selectorless service backend gets a local identity (§5.4). */
   #syncCidrIdentities(): void {
-    const backends = this.#serviceBackendPrefixes();
-    // Service backends come and go with services and toServices peers: look at all of them; for
-    // policy CIDRs only at the prefixes whose counts changed.
-    const candidates = new Set([
-      ...this.#dirtyPrefixes,
-      ...backends,
-      ...[...this.#cidrIds.keys()].filter((p) => this.#backendPrefixes.has(p)),
-    ]);
-    this.#backendPrefixes = backends;
-    this.#dirtyPrefixes.clear();
-    candidates.delete(SERVICE_PEERS);
-    const added: IdentityInfo[] = [];
-    const removed: NumericIdentity[] = [];
-    for (const prefix of [...candidates].sort()) {
-      const want = ((this.#prefixRefs.get(prefix) ?? 0) > 0 || backends.has(prefix)) && parsePrefix(prefix)!.bits > 0;
-      const have = this.#cidrIds.get(prefix);
-      if (want && have === undefined) {
-        const labels = cidrIdentityLabels(prefix, this.#ctx.dualStack);
-        const id = this.#local.allocate(labels);
-        this.#cidrIds.set(prefix, id);
-        this.#byIp.upsert(parsePrefix(prefix)!, id);
-        added.push({ id, labels });
-      } else if (!want && have !== undefined) {
-        this.#cidrIds.delete(prefix);
-        this.#byIp.delete(parsePrefix(prefix)!);
-        this.#local.release(cidrIdentityLabels(prefix, this.#ctx.dualStack));
-        removed.push(have);
-      }
-    }
-    if (added.length > 0) this.#upsertIdentities(added);
-    if (removed.length > 0) this.#removeIdentities(removed);
+    this.#applyDelta(this.#world.syncCidrs(this.#services.values(), this.#ctx.dualStack));
   }
 
-  /** The prefixes selectorless services' backends need while some rule has a toServices peer. */
-  #serviceBackendPrefixes(): Set<string> {
-    const out = new Set<string>();
-    if ((this.#prefixRefs.get(SERVICE_PEERS) ?? 0) === 0) return out;
-    for (const svc of this.#services.values()) {
-      if (svc.selector === null) for (const ip of svc.endpointAddresses) out.add(`${ip}/${ip.includes(":") ? 128 : 32}`);
-    }
-    return out;
-  }
-
-  #backendPrefixes = new Set<string>();
-
-  /**
-   * Gives each IP the identity its DNS names call for (§5.4): `fqdn:<selector>` for every toFQDNs
-   * selector matching one of its names, the world label, and the `cidr:` label of the longest policy
-   * prefix containing it. An IP no selector wants falls back to its CIDR or world identity.
-   */
+  /** IPs from DNS answers get FQDN identities for the toFQDNs selectors matching their names (§8.5). */
   #syncFqdnIdentities(ips: Iterable<string>): void {
-    const selectors = new Map<string, (name: string) => boolean>();
-    for (const e of this.entries) {
-      for (const p of e.peers) {
-        if (p.kind !== "fqdn") continue;
-        const f = p.fqdn;
-        const text = f.kind === "matchName" ? f.matchName : f.matchPattern;
-        if (!selectors.has(text))
-          selectors.set(text, f.kind === "matchName" ? (n) => matchesName(f.matchName, n) : compileDnsPattern(f.matchPattern));
-      }
-    }
-    const added: IdentityInfo[] = [];
-    const removed: NumericIdentity[] = [];
-    for (const ip of new Set(ips)) {
-      const addr = parseIp(ip);
-      if (addr === undefined) continue;
-      const names = this.#dns.namesOf(ip);
-      const fqdnLabels = [...selectors].filter(([, m]) => names.some(m)).map(([text]): Label => ({ source: "fqdn", key: text, value: "" }));
-      const old = this.#fqdnIds.get(ip);
-      const host = { addr, bits: addr.bytes.length * 8 };
-      let labels: LabelSet | undefined;
-      if (fqdnLabels.length > 0) {
-        const parent = [...this.#cidrIds.keys()]
-          .map((c) => ({ c, p: parsePrefix(c)! }))
-          .filter(({ p }) => prefixContains(p, addr))
-          .sort((a, b) => b.p.bits - a.p.bits)[0];
-        labels = LabelSet.of([
-          ...fqdnLabels,
-          worldLabel(addr.family, this.#ctx.dualStack),
-          ...(parent ? [{ source: "cidr", key: cidrKey(parent.c), value: "" }] : []),
-        ]);
-      }
-      if (old !== undefined && old.labels.text === labels?.text) continue;
-      if (old !== undefined) {
-        this.#fqdnIds.delete(ip);
-        if (this.#local.release(old.labels)) removed.push(old.id);
-        const cidrId = this.#cidrIds.get(`${ip}/${host.bits}`);
-        if (cidrId !== undefined) this.#byIp.upsert(host, cidrId);
-        else this.#byIp.delete(host);
-      }
-      if (labels !== undefined) {
-        const known = this.#local.lookup(labels) !== undefined;
-        const info = { id: this.#local.allocate(labels), labels };
-        this.#fqdnIds.set(ip, info);
-        this.#byIp.upsert(host, info.id);
-        if (!known) added.push(info);
-      }
-    }
-    if (added.length > 0) this.#upsertIdentities(added);
-    if (removed.length > 0) this.#removeIdentities(removed.filter((id) => !added.some((a) => a.id === id)));
+    this.#applyDelta(this.#world.syncFqdns(ips, this.entries, this.#ctx.dualStack));
+  }
+
+  #applyDelta(delta: IdentityDelta): void {
+    if (delta.added.length > 0) this.#upsertIdentities(delta.added);
+    if (delta.removed.length > 0) this.#removeIdentities(delta.removed);
   }
 
   /** Under Kubernetes semantics remote nodes have their own identities (with `cidr:` labels). */
