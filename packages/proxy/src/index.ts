@@ -20,3 +20,4 @@ export type {
 } from "./http/index.ts";
 export { parseHostPort, StaticPolicySource, RequestDecider, DEFAULT_PROXY_LIMITS, ACCESS_DENIED_BODY, HttpProxy } from "./http/index.ts";
 export * from "./dns/index.ts";
+export * from "./kafka/index.ts";
