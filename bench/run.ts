@@ -41,6 +41,20 @@ const BENCHMARKS: readonly { readonly file: string; readonly goals: readonly Goa
     file: "observe.ts",
     goals: [{ figure: "observe_flows_per_s", goal: ">= 1,000,000", ok: (v) => v >= 1_000_000 }],
   },
+  {
+    file: "http-proxy.ts",
+    goals: [
+      { figure: "http_proxy_rps_vs_nginx", goal: ">= 0.5", ok: (v) => v >= 0.5 },
+      { figure: "http_proxy_added_p99_ms", goal: "<= 1 ms", ok: (v) => v <= 1 },
+    ],
+  },
+  {
+    file: "dns-proxy.ts",
+    goals: [
+      { figure: "dns_proxy_qps", goal: ">= 20,000", ok: (v) => v >= 20_000 },
+      { figure: "dns_proxy_p99_ms_at_1k_qps", goal: "<= 5 ms", ok: (v) => v <= 5 },
+    ],
+  },
 ];
 
 const figures: Record<string, number> = {};

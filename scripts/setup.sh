@@ -20,3 +20,17 @@ if ! command -v dnsmasq >/dev/null; then
   echo "membrane setup: installing dnsmasq-base" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null
 fi
+
+# The proxy benchmarks (npm run bench): nginx is the HTTP proxy's reference (the benchmark starts it
+# with its own configuration on a free port) and wrk its load generator. Where the package may start
+# its system service (invoke-rc.d allowed), stop and disable it: nothing of it may keep running.
+command -v nginx >/dev/null || {
+  echo "membrane setup: installing nginx-light" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  if [ -d /run/systemd/system ]; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+  if [ -s /run/nginx.pid ]; then nginx -s quit 2>/dev/null || true; fi
+}
+command -v wrk >/dev/null || {
+  echo "membrane setup: installing wrk" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+}
