@@ -12,8 +12,11 @@ export interface Re2 {
   fullMatch(input: string): boolean;
 }
 
-/** Compiles an RE2 pattern, or says why RE2 rejects it. */
+const META = /[\\.^$|?*+()[\]{}]/;
+
+/** Compiles an RE2 pattern, or says why RE2 rejects it. A pattern without metacharacters is an exact comparison. */
 export function compileRe2(pattern: string): Result<Re2, string> {
+  if (!META.test(pattern)) return ok({ source: pattern, fullMatch: (input: string) => input === pattern });
   try {
     const re = RE2JS.compile(pattern);
     return ok({ source: pattern, fullMatch: (input: string) => re.matcher(input).matches() });
