@@ -1,4 +1,3 @@
-import { Agent } from "node:http";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { err, ok, type Result } from "@membrane/engine";
 import type { ConnectionRoute, RouteResolver } from "./connection.ts";
@@ -6,6 +5,7 @@ import { RequestDecider } from "./decide.ts";
 import type { FlowListener } from "./flow-record.ts";
 import { FlowRecorder } from "./flow-recorder.ts";
 import { Http1Connection } from "./h1/index.ts";
+import { UpstreamPool } from "./h1/upstream-pool.ts";
 import { serveHttp2 } from "./h2/index.ts";
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from "./limits.ts";
 import type { L7PolicySource } from "./policy-source.ts";
@@ -36,7 +36,7 @@ export class HttpProxy {
   readonly #options: HttpProxyOptions;
   readonly #decider = new RequestDecider();
   readonly #flows: FlowRecorder;
-  readonly #agent = new Agent({ keepAlive: true });
+  readonly #pool: UpstreamPool;
   readonly #sockets = new Set<Socket>();
   #server: Server | null = null;
 
@@ -44,6 +44,7 @@ export class HttpProxy {
     this.#options = options;
     this.limits = { ...DEFAULT_PROXY_LIMITS, ...options.limits };
     this.#flows = new FlowRecorder(options.onFlow ?? null);
+    this.#pool = new UpstreamPool(this.limits);
   }
 
   /** Starts listening on `host:port` (port 0 picks a free one); the bound address, or why not. */
@@ -91,7 +92,7 @@ export class HttpProxy {
           socket.destroy();
           return;
         case "http1":
-          new Http1Connection(socket, deps, this.#agent).start(s.initial, s.ended);
+          new Http1Connection(socket, deps, this.#pool).start(s.initial, s.ended);
           return;
         case "http2":
           serveHttp2(socket, s.initial, deps);
@@ -106,7 +107,7 @@ export class HttpProxy {
     this.#server = null;
     for (const s of this.#sockets) s.destroy();
     this.#sockets.clear();
-    this.#agent.destroy();
+    this.#pool.destroy();
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -73,9 +73,17 @@ export class ChunkedReader implements BodyReader {
   #line = "";
   #trailerBytes = 0;
   #trailers = 0;
+  readonly #response: boolean;
+  /** The trailer field lines read (kept only when reading a response). */
+  readonly trailerLines: string[] = [];
 
-  constructor(limits: Pick<ProxyLimits, "maxHeaderBytes" | "maxHeaderCount">) {
+  /**
+   * `response`: the body is an upstream response's, whose trailer fields are kept (in
+   * {@link trailerLines}) and may name any field (they are filtered when relayed).
+   */
+  constructor(limits: Pick<ProxyLimits, "maxHeaderBytes" | "maxHeaderCount">, response = false) {
     this.#limits = limits;
+    this.#response = response;
   }
 
   get done(): boolean {
@@ -165,7 +173,8 @@ export class ChunkedReader implements BodyReader {
           return null;
         }
         if (++this.#trailers > this.#limits.maxHeaderCount) return "too many trailer fields";
-        if (!isFieldLine(this.#line)) return "malformed trailer field";
+        if (!isFieldLine(this.#line, this.#response)) return "malformed trailer field";
+        if (this.#response) this.trailerLines.push(this.#line);
         this.#line = "";
         this.#state = "trailer";
         return null;
@@ -189,9 +198,9 @@ const FORBIDDEN_TRAILERS = new Set([
   "expect",
 ]);
 
-function isFieldLine(line: string): boolean {
+function isFieldLine(line: string, anyName: boolean): boolean {
   const colon = line.indexOf(":");
   if (colon <= 0) return false;
   for (let i = 0; i < colon; i++) if (TCHAR[line.charCodeAt(i)] !== 1) return false;
-  return !FORBIDDEN_TRAILERS.has(line.slice(0, colon).toLowerCase());
+  return anyName || !FORBIDDEN_TRAILERS.has(line.slice(0, colon).toLowerCase());
 }

@@ -1,4 +1,3 @@
-import type { Agent, ClientRequest, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { isGrpcRequest, toHttpRequest, type HeaderList } from "../headers.ts";
 import type { RecordedRequest } from "../flow-recorder.ts";
@@ -8,9 +7,10 @@ import { bodyReaderFor, type BodyReader } from "./body-reader.ts";
 import { ByteAccumulator } from "./byte-accumulator.ts";
 import { HeadScanner } from "./head-scanner.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
-import { planResponse } from "./response-head.ts";
-import { pipeResponse } from "./response-pipe.ts";
-import { forwardedHeaders, openUpstream } from "./upstream-request.ts";
+import { planResponse, type UpstreamResponseHead } from "./response-head.ts";
+import { ResponseRelay } from "./response-pipe.ts";
+import type { UpstreamCall, UpstreamPool } from "./upstream-pool.ts";
+import { forwardedHeaders, upstreamRequestHead } from "./upstream-request.ts";
 
 /** One request on the connection, from its head to the end of its response. */
 interface Exchange {
@@ -24,7 +24,9 @@ interface Exchange {
    * The upstream request, opened once the body's first bytes are known good (or there is no
    * body): a request whose framing breaks at once never reaches the upstream at all.
    */
-  upstream: ClientRequest | null;
+  upstream: UpstreamCall | null;
+  /** Relays the response body, once the response head came. */
+  relay: ResponseRelay | null;
   readonly recorded: RecordedRequest;
   readonly start: bigint;
   readonly grpc: boolean;
@@ -50,14 +52,14 @@ const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 
 /**
  * Serves HTTP/1.x on one client socket: reads requests with the proxy's own strict parser, decides
- * each with the connection's L7 policy, and forwards allowed ones upstream through `agent`
- * (keep-alive), streaming bodies both ways with backpressure. Requests are handled one at a time,
+ * each with the connection's L7 policy, and forwards allowed ones upstream through `pool`
+ * (raw keep-alive connections), streaming bodies both ways with backpressure. Requests are handled one at a time,
  * in order; memory per connection is bounded by the header limit plus one socket read.
  */
 export class Http1Connection {
   readonly #socket: Socket;
   readonly #deps: ServeDeps;
-  readonly #agent: Agent;
+  readonly #pool: UpstreamPool;
   readonly #acc = new ByteAccumulator();
   readonly #scanner: HeadScanner;
   #state: State = "head";
@@ -68,10 +70,10 @@ export class Http1Connection {
   #drainWait = false;
   #peerEnded = false;
 
-  constructor(socket: Socket, deps: ServeDeps, agent: Agent) {
+  constructor(socket: Socket, deps: ServeDeps, pool: UpstreamPool) {
     this.#socket = socket;
     this.#deps = deps;
-    this.#agent = agent;
+    this.#pool = pool;
     this.#scanner = new HeadScanner(deps.limits);
   }
 
@@ -217,6 +219,7 @@ export class Http1Connection {
         forward: false,
         headers: [],
         upstream: null,
+        relay: null,
         recorded,
         start,
         grpc,
@@ -240,6 +243,7 @@ export class Http1Connection {
       forward: true,
       headers,
       upstream: null,
+      relay: null,
       recorded,
       start,
       grpc,
@@ -252,7 +256,7 @@ export class Http1Connection {
     if (reader.done) {
       const up = this.#open(ex);
       if (up === null) return;
-      up.end();
+      up.send([], true);
       this.#bodyDone(ex);
       return;
     }
@@ -261,19 +265,25 @@ export class Http1Connection {
   }
 
   /** Opens the upstream request of an exchange; on failure answers 500 and closes. */
-  #open(ex: Exchange): ClientRequest | null {
+  #open(ex: Exchange): UpstreamCall | null {
     const deps = this.#deps;
-    const opened = openUpstream(deps.route.upstream, this.#agent, ex.head, ex.headers);
+    const opened = upstreamRequestHead(ex.head, ex.headers);
     if (!opened.ok) {
       const reply = localReply(500, "invalid request after header actions", ex.grpc);
       deps.flows.response(deps.route.context, ex.recorded, "FORWARDED", reply.code, reply.headers, ex.start);
       this.#close(h1LocalReplyBytes(reply, { close: true, head: ex.head.method === "HEAD" }));
       return null;
     }
-    const up = opened.value;
+    const up = this.#pool.open(deps.route.upstream, ex.head.method, opened.value, ex.head.body.kind === "chunked", this.#socket, {
+      head: (res) => this.#onResponse(ex, res),
+      data: (d) => ex.relay?.data(d),
+      end: (trailers) => {
+        ex.relay?.end(trailers);
+        this.#responseEnded(ex);
+      },
+      fail: (code) => this.#onUpstreamError(ex, code),
+    });
     ex.upstream = up;
-    up.on("response", (res: IncomingMessage) => this.#onResponse(ex, res));
-    up.on("error", (e: Error) => this.#onUpstreamError(ex, e));
     return up;
   }
 
@@ -283,16 +293,12 @@ export class Http1Connection {
     if (ex.upstream === null && chunks.length === 0 && !done) return;
     const up = ex.upstream ?? this.#open(ex);
     if (up === null || up.destroyed) return;
-    let full = false;
-    for (const c of chunks) if (!up.write(c)) full = true;
-    if (done) {
-      up.end();
-      return;
-    }
+    const full = !up.send(chunks, done);
+    if (done) return;
     if (full) {
       this.#drainWait = true;
       this.#socket.pause();
-      up.once("drain", () => {
+      up.onceDrain(() => {
         this.#drainWait = false;
         if (this.#state !== "body") return;
         this.#socket.resume();
@@ -330,9 +336,9 @@ export class Http1Connection {
 
   // ------------------------------------------------------------------ responses
 
-  #onResponse(ex: Exchange, res: IncomingMessage): void {
-    if (this.#exchange !== ex || this.#state === "closed") {
-      res.destroy();
+  #onResponse(ex: Exchange, res: UpstreamResponseHead): void {
+    if (this.#exchange !== ex || this.#state === "closed" || ex.upstream === null) {
+      ex.upstream?.destroy();
       return;
     }
     const plan = planResponse(res, ex.head);
@@ -340,14 +346,8 @@ export class Http1Connection {
     if (plan.closeAfter) ex.closeAfter = true;
     const s = this.#socket;
     s.write(plan.head);
-    this.#deps.flows.response(this.#deps.route.context, ex.recorded, "FORWARDED", res.statusCode ?? 0, plan.headers, ex.start);
-    pipeResponse(res, s, plan, {
-      end: () => this.#responseEnded(ex),
-      // The upstream went away in the middle of the body: the client cannot be told otherwise.
-      abort: () => {
-        if (this.#exchange === ex) this.#destroy();
-      },
-    });
+    this.#deps.flows.response(this.#deps.route.context, ex.recorded, "FORWARDED", res.status, plan.headers, ex.start);
+    ex.relay = new ResponseRelay(s, plan, ex.upstream);
   }
 
   #responseEnded(ex: Exchange): void {
@@ -358,10 +358,10 @@ export class Http1Connection {
     this.#finish(ex);
   }
 
-  #onUpstreamError(ex: Exchange, e: Error): void {
+  #onUpstreamError(ex: Exchange, code: string | undefined): void {
     if (this.#exchange !== ex || this.#state === "closed") return;
+    // The upstream went away in the middle of the response: the client cannot be told otherwise.
     if (ex.responseStarted) return this.#destroy();
-    const code = (e as NodeJS.ErrnoException).code;
     const reason =
       code === "ECONNREFUSED" || code === "EHOSTUNREACH" || code === "ENOTFOUND" ? "connection failure" : "connection termination";
     const reply = localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, ex.grpc);

@@ -1,17 +1,30 @@
-import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
+import type { HeaderList } from "../headers.ts";
 import { chunkSizeLine, lastChunk, type ResponsePlan } from "./response-head.ts";
+import type { UpstreamCall } from "./upstream-pool.ts";
 
 const CRLF = Buffer.from("\r\n", "latin1");
 
 /**
- * Streams an upstream response body to the client as `plan` frames it (re-chunked or as is),
- * pausing the upstream while the client's socket is full. `end` runs once the body (and a chunked
- * body's trailers) is written; `abort` when the upstream went away before the body ended.
+ * Writes upstream response body bytes to the client as `plan` frames them (re-chunked or as is),
+ * pausing the upstream while the client's socket is full.
  */
-export function pipeResponse(res: IncomingMessage, socket: Socket, plan: ResponsePlan, events: { end(): void; abort(): void }): void {
-  let paused = false;
-  res.on("data", (d: Buffer) => {
+export class ResponseRelay {
+  readonly #socket: Socket;
+  readonly #plan: ResponsePlan;
+  readonly #call: UpstreamCall;
+  #paused = false;
+
+  constructor(socket: Socket, plan: ResponsePlan, call: UpstreamCall) {
+    this.#socket = socket;
+    this.#plan = plan;
+    this.#call = call;
+  }
+
+  /** Relays one piece of body. */
+  data(d: Buffer): void {
+    const plan = this.#plan;
+    const socket = this.#socket;
     if (plan.noBody || d.length === 0 || socket.destroyed) return;
     let ok: boolean;
     if (plan.chunked) {
@@ -23,21 +36,18 @@ export function pipeResponse(res: IncomingMessage, socket: Socket, plan: Respons
     } else {
       ok = socket.write(d);
     }
-    if (!ok && !paused) {
-      paused = true;
-      res.pause();
+    if (!ok && !this.#paused) {
+      this.#paused = true;
+      this.#call.pause();
       socket.once("drain", () => {
-        paused = false;
-        res.resume();
+        this.#paused = false;
+        this.#call.resume();
       });
     }
-  });
-  res.on("end", () => {
-    if (plan.chunked && !plan.noBody) socket.write(lastChunk(res.rawTrailers));
-    events.end();
-  });
-  res.on("error", () => undefined);
-  res.on("close", () => {
-    if (!res.complete) events.abort();
-  });
+  }
+
+  /** Ends the body (a chunked body with the upstream's trailer fields). */
+  end(trailers: HeaderList): void {
+    if (this.#plan.chunked && !this.#plan.noBody && !this.#socket.destroyed) this.#socket.write(lastChunk(trailers));
+  }
 }

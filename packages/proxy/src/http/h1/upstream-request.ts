@@ -1,8 +1,7 @@
-import { request, type Agent, type ClientRequest } from "node:http";
 import { err, ok, type HeaderAction, type Result } from "@membrane/engine";
-import type { Upstream } from "../connection.ts";
-import { applyHeaderActions, toHeaderObject, withoutHopByHop, type HeaderList } from "../headers.ts";
+import { applyHeaderActions, withoutHopByHop, type HeaderList } from "../headers.ts";
 import type { RequestHead } from "./request-head.ts";
+import { isToken } from "./syntax.ts";
 
 /**
  * The fields forwarded upstream: end-to-end fields after the rule's header actions, `Host` set to
@@ -44,20 +43,27 @@ const FRAMING_AND_HOP = new Set([
   "trailer",
 ]);
 
-/** Opens the upstream request; Node refuses field values it cannot send (a header action's, say). */
-export function openUpstream(upstream: Upstream, agent: Agent, head: RequestHead, headers: HeaderList): Result<ClientRequest, string> {
-  try {
-    const req = request({
-      host: upstream.host,
-      port: upstream.port,
-      method: head.method,
-      path: head.path,
-      headers: toHeaderObject(headers),
-      agent,
-      setHost: false,
-    });
-    return ok(req);
-  } catch (e) {
-    return err((e as Error).message);
+/** Methods whose requests carry no body by default (Node's `useChunkedEncodingByDefault` is false for them). */
+const BODYLESS_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
+
+/** Field values that can be sent: HTAB, visible ASCII, SP and obs-text (as Node checks them). */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Serializes the request head sent upstream (keep-alive); refuses, as Node's client does, field
+ * names that are not tokens and field values it cannot send (a header action's, say).
+ */
+export function upstreamRequestHead(head: RequestHead, headers: HeaderList): Result<Buffer, string> {
+  let text = `${head.method} ${head.path} HTTP/1.1\r\n`;
+  let framed = false;
+  for (const [n, v] of headers) {
+    if (!isToken(n)) return err(`Header name must be a valid HTTP token ["${n}"]`);
+    if (INVALID_VALUE.test(v)) return err(`Invalid character in header content ["${n}"]`);
+    if (n === "content-length" || n === "transfer-encoding") framed = true;
+    text += `${n}: ${v}\r\n`;
   }
+  // Node's client states an empty body of a method that may have one.
+  if (!framed && head.body.kind === "none" && !BODYLESS_METHODS.has(head.method)) text += "content-length: 0\r\n";
+  text += "connection: keep-alive\r\n\r\n";
+  return ok(Buffer.from(text, "latin1"));
 }
