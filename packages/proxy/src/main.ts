@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The standalone L7 proxy, for tests and benchmarks before the datapath redirects traffic:
- * `node packages/proxy/src/main.ts http --listen … --upstream … --policy … --from … --to … --port …`.
+ * `node packages/proxy/src/main.ts http|dns --listen … --upstream … --policy … --from … --to … [--port …]`.
  */
 import { runStandalone } from "./cli/index.ts";
 

@@ -4,6 +4,8 @@ import type { ProxyLimits } from "../http/limits.ts";
 
 /** The standalone proxy's command line, read. */
 export interface ProxyArgs {
+  /** Which proxy: HTTP/1.1 + h2c, or DNS (UDP and TCP). */
+  readonly command: "http" | "dns";
   readonly listen: Upstream;
   readonly upstream: Upstream;
   /** Manifest files and directories: the cluster and its policies. */
@@ -12,8 +14,9 @@ export interface ProxyArgs {
   readonly from: string;
   /** `namespace/pod` of the server. */
   readonly to: string;
+  /** The destination port the policy is written for (dns: default 53). */
   readonly port: number;
-  /** Whose policy applies: the server's ingress (default) or the client's egress. */
+  /** Whose policy applies: the server's ingress (http default) or the client's egress (dns: always). */
   readonly direction: "ingress" | "egress";
   /** Print every flow record as a JSON line on stdout. */
   readonly flows: boolean;
@@ -23,14 +26,19 @@ export interface ProxyArgs {
 /** The usage text. */
 export const USAGE = `usage: membrane-proxy http --listen HOST:PORT --upstream HOST:PORT --policy PATH... --from NS/POD --to NS/POD --port N
                           [--direction ingress|egress] [--flows] [--headers-timeout-ms N] [--idle-timeout-ms N]
+       membrane-proxy dns  --listen HOST:PORT --upstream HOST:PORT --policy PATH... --from NS/POD --to NS/POD [--port N] [--flows]
 
-Runs the HTTP/1.1 + h2c L7 proxy for one connection context: the L7 policy the destination (ingress)
+http: the HTTP/1.1 + h2c L7 proxy for one connection context: the L7 policy the destination (ingress)
 or the source (egress) enforces on --port for traffic between the two pods of the scenario in PATH.
+dns: the DNS proxy (UDP and TCP) enforcing the DNS rules of --from's egress towards the DNS server
+pod --to on --port (default 53, the policy's UDP entry); allowed queries go to --upstream.
 Prints {"listening":"HOST:PORT", ...} on stdout once ready; with --flows, one JSON line per flow record.`;
 
 /** Reads the arguments after the program name; a message for the user when they are wrong. */
 export function parseProxyArgs(argv: readonly string[]): Result<ProxyArgs, string> {
-  if (argv[0] !== "http") return err(argv.length === 0 ? "missing command: http" : `unknown command: ${argv[0]}`);
+  const command = argv[0];
+  if (command !== "http" && command !== "dns")
+    return err(command === undefined ? "missing command: http or dns" : `unknown command: ${command}`);
   const values = new Map<string, string>();
   const policyPaths: string[] = [];
   let flows = false;
@@ -50,15 +58,21 @@ export function parseProxyArgs(argv: readonly string[]): Result<ProxyArgs, strin
     values.set(flag, value);
     i++;
   }
-  for (const f of ["--listen", "--upstream", "--from", "--to", "--port"]) if (!values.has(f)) return err(`missing ${f}`);
+  for (const f of ["--listen", "--upstream", "--from", "--to"]) if (!values.has(f)) return err(`missing ${f}`);
+  if (command === "http" && !values.has("--port")) return err("missing --port");
+  if (command === "dns") {
+    // DNS rules exist only in egress (Cilium's PortRuleDNS sits under egress toPorts alone).
+    if (values.has("--direction") && values.get("--direction") !== "egress") return err("dns: --direction can only be egress");
+    for (const f of ["--headers-timeout-ms", "--idle-timeout-ms"]) if (values.has(f)) return err(`dns: ${f} applies to http only`);
+  }
   if (policyPaths.length === 0) return err("missing --policy");
   const listen = parseHostPort(values.get("--listen")!);
   if (listen === null) return err("--listen must be HOST:PORT");
   const upstream = parseHostPort(values.get("--upstream")!);
   if (upstream === null) return err("--upstream must be HOST:PORT");
-  const port = Number(values.get("--port"));
+  const port = Number(values.get("--port") ?? 53);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return err("--port must be a port number");
-  const direction = values.get("--direction") ?? "ingress";
+  const direction = values.get("--direction") ?? (command === "dns" ? "egress" : "ingress");
   if (direction !== "ingress" && direction !== "egress") return err("--direction must be ingress or egress");
   const limits: { -readonly [K in keyof ProxyLimits]?: ProxyLimits[K] } = {};
   for (const [flag, key] of [
@@ -73,7 +87,7 @@ export function parseProxyArgs(argv: readonly string[]): Result<ProxyArgs, strin
   }
   const from = values.get("--from")!;
   const to = values.get("--to")!;
-  return ok({ listen, upstream, policyPaths, from, to, port, direction, flows, limits });
+  return ok({ command, listen, upstream, policyPaths, from, to, port, direction, flows, limits });
 }
 
 const VALUE_FLAGS = new Set([

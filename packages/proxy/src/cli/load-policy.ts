@@ -13,7 +13,7 @@ export interface StandalonePolicy {
 
 /**
  * Loads the scenario of `args.policyPaths` into an engine and computes the L7 policy of the
- * connection from `args.from` to `args.to` on `args.port` (TCP). Any error-level problem in the
+ * connection from `args.from` to `args.to` on `args.port` (TCP for http, UDP for dns). Any error-level problem in the
  * manifests fails the load: a proxy must not run with a policy it only partly read.
  */
 export async function loadStandalonePolicy(args: ProxyArgs): Promise<Result<StandalonePolicy, string>> {
@@ -43,10 +43,11 @@ export async function loadStandalonePolicy(args: ProxyArgs): Promise<Result<Stan
   if (from === undefined) return err(`no pod endpoint ${args.from} in the scenario`);
   const to = engine.endpoint(args.to);
   if (to === undefined) return err(`no pod endpoint ${args.to} in the scenario`);
+  const proto = args.command === "dns" ? PROTO.UDP : PROTO.TCP;
   const policy =
     args.direction === "ingress"
-      ? engine.l7PolicyOf(to, "ingress", from.identity, PROTO.TCP, args.port)
-      : engine.l7PolicyOf(from, "egress", to.identity, PROTO.TCP, args.port);
+      ? engine.l7PolicyOf(to, "ingress", from.identity, proto, args.port)
+      : engine.l7PolicyOf(from, "egress", to.identity, proto, args.port);
   return ok({ policy, context: { sourceIdentity: from.identity.id, destination: to.key, port: args.port, direction: args.direction } });
 }
 

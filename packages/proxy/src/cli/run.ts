@@ -1,8 +1,8 @@
+import { startDnsProxy } from "../dns/standalone.ts";
 import { HttpProxy } from "../http/proxy-server.ts";
 import { StaticPolicySource } from "../http/policy-source.ts";
-import type { L7FlowRecord } from "../http/flow-record.ts";
-import { parseProxyArgs, USAGE } from "./args.ts";
-import { loadStandalonePolicy } from "./load-policy.ts";
+import { parseProxyArgs, USAGE, type ProxyArgs } from "./args.ts";
+import { loadStandalonePolicy, type StandalonePolicy } from "./load-policy.ts";
 
 /** Where the standalone proxy writes. */
 export interface Output {
@@ -10,11 +10,16 @@ export interface Output {
   readonly err: (line: string) => void;
 }
 
+/** A running standalone proxy. */
+export interface RunningProxy {
+  close(): Promise<void>;
+}
+
 /**
  * Runs the standalone proxy: reads the arguments, computes the policy, listens. Resolves with the
  * running proxy, or with an exit code when it could not start (2: usage, 1: policy or listen).
  */
-export async function runStandalone(argv: readonly string[], io: Output): Promise<HttpProxy | number> {
+export async function runStandalone(argv: readonly string[], io: Output): Promise<RunningProxy | number> {
   const args = parseProxyArgs(argv);
   if (!args.ok) {
     io.err(`membrane-proxy: ${args.error}`);
@@ -26,28 +31,60 @@ export async function runStandalone(argv: readonly string[], io: Output): Promis
     io.err(`membrane-proxy: ${loaded.error}`);
     return 1;
   }
-  const { policy, context } = loaded.value;
-  if (policy.kind === "not-redirected") {
+  if (loaded.value.policy.kind === "not-redirected") {
     io.err(
       "membrane-proxy: warning: this connection is not redirected to an L7 proxy by policy (L3/L4 decides it); every request will be denied",
     );
   }
-  const onFlow = args.value.flows ? (r: L7FlowRecord): void => io.out(JSON.stringify(r, jsonValue)) : undefined;
+  return args.value.command === "dns" ? listenDns(args.value, loaded.value, io) : listenHttp(args.value, loaded.value, io);
+}
+
+async function listenHttp(args: ProxyArgs, { policy, context }: StandalonePolicy, io: Output): Promise<RunningProxy | number> {
   const proxy = new HttpProxy({
     policy: new StaticPolicySource(policy),
-    route: { context, upstream: args.value.upstream },
-    limits: args.value.limits,
-    ...(onFlow === undefined ? {} : { onFlow }),
+    route: { context, upstream: args.upstream },
+    limits: args.limits,
+    ...(args.flows ? { onFlow: printFlow(io) } : {}),
   });
-  const bound = await proxy.listen(args.value.listen.host, args.value.listen.port);
+  const bound = await proxy.listen(args.listen.host, args.listen.port);
   if (!bound.ok) {
     io.err(`membrane-proxy: ${bound.error}`);
     return 1;
   }
   const a = bound.value;
-  const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
-  io.out(JSON.stringify({ listening: `${host}:${a.port}`, policy: policy.kind, context }));
+  announce(io, a.address, a.port, policy.kind, context);
   return proxy;
+}
+
+async function listenDns(args: ProxyArgs, { policy, context }: StandalonePolicy, io: Output): Promise<RunningProxy | number> {
+  const started = await startDnsProxy({
+    listen: hostPort(args.listen.host, args.listen.port),
+    upstream: hostPort(args.upstream.host, args.upstream.port),
+    policy,
+    context: { sourceIdentity: context.sourceIdentity, destination: context.destination, port: context.port },
+    ...(args.flows ? { onFlow: printFlow(io) } : {}),
+    onError: (message) => io.err(`membrane-proxy: ${message}`),
+  });
+  if (!started.ok) {
+    io.err(`membrane-proxy: ${started.error}`);
+    return 1;
+  }
+  const { address } = started.value;
+  announce(io, address.host, address.port, policy.kind, context);
+  return started.value;
+}
+
+/** The ready line: where the proxy listens and which policy it enforces. */
+function announce(io: Output, host: string, port: number, policy: string, context: StandalonePolicy["context"]): void {
+  io.out(JSON.stringify({ listening: hostPort(host, port), policy, context }));
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function printFlow(io: Output): (record: object) => void {
+  return (record) => io.out(JSON.stringify(record, jsonValue));
 }
 
 function jsonValue(_key: string, value: unknown): unknown {

@@ -4,6 +4,8 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { startDnsmasq } from "../dns/test-support/dnsmasq.ts";
+import { lookupError, resolverFor } from "../dns/test-support/proxy-fixtures.ts";
 import { curl } from "../test-support/clients.ts";
 import { startHttp1Upstream } from "../test-support/upstreams.ts";
 import { parseProxyArgs } from "./args.ts";
@@ -12,6 +14,7 @@ import { runStandalone } from "./run.ts";
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const STAR_WARS = fileURLToPath(new URL("../../../../examples/star-wars", import.meta.url));
 const DEATHSTAR = "default/deathstar-c74d84667-cx5kp";
+const DNS_EGRESS = fileURLToPath(new URL("../../../../examples/dns-egress-s3", import.meta.url));
 
 test("arguments: required flags, several policy paths, limits", () => {
   const base = ["http", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:8080", "--from", "a/b", "--to", "c/d", "--port", "80"];
@@ -23,6 +26,43 @@ test("arguments: required flags, several policy paths, limits", () => {
   assert.equal(r.value.direction, "ingress");
   const wrong: [string[], RegExp][] = [
     [[], /missing command/],
+    [
+      [
+        "dns",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        "127.0.0.1:53",
+        "--from",
+        "a/b",
+        "--to",
+        "c/d",
+        "--policy",
+        "p",
+        "--direction",
+        "ingress",
+      ],
+      /egress/,
+    ],
+    [
+      [
+        "dns",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        "127.0.0.1:53",
+        "--from",
+        "a/b",
+        "--to",
+        "c/d",
+        "--policy",
+        "p",
+        "--idle-timeout-ms",
+        "5",
+      ],
+      /http only/,
+    ],
+    [["http", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:53", "--from", "a/b", "--to", "c/d", "--policy", "p"], /missing --port/],
     [["tcp"], /unknown command/],
     [base, /missing --policy/],
     [[...base, "--policy", "p", "--bogus"], /unknown flag/],
@@ -38,6 +78,26 @@ test("arguments: required flags, several policy paths, limits", () => {
     assert.ok(!w.ok, argv.join(" "));
     assert.match(w.error, message);
   }
+});
+
+test("arguments: dns is egress on port 53 unless told", () => {
+  const r = parseProxyArgs([
+    "dns",
+    "--listen",
+    "127.0.0.1:0",
+    "--upstream",
+    "127.0.0.1:53",
+    "--from",
+    "a/b",
+    "--to",
+    "c/d",
+    "--policy",
+    "p",
+  ]);
+  assert.ok(r.ok);
+  assert.equal(r.value.command, "dns");
+  assert.equal(r.value.port, 53);
+  assert.equal(r.value.direction, "egress");
 });
 
 test("runStandalone reports unknown pods and unreadable paths with exit code 1", async () => {
@@ -101,5 +161,53 @@ test("main.ts: the star-wars policy lets the tiefighter land and keeps it off th
     child.kill("SIGTERM");
     await once(child, "exit");
     await upstream.close();
+  }
+});
+
+test("main.ts dns: the uploader resolves api.example.com through the proxy and is refused blocked.test", async () => {
+  const dnsmasq = await startDnsmasq();
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      "dns",
+      "--listen",
+      "127.0.0.1:0",
+      "--upstream",
+      `127.0.0.1:${dnsmasq.port}`,
+      "--policy",
+      DNS_EGRESS,
+      "--from",
+      "data-pipeline/uploader-6f9b8d7c5-m4xqz",
+      "--to",
+      "kube-system/coredns-5d78c9869d-8xk2p",
+      "--flows",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const iterator = lines[Symbol.asyncIterator]();
+    const ready = JSON.parse(String((await iterator.next()).value)) as {
+      listening: string;
+      policy: string;
+      context: { direction: string; port: number };
+    };
+    assert.equal(ready.policy, "dns");
+    assert.deepEqual([ready.context.direction, ready.context.port], ["egress", 53]);
+    const resolver = resolverFor(Number(ready.listening.split(":").pop()));
+    assert.deepEqual(await resolver.resolve4("api.example.com"), ["93.184.216.34"]);
+    assert.equal(await lookupError(resolver.resolve4("x.blocked.test")), "EREFUSED");
+    const flows: { type: string; verdict: string; dns: { query: string } }[] = [];
+    for (let i = 0; i < 3; i++) flows.push(JSON.parse(String((await iterator.next()).value)) as (typeof flows)[number]);
+    assert.deepEqual(
+      flows.map((f) => `${f.type} ${f.verdict} ${f.dns.query}`),
+      ["REQUEST FORWARDED api.example.com.", "RESPONSE FORWARDED api.example.com.", "REQUEST DROPPED x.blocked.test."],
+    );
+    lines.close();
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+    await dnsmasq.stop();
   }
 });
