@@ -72,6 +72,8 @@ export class Engine {
   readonly #allocator: IdentityAllocator = new InMemoryAllocator();
   readonly #local = InMemoryAllocator.local();
   readonly #endpoints = new Map<string, EndpointInfo>();
+  /** The endpoints of each namespace (a namespaced policy change looks only there). */
+  readonly #endpointsIn = new Map<string, Map<string, EndpointInfo>>();
   readonly #byIp = new IpCache();
   readonly #endpointIps = new Map<string, string>();
   readonly #resolutions = new Map<string, Resolution>();
@@ -459,7 +461,11 @@ export class Engine {
     const id = this.#allocator.allocate(labels);
     const identity = { id, labels };
     if (!known) this.#upsertIdentities([identity]);
-    this.#endpoints.set(key, { key, pod, identity });
+    const ep = { key, pod, identity };
+    this.#endpoints.set(key, ep);
+    let inNamespace = this.#endpointsIn.get(pod.namespace);
+    if (inNamespace === undefined) this.#endpointsIn.set(pod.namespace, (inNamespace = new Map()));
+    inNamespace.set(key, ep);
     for (const ip of pod.ips) {
       const a = parseIp(ip);
       if (a !== undefined) this.#byIp.upsert({ addr: a, bits: a.bytes.length * 8 }, id);
@@ -475,6 +481,7 @@ export class Engine {
     const ep = this.#endpoints.get(key);
     if (ep === undefined) return;
     this.#endpoints.delete(key);
+    this.#endpointsIn.get(pod.namespace)?.delete(key);
     if (!this.#created.delete(key)) this.#deleted.add(key);
     for (const ip of pod.ips) {
       const a = parseIp(ip);
@@ -575,10 +582,18 @@ export class Engine {
     if (entries.length === 0) return out;
     const pinned = entries.map(pinnedNamespaces);
     const namespaces = pinned.every((n) => n !== null) ? new Set(pinned.flat()) : null;
-    for (const ep of this.#endpoints.values()) {
-      if (namespaces !== null && !namespaces.has(ep.pod.namespace)) continue;
-      const subject = { identity: ep.identity, isHost: false, ports: ep.pod.ports, localHost: this.localHostOf(ep.pod.nodeName) };
-      if (entries.some((e) => selectsSubject(e, subject))) out.add(ep.key);
+    const candidates =
+      namespaces === null ? this.#endpoints.values() : [...namespaces].flatMap((ns) => [...(this.#endpointsIn.get(ns)?.values() ?? [])]);
+    // Subject selection depends on the identity's labels alone: decide once per identity.
+    const selected = new Map<NumericIdentity, boolean>();
+    for (const ep of candidates) {
+      let hit = selected.get(ep.identity.id);
+      if (hit === undefined) {
+        const subject = { identity: ep.identity, isHost: false };
+        hit = entries.some((e) => selectsSubject(e, subject));
+        selected.set(ep.identity.id, hit);
+      }
+      if (hit) out.add(ep.key);
     }
     return out;
   }

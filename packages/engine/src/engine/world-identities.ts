@@ -98,6 +98,8 @@ export class WorldIdentities {
    * identity.
    */
   syncFqdns(ips: Iterable<string>, entries: readonly RuleEntry[], dualStack: boolean): IdentityDelta {
+    const unique = new Set(ips);
+    if (unique.size === 0) return { added: [], removed: [] };
     const selectors = new Map<string, (name: string) => boolean>();
     for (const e of entries) {
       for (const p of e.peers) {
@@ -109,7 +111,7 @@ export class WorldIdentities {
       }
     }
     const delta: IdentityDelta = { added: [], removed: [] };
-    for (const ip of new Set(ips)) {
+    for (const ip of unique) {
       const addr = parseIp(ip);
       if (addr === undefined) continue;
       const names = this.dns.namesOf(ip);

@@ -99,7 +99,7 @@ export function resolveEndpoint(
 }
 
 /** Whether an entry's subject selector selects `subject` (endpoint rules never select the host, node rules only it). */
-export function selectsSubject(e: RuleEntry, subject: Subject): boolean {
+export function selectsSubject(e: RuleEntry, subject: Pick<Subject, "identity" | "isHost">): boolean {
   if ((e.subject.kind === "nodes") !== subject.isHost) return false;
   return matchesAll(e.subject.selector.requirements, subject.identity.labels);
 }
