@@ -34,6 +34,10 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [pkg(["cli", "agent", "datapath", "web"])] }] },
   },
   {
+    files: ["packages/datapath/src/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [pkg(["cli", "agent", "proxy", "web", "api"])] }] },
+  },
+  {
     files: ["packages/cli/src/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [pkg(["agent", "datapath", "proxy", "web"])] }] },
   },

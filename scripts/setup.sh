@@ -34,3 +34,23 @@ command -v wrk >/dev/null || {
   echo "membrane setup: installing wrk" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 }
+
+# The eBPF datapath (packages/datapath): clang builds BPF objects, libbpf-dev and gcc build the
+# native addon (plain C on N-API, against the headers the pinned Node package ships), bpftool is
+# for inspection. The BPF tests pin maps on bpffs, which this image does not mount at boot.
+missing=()
+for cmd in clang:clang llc:llvm bpftool:bpftool gcc:build-essential; do command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}"); done
+[ -f /usr/include/bpf/libbpf.h ] || missing+=(libbpf-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "membrane setup: installing ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+addon=packages/datapath/build/membrane_bpf.node
+source=packages/datapath/native/membrane_bpf.c
+if [ ! -f "$addon" ] || [ "$source" -nt "$addon" ]; then
+  echo "membrane setup: building the BPF addon" >&2
+  mkdir -p "$(dirname "$addon")"
+  headers=$(ls -d node_modules/node/node_modules/node-*/include/node | head -n 1)
+  gcc -O2 -Wall -Wextra -Werror -shared -fPIC -I"$headers" "$source" -lbpf -o "$addon"
+fi
