@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { loadObject, mapDelete, mapLookup, mapUpdate, testRun, type BpfObject } from "./bpf.ts";
-import { compileFixture, ipv4Packet, pinDirectory } from "./test-support/fixture.ts";
+import { compileForTest, ipv4Packet, pinDirectory } from "./test-support/fixture.ts";
+
+const FIXTURE = fileURLToPath(new URL("test-support/verdict-by-source.bpf.c", import.meta.url));
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
@@ -22,8 +25,8 @@ function load(path: string, pins: string): BpfObject {
   return o.value;
 }
 
-test("the kernel runs a loaded program on crafted packets with the verdicts the map holds", () => {
-  const object = compileFixture("verdict-by-source.bpf.c");
+test("the kernel runs a loaded program on crafted packets with the verdicts the map holds", async () => {
+  const object = await compileForTest(FIXTURE);
   const pins = pinDirectory();
   try {
     const o = load(object.path, pins.path);
@@ -63,8 +66,8 @@ test("the kernel runs a loaded program on crafted packets with the verdicts the 
   }
 });
 
-test("pinned maps keep their entries when the object is loaded again (agent restart, program upgrade)", () => {
-  const object = compileFixture("verdict-by-source.bpf.c");
+test("pinned maps keep their entries when the object is loaded again (agent restart, program upgrade)", async () => {
+  const object = await compileForTest(FIXTURE);
   const pins = pinDirectory();
   try {
     const first = load(object.path, pins.path);

@@ -1,25 +1,21 @@
-import { execFileSync } from "node:child_process";
+import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { arch, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { compileBpf } from "../compile.ts";
 
-/** Compiles a BPF C source of this folder with clang into a temporary directory, removed by `remove()`. */
-export function compileFixture(name: string): { readonly path: string; remove(): void } {
+/** A compiled BPF object in a temporary directory, removed by `remove()`. */
+export interface CompiledObject {
+  readonly path: string;
+  remove(): void;
+}
+
+/** Compiles a BPF C source (absolute path) for a test; a compile error fails the test. */
+export async function compileForTest(source: string): Promise<CompiledObject> {
   const dir = mkdtempSync(join(tmpdir(), "membrane-bpf-"));
-  const out = join(dir, name.replace(/\.c$/, ".o"));
-  const multiarch = arch() === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
-  execFileSync("clang", [
-    "-O2",
-    "-g",
-    "-target",
-    "bpf",
-    `-I/usr/include/${multiarch}`,
-    "-c",
-    fileURLToPath(new URL(name, import.meta.url)),
-    "-o",
-    out,
-  ]);
+  const out = join(dir, "object.o");
+  const r = await compileBpf(source, out);
+  assert.ok(r.ok, r.ok ? "" : r.error.message);
   return { path: out, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
