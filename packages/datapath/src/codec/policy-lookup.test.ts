@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { asIdentity, allowPrecedence, DENY_PRECEDENCE, MapState, type L7Parser, type PolicyEntry } from "@membrane/engine";
-import { BPF_SOURCE_DIR } from "../kernel/compile.ts";
-import { loadObject, mapUpdate, testRun, type ProgramFd } from "../kernel/bpf.ts";
+import { loadObject, mapUpdate } from "../kernel/bpf.ts";
 import { compileForTest, pinDirectory } from "../kernel/test-support/fixture.ts";
+import { kernelVerdict, POLICY_LOOKUP_TEST } from "../kernel/test-support/policy-query.ts";
 import { encodePolicyEntry, encodePolicyKey, type Direction } from "./policy.ts";
 
 /**
@@ -39,20 +40,8 @@ function port(pick: (n: number) => number): number {
   return [80, 81, 443, 8080, 53, 0x1f00 + pick(256), pick(65536)][pick(7)]!;
 }
 
-function query(prog: ProgramFd, epId: number, direction: Direction, identity: number, proto: number, dport: number): number {
-  const packet = Buffer.alloc(14 + 12);
-  packet.writeUInt32LE(epId, 14);
-  packet.writeUInt32LE(identity, 18);
-  packet[22] = direction === "egress" ? 1 : 0;
-  packet[23] = proto;
-  packet.writeUInt16LE(dport, 24);
-  const r = testRun(prog, packet);
-  assert.ok(r.ok, r.ok ? "" : r.error.message);
-  return r.value.retval;
-}
-
 test("differential: the kernel's policy lookup equals the engine's on random maps", async () => {
-  const object = await compileForTest(`${BPF_SOURCE_DIR}tests/policy_lookup.c`);
+  const object = await compileForTest(fileURLToPath(POLICY_LOOKUP_TEST));
   const pins = pinDirectory();
   try {
     const o = loadObject(object.path, pins.path);
@@ -82,7 +71,7 @@ test("differential: the kernel's policy lookup equals the engine's on random map
         const proto = PROTOS[1 + pick(PROTOS.length - 1)]!;
         const dport = port(pick);
         const want = states[direction].verdict(asIdentity(identity), proto, dport);
-        const got = query(prog, seed, direction, identity, proto, dport);
+        const got = kernelVerdict(prog, seed, direction, identity, proto, dport);
         assert.equal(got, want, `seed ${seed}: ${direction} identity ${identity} proto ${proto} port ${dport}`);
         compared++;
         kinds.add(want < 0 ? String(want) : want === 0 ? "allow" : "redirect");

@@ -15,13 +15,21 @@ export const BPF_SOURCE_DIR = fileURLToPath(new URL("../../../../bpf/", import.m
 
 const MULTIARCH: Record<string, string> = { x64: "x86_64-linux-gnu", arm64: "aarch64-linux-gnu" };
 
-/** Compiles `source` (a C file) into the BPF object `out`; clang's diagnostics are the error's message. */
-export async function compileBpf(source: string, out: string): Promise<Result<void, KernelError>> {
+/**
+ * Compiles `source` (a C file) into the BPF object `out`, with `defines` as -D macros (map sizes);
+ * clang's diagnostics are the error's message.
+ */
+export async function compileBpf(
+  source: string,
+  out: string,
+  defines: Readonly<Record<string, string | number>> = {},
+): Promise<Result<void, KernelError>> {
   const multiarch = MULTIARCH[arch()];
   if (multiarch === undefined) return err({ syscall: "clang", code: "ENOTSUP", message: `unsupported architecture ${arch()}` });
   const args = ["-O2", "-g", "-Wall", "-target", "bpf", `-I/usr/include/${multiarch}`, `-I${BPF_SOURCE_DIR}include`, `-I${BPF_SOURCE_DIR}`];
   try {
-    await promisify(execFile)("clang", [...args, "-c", source, "-o", out]);
+    const macros = Object.entries(defines).map(([k, v]) => `-D${k}=${v}`);
+    await promisify(execFile)("clang", [...args, ...macros, "-c", source, "-o", out]);
     return ok(undefined);
   } catch (e) {
     const x = e as { code?: string | number; stderr?: string; message: string };

@@ -11,10 +11,10 @@ export interface CompiledObject {
 }
 
 /** Compiles a BPF C source (absolute path) for a test; a compile error fails the test. */
-export async function compileForTest(source: string): Promise<CompiledObject> {
+export async function compileForTest(source: string, defines: Readonly<Record<string, string | number>> = {}): Promise<CompiledObject> {
   const dir = mkdtempSync(join(tmpdir(), "membrane-bpf-"));
   const out = join(dir, "object.o");
-  const r = await compileBpf(source, out);
+  const r = await compileBpf(source, out, defines);
   assert.ok(r.ok, r.ok ? "" : r.error.message);
   return { path: out, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,0 +1,107 @@
+/**
+ * Programs the kernel's policy map (bpf/lib/policy.h) from the engine's map states and change
+ * sets. It keeps a shadow of what the kernel holds per endpoint and direction, so a change that
+ * the kernel refuses part-way (a full map, an error) is rolled back: the endpoint stays on its
+ * last good policy — fail closed, never a half-applied mix — and the error says which endpoint.
+ */
+import { err, ok, type MapChange, type PolicyEntry, type PolicyKey, type Result } from "@membrane/engine";
+import { mapDelete, mapUpdate, type KernelError, type MapFd } from "../kernel/bpf.ts";
+import { encodePolicyEntry, encodePolicyKey, type Direction } from "../codec/policy.ts";
+
+/** A change the kernel refused, after its endpoint was put back on its previous entries. */
+export interface PolicyMapError {
+  readonly endpoint: string;
+  readonly direction: Direction;
+  readonly cause: KernelError;
+}
+
+type Shadow = Map<string, { readonly key: PolicyKey; readonly entry: PolicyEntry }>;
+
+const keyText = (k: PolicyKey): string => `${k.identity}/${k.proto}/${k.port}/${k.prefixLen}`;
+
+/** One node's policy map: endpoint keys (`namespace/pod`) are given numeric ids by the caller. */
+export class PolicyMapWriter {
+  readonly #map: MapFd;
+  readonly #epId: (endpoint: string) => number;
+  readonly #shadow = new Map<string, Shadow>();
+
+  constructor(map: MapFd, endpointId: (endpoint: string) => number) {
+    this.#map = map;
+    this.#epId = endpointId;
+  }
+
+  /** How many entries the kernel holds for all endpoints (what map pressure is measured against). */
+  get size(): number {
+    let n = 0;
+    for (const s of this.#shadow.values()) n += s.size;
+    return n;
+  }
+
+  /** Replaces an endpoint's entries in one direction with `entries` (a full sync, e.g. at start). */
+  sync(endpoint: string, direction: Direction, entries: readonly { key: PolicyKey; entry: PolicyEntry }[]): Result<void, PolicyMapError> {
+    const current = this.#shadow.get(`${endpoint} ${direction}`) ?? new Map();
+    const wanted = new Set(entries.map((e) => keyText(e.key)));
+    const removed = [...current.values()].filter((e) => !wanted.has(keyText(e.key))).map((e) => e.key);
+    return this.#apply({ endpoint, direction, upserted: entries, removed });
+  }
+
+  /** Applies a change set's map changes, each endpoint-direction all or nothing; the errors of those refused. */
+  apply(changes: readonly MapChange[]): PolicyMapError[] {
+    const errors: PolicyMapError[] = [];
+    for (const c of changes) {
+      const r = this.#apply(c);
+      if (!r.ok) errors.push(r.error);
+    }
+    return errors;
+  }
+
+  /** Removes every entry of an endpoint (it is gone). */
+  forget(endpoint: string): PolicyMapError[] {
+    const errors: PolicyMapError[] = [];
+    for (const direction of ["ingress", "egress"] as const) {
+      const r = this.sync(endpoint, direction, []);
+      if (!r.ok) errors.push(r.error);
+      this.#shadow.delete(`${endpoint} ${direction}`);
+    }
+    return errors;
+  }
+
+  #apply(c: Pick<MapChange, "endpoint" | "direction" | "upserted" | "removed">): Result<void, PolicyMapError> {
+    const id = `${c.endpoint} ${c.direction}`;
+    let shadow = this.#shadow.get(id);
+    if (shadow === undefined) this.#shadow.set(id, (shadow = new Map()));
+    const epId = this.#epId(c.endpoint);
+    // Undo log: what each key held before this change (undefined: absent).
+    const undo: { key: PolicyKey; before: PolicyEntry | undefined }[] = [];
+    const fail = (cause: KernelError): Result<void, PolicyMapError> => {
+      for (const { key, before } of undo.reverse()) {
+        const k = encodePolicyKey(epId, c.direction, key);
+        if (before === undefined) {
+          mapDelete(this.#map, k);
+          shadow.delete(keyText(key));
+        } else {
+          mapUpdate(this.#map, k, encodePolicyEntry(key, before));
+          shadow.set(keyText(key), { key, entry: before });
+        }
+      }
+      return err({ endpoint: c.endpoint, direction: c.direction, cause });
+    };
+    // Upserts first, then removals (as Cilium syncs its policy maps): a key in both the old and the
+    // new map is never briefly absent.
+    for (const { key, entry } of c.upserted) {
+      const before = shadow.get(keyText(key))?.entry;
+      const w = mapUpdate(this.#map, encodePolicyKey(epId, c.direction, key), encodePolicyEntry(key, entry));
+      if (!w.ok) return fail(w.error);
+      undo.push({ key, before });
+      shadow.set(keyText(key), { key, entry });
+    }
+    for (const key of c.removed) {
+      const before = shadow.get(keyText(key))?.entry;
+      const d = mapDelete(this.#map, encodePolicyKey(epId, c.direction, key));
+      if (!d.ok) return fail(d.error);
+      undo.push({ key, before });
+      shadow.delete(keyText(key));
+    }
+    return ok(undefined);
+  }
+}
