@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Engine, loadScenario, type EndpointInfo } from "@membrane/engine";
+import { asIdentity, Engine, loadScenario } from "@membrane/engine";
 import { parseManifest } from "@membrane/manifest";
 import { loadObject, type MapFd, type ProgramFd } from "../kernel/bpf.ts";
 import { compileForTest, pinDirectory } from "../kernel/test-support/fixture.ts";
@@ -51,7 +51,7 @@ function compareAll(engine: Engine, k: Kernel, ids: Map<string, number>): { comp
       for (const peer of peers)
         for (const proto of [6, 17])
           for (const port of [53, 80, 443, 8080]) {
-            const want = policy[direction].map.verdict(peer as EndpointInfo["identity"]["id"], proto, port);
+            const want = policy[direction].map.verdict(asIdentity(peer), proto, port);
             const got = kernelVerdict(k.prog, ids.get(ep.key)!, direction, peer, proto, port);
             assert.equal(got, want, `${ep.key} ${direction} from/to ${peer} ${proto}/${port}`);
             verdicts.push(`${ep.key} ${direction} ${peer} ${proto}/${port} ${want}`);
@@ -98,8 +98,7 @@ test("the kernel's policy map follows the engine: a full sync, then a change set
 test("fail closed: a change the full map refuses leaves the endpoint on its last good entries", async () => {
   const engine = starWars();
   const ids = endpointIds(engine);
-  const entries = engine.endpoints().flatMap((ep) => [ep, ep].map((e, i) => engine.policyOf(e)[i === 0 ? "ingress" : "egress"].map.size));
-  const total = entries.reduce((a, b) => a + b, 0);
+  const total = engine.endpoints().reduce((n, ep) => n + engine.policyOf(ep).ingress.map.size + engine.policyOf(ep).egress.map.size, 0);
   const k = await kernel(total + 1);
   try {
     const writer = new PolicyMapWriter(k.map, (key) => ids.get(key)!);
@@ -113,7 +112,7 @@ test("fail closed: a change the full map refuses leaves the endpoint on its last
     const grown = [
       ...engine.policyOf(victim).ingress.map.entries(),
       ...Array.from({ length: 3 }, (_, i) => ({
-        key: { identity: (900 + i) as EndpointInfo["identity"]["id"], proto: 6, port: 9000 + i, prefixLen: 16 },
+        key: { identity: asIdentity(900 + i), proto: 6, port: 9000 + i, prefixLen: 16 },
         entry: { deny: false, precedence: 0, proxyPort: 0, parser: null, derivedFrom: [] },
       })),
     ];
