@@ -15,6 +15,8 @@ const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const STAR_WARS = fileURLToPath(new URL("../../../../examples/star-wars", import.meta.url));
 const DEATHSTAR = "default/deathstar-c74d84667-cx5kp";
 const DNS_EGRESS = fileURLToPath(new URL("../../../../examples/dns-egress-s3", import.meta.url));
+/** Every flag a dns proxy needs (no --port: 53 is the default). */
+const DNS_ARGS = ["dns", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:53", "--from", "a/b", "--to", "c/d", "--policy", "p"];
 
 test("arguments: required flags, several policy paths, limits", () => {
   const base = ["http", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:8080", "--from", "a/b", "--to", "c/d", "--port", "80"];
@@ -26,43 +28,9 @@ test("arguments: required flags, several policy paths, limits", () => {
   assert.equal(r.value.direction, "ingress");
   const wrong: [string[], RegExp][] = [
     [[], /missing command/],
-    [
-      [
-        "dns",
-        "--listen",
-        "127.0.0.1:0",
-        "--upstream",
-        "127.0.0.1:53",
-        "--from",
-        "a/b",
-        "--to",
-        "c/d",
-        "--policy",
-        "p",
-        "--direction",
-        "ingress",
-      ],
-      /egress/,
-    ],
-    [
-      [
-        "dns",
-        "--listen",
-        "127.0.0.1:0",
-        "--upstream",
-        "127.0.0.1:53",
-        "--from",
-        "a/b",
-        "--to",
-        "c/d",
-        "--policy",
-        "p",
-        "--idle-timeout-ms",
-        "5",
-      ],
-      /http only/,
-    ],
-    [["http", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:53", "--from", "a/b", "--to", "c/d", "--policy", "p"], /missing --port/],
+    [[...DNS_ARGS, "--direction", "ingress"], /egress/],
+    [[...DNS_ARGS, "--idle-timeout-ms", "5"], /http only/],
+    [["http", ...DNS_ARGS.slice(1)], /missing --port/],
     [["tcp"], /unknown command/],
     [base, /missing --policy/],
     [[...base, "--policy", "p", "--bogus"], /unknown flag/],
@@ -81,19 +49,7 @@ test("arguments: required flags, several policy paths, limits", () => {
 });
 
 test("arguments: dns is egress on port 53 unless told", () => {
-  const r = parseProxyArgs([
-    "dns",
-    "--listen",
-    "127.0.0.1:0",
-    "--upstream",
-    "127.0.0.1:53",
-    "--from",
-    "a/b",
-    "--to",
-    "c/d",
-    "--policy",
-    "p",
-  ]);
+  const r = parseProxyArgs(DNS_ARGS);
   assert.ok(r.ok);
   assert.equal(r.value.command, "dns");
   assert.equal(r.value.port, 53);

@@ -1,4 +1,5 @@
-import { HttpMatcher, assertNever, type HeaderAction, type HttpRequest, type HttpRule, type L7Policy } from "@membrane/engine";
+import { HttpMatcher, type HeaderAction, type HttpRequest, type HttpRule, type L7Policy } from "@membrane/engine";
+import { denialReason } from "../common/denial.ts";
 
 /** What the proxy does with one request. */
 export type RequestVerdict =
@@ -12,12 +13,8 @@ export type RequestVerdict =
   | { readonly kind: "deny"; readonly reason: string };
 
 /**
- * Decides requests against a connection's L7 policy (`policy-semantics.md` §8.1).
- *
- * Why deny by default: only `allow-all` and `http` policies say anything about HTTP requests. A
- * `conflict` is what Cilium refuses to program; `not-redirected` means the connection should not
- * have reached the proxy at all; any other parser kind is not HTTP. In all of these the proxy
- * fails closed.
+ * Decides requests against a connection's L7 policy (`policy-semantics.md` §8.1): only `allow-all`
+ * and `http` policies allow anything (see denialReason for the rest).
  */
 export class RequestDecider {
   /** Compiled matchers per rule list, so a stable policy is compiled once. */
@@ -39,17 +36,8 @@ export class RequestDecider {
           ? { kind: "allow", rule: d.rule, actions: d.actions }
           : { kind: "deny", reason: "no HTTP rule matches the request" };
       }
-      case "conflict":
-        return { kind: "deny", reason: `policy conflict: ${policy.message}` };
-      case "not-redirected":
-        return { kind: "deny", reason: "the connection is not redirected to the proxy by policy" };
-      case "kafka":
-      case "dns":
-      case "l7proto":
-      case "tls":
-        return { kind: "deny", reason: `the port's L7 policy is ${policy.kind}, not HTTP` };
       default:
-        return assertNever(policy);
+        return { kind: "deny", reason: denialReason(policy, "HTTP") };
     }
   }
 }

@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { err, ok, type Result } from "@membrane/engine";
+import type { Result } from "@membrane/engine";
+import { listenTcp } from "../common/listen.ts";
 import type { ConnectionRoute, RouteResolver } from "./connection.ts";
 import { RequestDecider } from "./decide.ts";
 import type { FlowListener } from "./flow-record.ts";
@@ -51,15 +52,7 @@ export class HttpProxy {
   listen(host: string, port: number): Promise<Result<AddressInfo, string>> {
     const server = createServer({ allowHalfOpen: true }, (socket) => this.handle(socket));
     this.#server = server;
-    return new Promise((resolve) => {
-      const onError = (e: Error): void => resolve(err(`cannot listen on ${host}:${port}: ${e.message}`));
-      server.once("error", onError);
-      server.listen(port, host, () => {
-        server.off("error", onError);
-        server.on("error", () => undefined);
-        resolve(ok(server.address() as AddressInfo));
-      });
-    });
+    return listenTcp(server, host, port);
   }
 
   /** The address listened on, if listening. */

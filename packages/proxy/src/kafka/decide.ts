@@ -1,4 +1,5 @@
-import { assertNever, kafkaAllows, type KafkaRequest, type L7Policy } from "@membrane/engine";
+import { kafkaAllows, type KafkaRequest, type L7Policy } from "@membrane/engine";
+import { denialReason } from "../common/denial.ts";
 
 /** What the proxy does with one Kafka request. */
 export type KafkaVerdict = { readonly kind: "allow" } | { readonly kind: "deny"; readonly reason: string };
@@ -14,16 +15,7 @@ export function decideKafka(policy: L7Policy, request: KafkaRequest): KafkaVerdi
       return { kind: "allow" };
     case "kafka":
       return kafkaAllows(policy.rules, request) ? { kind: "allow" } : { kind: "deny", reason: "no Kafka rule allows the request" };
-    case "conflict":
-      return { kind: "deny", reason: `policy conflict: ${policy.message}` };
-    case "not-redirected":
-      return { kind: "deny", reason: "the connection is not redirected to the proxy by policy" };
-    case "http":
-    case "dns":
-    case "l7proto":
-    case "tls":
-      return { kind: "deny", reason: `the port's L7 policy is ${policy.kind}, not Kafka` };
     default:
-      return assertNever(policy);
+      return { kind: "deny", reason: denialReason(policy, "Kafka") };
   }
 }
