@@ -1,13 +1,13 @@
 import { err, ok, type Result } from "@membrane/engine";
-import { parseHostPort, type Upstream } from "../http/connection.ts";
+import { parseHostPort, type HostPort } from "../common/host-port.ts";
 import type { ProxyLimits } from "../http/limits.ts";
 
 /** The standalone proxy's command line, read. */
 export interface ProxyArgs {
   /** Which proxy: HTTP/1.1 + h2c, or DNS (UDP and TCP). */
   readonly command: "http" | "dns";
-  readonly listen: Upstream;
-  readonly upstream: Upstream;
+  readonly listen: HostPort;
+  readonly upstream: HostPort;
   /** Manifest files and directories: the cluster and its policies. */
   readonly policyPaths: readonly string[];
   /** `namespace/pod` of the client. */

@@ -1,3 +1,4 @@
+import { formatHostPort } from "../common/host-port.ts";
 import { startDnsProxy } from "../dns/standalone.ts";
 import { HttpProxy } from "../http/proxy-server.ts";
 import { StaticPolicySource } from "../http/policy-source.ts";
@@ -58,8 +59,8 @@ async function listenHttp(args: ProxyArgs, { policy, context }: StandalonePolicy
 
 async function listenDns(args: ProxyArgs, { policy, context }: StandalonePolicy, io: Output): Promise<RunningProxy | number> {
   const started = await startDnsProxy({
-    listen: hostPort(args.listen.host, args.listen.port),
-    upstream: hostPort(args.upstream.host, args.upstream.port),
+    listen: formatHostPort(args.listen.host, args.listen.port),
+    upstream: formatHostPort(args.upstream.host, args.upstream.port),
     policy,
     context: { sourceIdentity: context.sourceIdentity, destination: context.destination, port: context.port },
     ...(args.flows ? { onFlow: printFlow(io) } : {}),
@@ -76,11 +77,7 @@ async function listenDns(args: ProxyArgs, { policy, context }: StandalonePolicy,
 
 /** The ready line: where the proxy listens and which policy it enforces. */
 function announce(io: Output, host: string, port: number, policy: string, context: StandalonePolicy["context"]): void {
-  io.out(JSON.stringify({ listening: hostPort(host, port), policy, context }));
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  io.out(JSON.stringify({ listening: formatHostPort(host, port), policy, context }));
 }
 
 function printFlow(io: Output): (record: object) => void {

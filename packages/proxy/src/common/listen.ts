@@ -14,3 +14,9 @@ export function listenTcp(server: Server, host: string, port: number): Promise<R
     });
   });
 }
+
+/** The TCP address `server` listens on, if it listens. */
+export function boundAddress(server: Server | null): AddressInfo | null {
+  const a = server?.address();
+  return a !== undefined && a !== null && typeof a === "object" ? a : null;
+}

@@ -1,4 +1,5 @@
 import type { L7Policy } from "@membrane/engine";
+import type { HostPort } from "../common/host-port.ts";
 
 /**
  * Who a query comes from and where it was going: what the DNS proxy needs to find the policy and
@@ -25,11 +26,7 @@ export interface DnsPolicySource {
   policyFor(conn: DnsPolicyContext): L7Policy | Promise<L7Policy>;
 }
 
-/** An address (IPv6 without brackets). */
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
+export type { HostPort };
 
 /** How a query reached the proxy: the client's address and the proxy address it was sent to. */
 export interface DnsPeer {
@@ -54,13 +51,4 @@ export type DnsRouteResolver = (peer: DnsPeer) => DnsRoute | null;
 /** A policy source that answers one fixed policy for every query (standalone mode and tests). */
 export function staticPolicy(policy: L7Policy): DnsPolicySource {
   return { policyFor: () => policy };
-}
-
-/** Reads `host:port` (IPv6 as `[addr]:port`); null when malformed. */
-export function parseHostPort(text: string): HostPort | null {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  if (m === null) return null;
-  const port = Number(m[3]);
-  if (port > 65535) return null;
-  return { host: m[1] ?? m[2] ?? "", port };
 }

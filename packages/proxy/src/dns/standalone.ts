@@ -1,5 +1,6 @@
 import { err, ok, type L7Policy, type Result } from "@membrane/engine";
-import { parseHostPort, staticPolicy, type DnsPolicyContext, type DnsPolicySource, type HostPort } from "./context.ts";
+import { parseHostPort, type HostPort } from "../common/host-port.ts";
+import { staticPolicy, type DnsPolicyContext, type DnsPolicySource } from "./context.ts";
 import { DnsProxy } from "./dns-proxy.ts";
 import type { AnswerListener, DnsFlowListener } from "./flow-record.ts";
 import type { DnsProxyLimits } from "./limits.ts";

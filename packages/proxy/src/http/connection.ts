@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { HostPort } from "../common/host-port.ts";
 
 /**
  * What the proxy knows about one accepted connection: who talks to whom, and where allowed
@@ -18,10 +19,7 @@ export interface ConnectionContext {
 }
 
 /** A TCP address the proxy forwards allowed requests to. */
-export interface Upstream {
-  readonly host: string;
-  readonly port: number;
-}
+export type Upstream = HostPort;
 
 /** Everything the proxy needs to serve one connection. */
 export interface ConnectionRoute {
@@ -34,12 +32,3 @@ export interface ConnectionRoute {
  * destination and the datapath's identity of its source). `null` closes the connection unserved.
  */
 export type RouteResolver = (socket: Socket) => ConnectionRoute | null;
-
-/** Reads `host:port` (IPv6 as `[addr]:port`) into an address; `null` when malformed. */
-export function parseHostPort(text: string): Upstream | null {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  if (m === null) return null;
-  const port = Number(m[3]);
-  if (port > 65535) return null;
-  return { host: m[1] ?? m[2] ?? "", port };
-}

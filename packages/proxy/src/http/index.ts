@@ -1,6 +1,6 @@
 /** The HTTP/1.1 and h2c (gRPC) L7 proxy. */
 export type { ConnectionContext, Upstream, ConnectionRoute, RouteResolver } from "./connection.ts";
-export { parseHostPort } from "./connection.ts";
+export { parseHostPort } from "../common/host-port.ts";
 export type { L7PolicySource } from "./policy-source.ts";
 export { StaticPolicySource } from "./policy-source.ts";
 export type { RequestVerdict } from "./decide.ts";

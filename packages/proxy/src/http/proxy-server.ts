@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Result } from "@membrane/engine";
-import { listenTcp } from "../common/listen.ts";
+import { boundAddress, listenTcp } from "../common/listen.ts";
 import type { ConnectionRoute, RouteResolver } from "./connection.ts";
 import { RequestDecider } from "./decide.ts";
 import type { FlowListener } from "./flow-record.ts";
@@ -57,8 +57,7 @@ export class HttpProxy {
 
   /** The address listened on, if listening. */
   get address(): AddressInfo | null {
-    const a = this.#server?.address();
-    return a !== null && typeof a === "object" ? a : null;
+    return boundAddress(this.#server);
   }
 
   /** Serves one connection accepted elsewhere (a transparent listener, say). */

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Result } from "@membrane/engine";
-import { listenTcp } from "../common/listen.ts";
+import { boundAddress, listenTcp } from "../common/listen.ts";
 import type { ConnectionRoute, RouteResolver } from "../http/connection.ts";
 import type { L7PolicySource } from "../http/policy-source.ts";
 import { KafkaConnection } from "./connection.ts";
@@ -50,8 +50,7 @@ export class KafkaProxy {
 
   /** The address listened on, if listening. */
   get address(): AddressInfo | null {
-    const a = this.#server?.address();
-    return a !== null && typeof a === "object" ? a : null;
+    return boundAddress(this.#server);
   }
 
   /** Connections being served now. */
