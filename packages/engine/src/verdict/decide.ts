@@ -64,31 +64,12 @@ export function decide(engine: Engine, flow: Flow): Result<FlowVerdict, FlowErro
   const target = resolveTarget(engine, flow.to, flow.port, flow.protocol);
   if (!target.ok) return target;
   const { party: destination, port, note } = target.value;
-  if (note !== null)
-    return ok({
-      verdict: "deny",
-      audited: false,
-      decidedBy: null,
-      egress: null,
-      ingress: null,
-      source: source.value,
-      destination,
-      port,
-      note,
-    });
-  const sameEndpoint = source.value.endpoint !== null && source.value.endpoint === destination.endpoint;
-  if (sameEndpoint)
-    return ok({
-      verdict: "allow",
-      audited: false,
-      decidedBy: null,
-      egress: null,
-      ingress: null,
-      source: source.value,
-      destination,
-      port,
-      note: "a pod reaching itself never leaves its network namespace",
-    });
+  // Decided before any policy: a target that cannot be reached, or a pod reaching itself.
+  const withoutPolicy = (verdict: "allow" | "deny", why: string): Result<FlowVerdict, FlowError> =>
+    ok({ verdict, audited: false, decidedBy: null, egress: null, ingress: null, source: source.value, destination, port, note: why });
+  if (note !== null) return withoutPolicy("deny", note);
+  if (source.value.endpoint !== null && source.value.endpoint === destination.endpoint)
+    return withoutPolicy("allow", "a pod reaching itself never leaves its network namespace");
   const proto = PROTO[flow.protocol];
   const egress = sideDecision(engine, "egress", source.value, destination, proto, port);
   const ingress =
