@@ -41,13 +41,14 @@ function parseIpv6(text: string): IpAddress | undefined {
   if (text.includes("%")) return undefined;
   const halves = text.split("::");
   if (halves.length > 2) return undefined;
-  const groups = (s: string): number[] | undefined => {
+  // An embedded dotted quad may only end the address (Go's netip): never before a `::`.
+  const groups = (s: string, last: boolean): number[] | undefined => {
     if (s === "") return [];
     const out: number[] = [];
     const parts = s.split(":");
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
-      if (i === parts.length - 1 && p.includes(".")) {
+      if (last && i === parts.length - 1 && p.includes(".")) {
         const v4 = parseIpv4(p);
         if (v4 === undefined) return undefined;
         out.push((v4.bytes[0]! << 8) | v4.bytes[1]!, (v4.bytes[2]! << 8) | v4.bytes[3]!);
@@ -58,8 +59,8 @@ function parseIpv6(text: string): IpAddress | undefined {
     }
     return out;
   };
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  const head = groups(halves[0]!, halves.length === 1);
+  const tail = halves.length === 2 ? groups(halves[1]!, true) : [];
   if (head === undefined || tail === undefined) return undefined;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;

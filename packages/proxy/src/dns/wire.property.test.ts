@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { formatIp } from "@membrane/engine";
 import { decodeMessage, encodeMessage } from "./wire.ts";
-import { formatIpv6 } from "./wire-ip.ts";
 import type { DnsHeader, DnsMessage, DnsQuestion, DnsRecord } from "./wire-types.ts";
 
 /**
@@ -60,7 +60,9 @@ const record: fc.Arbitrary<DnsRecord> = fc.oneof(
       type: fc.constant(28),
       class: fc.constant(1),
       ttl,
-      data: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => ({ kind: "aaaa" as const, address: formatIpv6(b, 0) })),
+      data: fc
+        .uint8Array({ minLength: 16, maxLength: 16 })
+        .map((b) => ({ kind: "aaaa" as const, address: formatIp({ family: 6, bytes: b }) })),
     },
     NO_NULL_PROTO,
   ),

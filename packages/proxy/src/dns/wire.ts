@@ -1,5 +1,4 @@
-import { assertNever, err, ok, type Result } from "@membrane/engine";
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./wire-ip.ts";
+import { assertNever, err, formatIp, ok, parseIp, type Result } from "@membrane/engine";
 import { encodeName, readName } from "./wire-name.ts";
 import {
   CLASS_IN,
@@ -111,11 +110,11 @@ function readData(msg: Uint8Array, type: number, cls: number, start: number, end
   const length = end - start;
   if (type === RR_TYPE.A && cls === CLASS_IN) {
     if (length !== 4) return err({ offset: start, message: `A data is ${length} bytes, not 4` });
-    return ok({ kind: "a", address: formatIpv4(msg, start) });
+    return ok({ kind: "a", address: formatIp({ family: 4, bytes: msg.subarray(start, end) }) });
   }
   if (type === RR_TYPE.AAAA && cls === CLASS_IN) {
     if (length !== 16) return err({ offset: start, message: `AAAA data is ${length} bytes, not 16` });
-    return ok({ kind: "aaaa", address: formatIpv6(msg, start) });
+    return ok({ kind: "aaaa", address: formatIp({ family: 6, bytes: msg.subarray(start, end) }) });
   }
   if (type === RR_TYPE.CNAME) {
     const target = readName(msg, start);
@@ -200,15 +199,21 @@ export function encodeMessage(m: DnsMessage): Result<Uint8Array, WireError> {
   return ok(out);
 }
 
+/** The bytes of an address of `family`, or null when the text is not one. */
+function addressBytes(text: string, family: 4 | 6): Uint8Array | null {
+  const a = parseIp(text);
+  return a?.family === family ? a.bytes : null;
+}
+
 function encodeData(r: DnsRecord): Result<Uint8Array, string> {
   const d = r.data;
   switch (d.kind) {
     case "a": {
-      const bytes = r.type === RR_TYPE.A && r.class === CLASS_IN ? parseIpv4(d.address) : null;
+      const bytes = r.type === RR_TYPE.A && r.class === CLASS_IN ? addressBytes(d.address, 4) : null;
       return bytes === null ? err(`"${d.address}" is not the data of an IN A record`) : ok(bytes);
     }
     case "aaaa": {
-      const bytes = r.type === RR_TYPE.AAAA && r.class === CLASS_IN ? parseIpv6(d.address) : null;
+      const bytes = r.type === RR_TYPE.AAAA && r.class === CLASS_IN ? addressBytes(d.address, 6) : null;
       return bytes === null ? err(`"${d.address}" is not the data of an IN AAAA record`) : ok(bytes);
     }
     case "cname":
