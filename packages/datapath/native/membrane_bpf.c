@@ -52,7 +52,7 @@ static int arg_string(napi_env env, napi_value v, char *out, size_t size) {
 }
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args) {
-  // Keep the verifier's log for errors only; warnings and debug lines would flood the agent's output.
+  // libbpf reports errors (with the verifier's log) at WARN; its INFO and DEBUG lines would flood the output.
   if (level != LIBBPF_WARN) return 0;
   return vfprintf(stderr, fmt, args);
 }

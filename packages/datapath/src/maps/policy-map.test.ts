@@ -90,6 +90,19 @@ test("the kernel's policy map follows the engine: a full sync, then a change set
     assert.deepEqual(writer.apply(change.changes), []);
     const after = compareAll(engine, k, ids);
     assert.notDeepEqual(after.verdicts, before.verdicts, "deleting the policy changes some verdict");
+
+    // A deleted pod's change set takes every one of its entries out of the kernel.
+    const gone = engine.endpoints().find((ep) => engine.policyOf(ep).ingress.map.size > 0)!;
+    const sizeBefore = writer.size;
+    const entries = engine.policyOf(gone).ingress.map.size + engine.policyOf(gone).egress.map.size;
+    const ingressKeys = engine
+      .policyOf(gone)
+      .ingress.map.entries()
+      .map((e) => e.key);
+    assert.deepEqual(writer.apply(engine.deletePod(gone.pod.namespace, gone.pod.name).changes), []);
+    assert.equal(writer.size, sizeBefore - entries);
+    for (const key of ingressKeys)
+      assert.equal(kernelVerdict(k.prog, ids.get(gone.key)!, "ingress", key.identity, key.proto || 6, key.port), -133);
   } finally {
     k.close();
   }

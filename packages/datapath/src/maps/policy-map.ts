@@ -55,17 +55,6 @@ export class PolicyMapWriter {
     return errors;
   }
 
-  /** Removes every entry of an endpoint (it is gone). */
-  forget(endpoint: string): PolicyMapError[] {
-    const errors: PolicyMapError[] = [];
-    for (const direction of ["ingress", "egress"] as const) {
-      const r = this.sync(endpoint, direction, []);
-      if (!r.ok) errors.push(r.error);
-      this.#shadow.delete(`${endpoint} ${direction}`);
-    }
-    return errors;
-  }
-
   #apply(c: Pick<MapChange, "endpoint" | "direction" | "upserted" | "removed">): Result<void, PolicyMapError> {
     const id = `${c.endpoint} ${c.direction}`;
     let shadow = this.#shadow.get(id);
@@ -102,6 +91,8 @@ export class PolicyMapWriter {
       undo.push({ key, before });
       shadow.delete(keyText(key));
     }
+    // A deleted endpoint's change set removes all its keys: nothing of it stays behind.
+    if (shadow.size === 0) this.#shadow.delete(id);
     return ok(undefined);
   }
 }
