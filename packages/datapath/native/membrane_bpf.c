@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 
 #define CHECK(env, call)                                                                          \
   do {                                                                                            \
@@ -180,40 +181,248 @@ static napi_value map_delete(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// testRun(fd, packet) → { retval, data }: BPF_PROG_TEST_RUN with the packet as the skb's data.
+// testRun(fd, packet, ifindex, mark) → { retval, data, mark }: BPF_PROG_TEST_RUN with the packet as
+// the skb's data, arriving on `ifindex` (0: loopback) with `mark`; `mark` out is the skb's mark after.
 static napi_value test_run(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd;
+  int32_t fd, ifindex, mark;
   void *packet;
   size_t len;
-  if (argc < 2 || arg_int(env, argv[0], &fd) || arg_buffer(env, argv[1], &packet, &len)) {
-    napi_throw_type_error(env, NULL, "testRun(fd: number, packet: Buffer)");
+  if (argc < 4 || arg_int(env, argv[0], &fd) || arg_buffer(env, argv[1], &packet, &len) || arg_int(env, argv[2], &ifindex) ||
+      arg_int(env, argv[3], &mark)) {
+    napi_throw_type_error(env, NULL, "testRun(fd: number, packet: Buffer, ifindex: number, mark: number)");
     return NULL;
   }
   size_t cap = len + 256;  // room for programs that grow the packet (encapsulation)
   void *out = malloc(cap);
   if (!out) return throw_errno(env, "malloc", ENOMEM);
+  struct __sk_buff ctx = {.ifindex = (__u32)ifindex, .mark = (__u32)mark};
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = (__u32)len, .data_out = out,
-              .data_size_out = (__u32)cap, .repeat = 1);
+              .data_size_out = (__u32)cap, .ctx_in = &ctx, .ctx_size_in = sizeof ctx, .ctx_out = &ctx,
+              .ctx_size_out = sizeof ctx, .repeat = 1);
   if (bpf_prog_test_run_opts(fd, &opts)) {
     int err = errno;
     free(out);
     return throw_errno(env, "bpf_prog_test_run_opts", err);
   }
-  napi_value result, retval, data;
+  napi_value result, retval, data, mark_out;
   napi_status s1 = napi_create_object(env, &result);
   napi_status s2 = napi_create_int64(env, (int64_t)(int32_t)opts.retval, &retval);
   napi_status s3 = napi_create_buffer_copy(env, opts.data_size_out, out, NULL, &data);
+  napi_status s4 = napi_create_uint32(env, ctx.mark, &mark_out);
   free(out);
-  if (s1 != napi_ok || s2 != napi_ok || s3 != napi_ok) {
+  if (s1 != napi_ok || s2 != napi_ok || s3 != napi_ok || s4 != napi_ok) {
     napi_throw_error(env, NULL, "membrane_bpf: cannot build the test-run result");
     return NULL;
   }
   CHECK(env, napi_set_named_property(env, result, "retval", retval));
   CHECK(env, napi_set_named_property(env, result, "data", data));
+  CHECK(env, napi_set_named_property(env, result, "mark", mark_out));
   return result;
+}
+
+// mapNextKey(fd, key | null, keySize) → Buffer | null: the key after `key` (the first for null),
+// null at the end. How the agent walks a map (conntrack garbage collection, dumps).
+static napi_value map_next_key(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, size;
+  void *key = NULL;
+  size_t klen;
+  napi_valuetype type;
+  if (argc < 3 || arg_int(env, argv[0], &fd) || napi_typeof(env, argv[1], &type) != napi_ok ||
+      (type != napi_null && arg_buffer(env, argv[1], &key, &klen)) || arg_int(env, argv[2], &size) || size <= 0) {
+    napi_throw_type_error(env, NULL, "mapNextKey(fd: number, key: Buffer | null, keySize: number)");
+    return NULL;
+  }
+  void *data;
+  napi_value out;
+  CHECK(env, napi_create_buffer(env, (size_t)size, &data, &out));
+  if (bpf_map_get_next_key(fd, key, data)) {
+    if (errno != ENOENT) return throw_errno(env, "bpf_map_get_next_key", errno);
+    CHECK(env, napi_get_null(env, &out));
+  }
+  return out;
+}
+
+// possibleCpus() → number: how many values a per-CPU map lookup returns.
+static napi_value possible_cpus(napi_env env, napi_callback_info info) {
+  (void)info;
+  int n = libbpf_num_possible_cpus();
+  if (n < 0) return throw_errno(env, "libbpf_num_possible_cpus", n);
+  napi_value out;
+  CHECK(env, napi_create_int32(env, n, &out));
+  return out;
+}
+
+// pinProgram(fd, path) → undefined: pins a loaded program (tc attaches it with `object-pinned`).
+static napi_value pin_program(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  char path[4096];
+  if (argc < 2 || arg_int(env, argv[0], &fd) || arg_string(env, argv[1], path, sizeof path)) {
+    napi_throw_type_error(env, NULL, "pinProgram(fd: number, path: string)");
+    return NULL;
+  }
+  if (bpf_obj_pin(fd, path)) return throw_errno(env, "bpf_obj_pin", errno);
+  return NULL;
+}
+
+// ------------------------------------------------------------------ ring buffer
+
+// A ring buffer reader: samples are collected into a JS array during one consume, then either
+// returned (consume) or passed to the watcher's callback (one batch per wakeup of the event loop).
+struct ring {
+  struct ring_buffer *rb;
+  napi_env env;
+  napi_value batch;   // valid only during a consume
+  uint32_t count;
+  int failed;
+  uv_poll_t poll;
+  napi_ref callback;  // set while watched
+  int polling;
+};
+
+static int ring_sample(void *ctx, void *data, size_t size) {
+  struct ring *r = ctx;
+  napi_value buf;
+  if (napi_create_buffer_copy(r->env, size, data, NULL, &buf) != napi_ok ||
+      napi_set_element(r->env, r->batch, r->count++, buf) != napi_ok) {
+    r->failed = 1;
+    return -1;
+  }
+  return 0;
+}
+
+// Drains the ring into a new array; NULL with an exception pending on failure.
+static napi_value ring_drain(napi_env env, struct ring *r) {
+  napi_value batch;
+  CHECK(env, napi_create_array(env, &batch));
+  r->env = env;
+  r->batch = batch;
+  r->count = 0;
+  r->failed = 0;
+  int n = ring_buffer__consume(r->rb);
+  if (r->failed) {
+    napi_throw_error(env, NULL, "membrane_bpf: cannot copy a ring buffer sample");
+    return NULL;
+  }
+  if (n < 0) return throw_errno(env, "ring_buffer__consume", n);
+  return batch;
+}
+
+static void ring_closed(uv_handle_t *h) { free(h->data); }
+
+static void free_ring(napi_env env, void *data, void *hint) {
+  (void)hint;
+  struct ring *r = data;
+  ring_buffer__free(r->rb);
+  if (r->callback) napi_delete_reference(env, r->callback);
+  if (r->polling) {
+    r->poll.data = r;
+    uv_close((uv_handle_t *)&r->poll, ring_closed);  // freed once libuv lets go of the handle
+  } else {
+    free(r);
+  }
+}
+
+static int arg_ring(napi_env env, napi_value v, struct ring **out) {
+  return napi_get_value_external(env, v, (void **)out) == napi_ok && *out ? 0 : -1;
+}
+
+// ringbufOpen(mapFd) → handle
+static napi_value ringbuf_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || arg_int(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "ringbufOpen(fd: number)");
+    return NULL;
+  }
+  struct ring *r = calloc(1, sizeof *r);
+  if (!r) return throw_errno(env, "calloc", ENOMEM);
+  r->rb = ring_buffer__new(fd, ring_sample, r, NULL);
+  if (!r->rb) {
+    int err = errno;
+    free(r);
+    return throw_errno(env, "ring_buffer__new", err);
+  }
+  napi_value handle;
+  CHECK(env, napi_create_external(env, r, free_ring, NULL, &handle));
+  return handle;
+}
+
+// ringbufConsume(handle) → Buffer[]: every sample waiting now (never blocks).
+static napi_value ringbuf_consume(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct ring *r;
+  if (argc < 1 || arg_ring(env, argv[0], &r)) {
+    napi_throw_type_error(env, NULL, "ringbufConsume(handle)");
+    return NULL;
+  }
+  return ring_drain(env, r);
+}
+
+static void ring_readable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  struct ring *r = poll->data;
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  if (status < 0 || napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value batch = ring_drain(env, r), callback, global;
+  if (batch && napi_get_reference_value(env, r->callback, &callback) == napi_ok && callback &&
+      napi_get_global(env, &global) == napi_ok)
+    napi_make_callback(env, NULL, global, callback, 1, &batch, NULL);
+  bool pending;
+  napi_value error;
+  // A throwing callback (or a failed drain) becomes an uncaught exception, as in any event-loop callback.
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &error) == napi_ok)
+    napi_fatal_exception(env, error);
+  napi_close_handle_scope(env, scope);
+}
+
+// ringbufWatch(handle, callback) → undefined: calls callback(Buffer[]) each time samples arrive,
+// from the event loop (uv_poll on the ring's epoll fd); ringbufWatch(handle, null) stops.
+static napi_value ringbuf_watch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct ring *r;
+  napi_valuetype type;
+  if (argc < 2 || arg_ring(env, argv[0], &r) || napi_typeof(env, argv[1], &type) != napi_ok ||
+      (type != napi_function && type != napi_null)) {
+    napi_throw_type_error(env, NULL, "ringbufWatch(handle, callback: ((samples: Buffer[]) => void) | null)");
+    return NULL;
+  }
+  if (r->callback) {
+    napi_delete_reference(env, r->callback);
+    r->callback = NULL;
+  }
+  if (type == napi_null) {
+    if (r->polling) uv_poll_stop(&r->poll);
+    return NULL;
+  }
+  CHECK(env, napi_create_reference(env, argv[1], 1, &r->callback));
+  r->env = env;
+  if (!r->polling) {
+    struct uv_loop_s *loop;
+    CHECK(env, napi_get_uv_event_loop(env, &loop));
+    int err = uv_poll_init(loop, &r->poll, ring_buffer__epoll_fd(r->rb));
+    if (err) return throw_errno(env, "uv_poll_init", err);
+    r->poll.data = r;
+    r->polling = 1;
+  }
+  int err = uv_poll_start(&r->poll, UV_READABLE, ring_readable);
+  if (err) return throw_errno(env, "uv_poll_start", err);
+  return NULL;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -224,6 +433,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mapLookup", NULL, map_lookup, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mapDelete", NULL, map_delete, NULL, NULL, NULL, napi_enumerable, NULL},
       {"testRun", NULL, test_run, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mapNextKey", NULL, map_next_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"possibleCpus", NULL, possible_cpus, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pinProgram", NULL, pin_program, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ringbufOpen", NULL, ringbuf_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ringbufConsume", NULL, ringbuf_consume, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ringbufWatch", NULL, ringbuf_watch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

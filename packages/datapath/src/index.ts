@@ -1,5 +1,13 @@
-/** membrane's eBPF datapath (Node + Linux, root). */
+/** @membrane/datapath: membrane's eBPF datapath (Linux, root). */
 export * from "./kernel/bpf.ts";
-export { compileBpf, BPF_SOURCE_DIR } from "./kernel/compile.ts";
+export * from "./kernel/compile.ts";
 export * from "./codec/policy.ts";
-export { PolicyMapWriter, type PolicyMapError } from "./maps/policy-map.ts";
+export * from "./codec/ipcache.ts";
+export * from "./codec/endpoint.ts";
+export * from "./codec/conntrack.ts";
+export * from "./codec/event.ts";
+export * from "./codec/counters.ts";
+export * from "./maps/policy-map.ts";
+export * from "./maps/ipcache-map.ts";
+export * from "./maps/endpoint-map.ts";
+export * from "./loader/load.ts";

@@ -81,4 +81,4 @@ export { flowFilter } from "./flow/filter.ts";
 export type { PrintOptions } from "./flow/format.ts";
 export { compactLine, dictBlock, tableRows, stampMilli } from "./flow/format.ts";
 export { FlowRing } from "./flow/ring.ts";
-export { parseIp, formatIp, type IpAddress } from "./net/ip.ts";
+export { parseIp, formatIp, parsePrefix, formatPrefix, type IpAddress, type IpPrefix } from "./net/ip.ts";

@@ -1,13 +1,13 @@
 /**
- * The byte layout of the policy map (bpf/include/membrane/policy.h): the engine's PolicyKey and
+ * The byte layout of the policy map (bpf/include/membrane/abi.h): the engine's PolicyKey and
  * PolicyEntry for one endpoint and direction, as the kernel's LPM trie holds them. Multi-byte
  * fields are in host order (little-endian on the machines membrane runs on) except the
  * destination port, which is big-endian so that a port prefix is a bit prefix of the key.
  */
 import type { PolicyEntry, PolicyKey } from "@membrane/engine";
 
-export const POLICY_KEY_SIZE = 16;
-export const POLICY_ENTRY_SIZE = 8;
+export const POLICY_KEY = { size: 16, prefixlen: 0, ep_id: 4, identity: 8, egress: 12, proto: 13, dport: 14 } as const;
+export const POLICY_ENTRY = { size: 8, proxy_port: 0, precedence: 2, deny: 4, lpm_prefix_length: 5 } as const;
 /** ep_id, identity and the direction byte always match in full. */
 export const POLICY_FIXED_PREFIX = 32 + 32 + 8;
 
@@ -21,22 +21,22 @@ function variableBits(key: PolicyKey): number {
 
 /** `struct policy_key` for endpoint `epId`'s map in `direction`. */
 export function encodePolicyKey(epId: number, direction: Direction, key: PolicyKey): Buffer {
-  const b = Buffer.alloc(POLICY_KEY_SIZE);
-  b.writeUInt32LE(POLICY_FIXED_PREFIX + variableBits(key), 0);
-  b.writeUInt32LE(epId, 4);
-  b.writeUInt32LE(key.identity, 8);
-  b[12] = direction === "egress" ? 1 : 0;
-  b[13] = key.proto;
-  b.writeUInt16BE(key.port, 14);
+  const b = Buffer.alloc(POLICY_KEY.size);
+  b.writeUInt32LE(POLICY_FIXED_PREFIX + variableBits(key), POLICY_KEY.prefixlen);
+  b.writeUInt32LE(epId, POLICY_KEY.ep_id);
+  b.writeUInt32LE(key.identity, POLICY_KEY.identity);
+  b[POLICY_KEY.egress] = direction === "egress" ? 1 : 0;
+  b[POLICY_KEY.proto] = key.proto;
+  b.writeUInt16BE(key.port, POLICY_KEY.dport);
   return b;
 }
 
 /** `struct policy_entry` for the entry stored under `key`. */
 export function encodePolicyEntry(key: PolicyKey, entry: PolicyEntry): Buffer {
-  const b = Buffer.alloc(POLICY_ENTRY_SIZE);
-  b.writeUInt16LE(entry.proxyPort, 0);
-  b.writeUInt16LE(entry.precedence, 2);
-  b[4] = entry.deny ? 1 : 0;
-  b[5] = variableBits(key);
+  const b = Buffer.alloc(POLICY_ENTRY.size);
+  b.writeUInt16LE(entry.proxyPort, POLICY_ENTRY.proxy_port);
+  b.writeUInt16LE(entry.precedence, POLICY_ENTRY.precedence);
+  b[POLICY_ENTRY.deny] = entry.deny ? 1 : 0;
+  b[POLICY_ENTRY.lpm_prefix_length] = variableBits(key);
   return b;
 }

@@ -35,7 +35,13 @@ interface Addon {
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags: number): void;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapDelete(fd: number, key: Buffer): boolean;
-  testRun(fd: number, packet: Buffer): { retval: number; data: Buffer };
+  testRun(fd: number, packet: Buffer, ifindex: number, mark: number): { retval: number; data: Buffer; mark: number };
+  mapNextKey(fd: number, key: Buffer | null, keySize: number): Buffer | null;
+  possibleCpus(): number;
+  pinProgram(fd: number, path: string): void;
+  ringbufOpen(fd: number): unknown;
+  ringbufConsume(handle: unknown): Buffer[];
+  ringbufWatch(handle: unknown, callback: ((samples: Buffer[]) => void) | null): void;
 }
 
 /** Where scripts/setup.sh builds the addon. */
@@ -96,7 +102,58 @@ export function mapDelete(fd: MapFd, key: Buffer): Result<boolean, KernelError> 
   return call((a) => a.mapDelete(fd, key));
 }
 
-/** Runs a program once on `packet` (BPF_PROG_TEST_RUN): its return code and the packet as it left. */
-export function testRun(fd: ProgramFd, packet: Buffer): Result<{ readonly retval: number; readonly data: Buffer }, KernelError> {
-  return call((a) => a.testRun(fd, packet));
+/** How a test packet arrives: on which device (0: loopback) and with which mark. */
+export interface TestRunContext {
+  readonly ifindex?: number;
+  readonly mark?: number;
+}
+
+/** What a program did to a test packet: its return code, the packet as it left, and its mark. */
+export interface TestRunResult {
+  readonly retval: number;
+  readonly data: Buffer;
+  readonly mark: number;
+}
+
+/** Runs a program once on `packet` (BPF_PROG_TEST_RUN). */
+export function testRun(fd: ProgramFd, packet: Buffer, ctx: TestRunContext = {}): Result<TestRunResult, KernelError> {
+  return call((a) => a.testRun(fd, packet, ctx.ifindex ?? 0, ctx.mark ?? 0));
+}
+
+/** Every key of a map, in the kernel's order (`keySize` bytes each). */
+export function mapKeys(fd: MapFd, keySize: number): Result<Buffer[], KernelError> {
+  return call((a) => {
+    const keys: Buffer[] = [];
+    for (let k = a.mapNextKey(fd, null, keySize); k !== null; k = a.mapNextKey(fd, k, keySize)) keys.push(k);
+    return keys;
+  });
+}
+
+/** How many CPUs a per-CPU map holds a value for. */
+export function possibleCpus(): Result<number, KernelError> {
+  return call((a) => a.possibleCpus());
+}
+
+/** Pins a loaded program at `path` on bpffs. */
+export function pinProgram(fd: ProgramFd, path: string): Result<void, KernelError> {
+  return call((a) => a.pinProgram(fd, path));
+}
+
+/** A reader of a BPF ring buffer map. */
+export interface RingReader {
+  /** Every sample waiting now; never blocks. */
+  consume(): Result<Buffer[], KernelError>;
+  /** Calls `onSamples` from the event loop each time samples arrive (one batch per wakeup); null stops. */
+  watch(onSamples: ((samples: Buffer[]) => void) | null): Result<void, KernelError>;
+}
+
+/** Opens a reader on a ring buffer map. */
+export function openRing(fd: MapFd): Result<RingReader, KernelError> {
+  return call((a) => {
+    const handle = a.ringbufOpen(fd);
+    return {
+      consume: () => call((b) => b.ringbufConsume(handle)),
+      watch: (onSamples) => call((b) => b.ringbufWatch(handle, onSamples)),
+    };
+  });
 }

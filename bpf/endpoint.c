@@ -1,0 +1,115 @@
+/*
+ * The endpoint programs, attached with tc to each pod's host-side veth (datapath-notes.md,
+ * "Recommended datapath design"):
+ *   from_container (veth ingress: what the pod sends)  → the pod's egress policy;
+ *   to_container   (veth egress: what the pod receives) → the pod's ingress policy.
+ * Each side enforces only its own map (policy-semantics.md §7.1): replies and related ICMP skip
+ * policy, every other packet is looked up, and new flows are tracked and reported.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include "membrane/abi.h"
+#include "lib/packet.h"
+#include "lib/ipcache.h"
+#include "lib/endpoints.h"
+#include "lib/policy.h"
+#include "lib/conntrack.h"
+#include "lib/events.h"
+#include "lib/counters.h"
+#include "lib/proxy.h"
+
+#define DIR_INGRESS 1 /* Hubble's traffic_direction numbers */
+#define DIR_EGRESS 2
+
+static __always_inline int drop(struct __sk_buff *skb, const struct tuple *t, struct event_context *c, int reason)
+{
+	c->type = EVENT_DROP;
+	c->verdict = reason;
+	count(reason == DROP_POLICY ? COUNTER_DROP_POLICY : reason == DROP_POLICY_DENY ? COUNTER_DROP_POLICY_DENY : COUNTER_DROP_OTHER,
+	      skb->len);
+	send_event(skb, t, c);
+	return TC_ACT_SHOT;
+}
+
+/*
+ * Enforces one endpoint direction on a packet. `egress` is 1 in from_container (the remote end is
+ * the destination) and 0 in to_container (the remote end is the source).
+ */
+static __always_inline int enforce(struct __sk_buff *skb, const int egress)
+{
+	struct packet p = {};
+	struct event_context c = { .direction = egress ? DIR_EGRESS : DIR_INGRESS };
+	const struct endpoint_info *ep = endpoint_of(skb->ifindex);
+	const __u8 dir = egress ? CT_EGRESS : CT_INGRESS;
+	struct ct_entry *entry = 0;
+	__u32 enforced;
+	int rc;
+
+	rc = parse_packet(skb, &p);
+	if (rc == 1)
+		return TC_ACT_OK; /* not IP: ARP */
+	if (!ep)
+		return drop(skb, &p.t, &c, DROP_NO_CONFIG); /* attached where the agent has no endpoint: fail closed */
+	c.ep_id = ep->ep_id;
+	c.local_identity = ep->identity;
+	if (rc < 0)
+		return drop(skb, &p.t, &c, rc);
+	if (egress && !endpoint_owns(ep, p.t.family, p.t.saddr))
+		return drop(skb, &p.t, &c, DROP_INVALID_SIP);
+	if (p.icmp_kind == ICMP_KIND_NEIGHBOR || p.icmp_kind == ICMP_KIND_FRAG_NEEDED) {
+		count(COUNTER_FORWARDED, skb->len);
+		return TC_ACT_OK;
+	}
+	if (p.icmp_kind == ICMP_KIND_ERROR && ct_is_related(&p.inner)) {
+		count(COUNTER_RELATED, skb->len);
+		return TC_ACT_OK;
+	}
+	c.ct_state = ct_lookup(&p.t, dir, skb->len, &entry);
+	if (c.ct_state == CT_STATE_REPLY) {
+		count(COUNTER_REPLY, skb->len);
+		return TC_ACT_OK;
+	}
+	c.remote_identity = ipcache_identity(p.t.family, egress ? p.t.daddr : p.t.saddr);
+	rc = policy_lookup(ep->ep_id, c.remote_identity, egress, p.t.proto, p.t.policy_port, &c.match_type);
+	if (rc < 0) {
+		/* A later fragment has no ports: only a rule that ignores them could allow it. */
+		return drop(skb, &p.t, &c, p.t.nonfirst_fragment && rc == DROP_POLICY ? DROP_FRAG_NOSUPPORT : rc);
+	}
+	c.verdict = rc;
+	if (rc > 0) {
+		/* An L7 port: the proxy decides. Only the receiving hook can hand a packet to a socket;
+		 * ingress redirection (to_container) is not built yet, so it fails closed. */
+		int err = egress ? redirect_to_proxy(skb, &p.t, rc, ep->identity) : DROP_PROXY_LOOKUP_FAILED;
+		if (err)
+			return drop(skb, &p.t, &c, err);
+	}
+	if (entry) {
+		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len);
+	} else {
+		int err = ct_create(&p.t, dir, c.remote_identity, rc, skb->len);
+		if (err)
+			return drop(skb, &p.t, &c, err);
+		enforced = ep->flags & (egress ? ENDPOINT_F_EGRESS_ENFORCED : ENDPOINT_F_INGRESS_ENFORCED);
+		if (enforced) {
+			c.type = EVENT_POLICY_VERDICT;
+			send_event(skb, &p.t, &c);
+		}
+	}
+	count(COUNTER_FORWARDED, skb->len);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int from_container(struct __sk_buff *skb)
+{
+	return enforce(skb, 1);
+}
+
+SEC("tc")
+int to_container(struct __sk_buff *skb)
+{
+	return enforce(skb, 0);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,35 @@
+/* The ipcache: address prefixes → identities, longest prefix first (policy-semantics.md §5.4). */
+#ifndef MEMBRANE_LIB_IPCACHE_H
+#define MEMBRANE_LIB_IPCACHE_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "membrane/abi.h"
+
+#ifndef IPCACHE_MAP_SIZE
+#define IPCACHE_MAP_SIZE 512000
+#endif
+
+/* World when nothing matched; the agent also writes 0.0.0.0/0 and ::/0 with the cluster's own
+ * world identity (world-ipv4/-ipv6 in dual-stack), so a miss only happens with no agent. */
+#define IDENTITY_WORLD 2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IPCACHE_MAP_SIZE);
+	__type(key, struct ipcache_key);
+	__type(value, struct ipcache_entry);
+} membrane_ipcache SEC(".maps");
+
+static __always_inline __u32 ipcache_identity(__u8 family, const __u8 *addr)
+{
+	struct ipcache_key key = { .prefixlen = IPCACHE_FIXED_PREFIX + (family == 4 ? 32 : 128), .family = family };
+	const struct ipcache_entry *e;
+
+	__builtin_memcpy(key.addr, addr, 16);
+	e = bpf_map_lookup_elem(&membrane_ipcache, &key);
+	return e ? e->identity : IDENTITY_WORLD;
+}
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * Handing a connection to membrane's L7 proxy (datapath-notes.md "L7 path"; Cilium's
+ * bpf/lib/proxy.h does the same with bpf_sk_assign): the packet is assigned to the proxy's socket
+ * in this network namespace — the connection's own transparent socket once it exists, else the
+ * listener on loopback:proxy_port — and marked so the proxy routing rule delivers it locally.
+ * Only possible where the packet is received (tc ingress: from_container).
+ */
+#ifndef MEMBRANE_LIB_PROXY_H
+#define MEMBRANE_LIB_PROXY_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "membrane/abi.h"
+#include "lib/packet.h"
+
+/* Assigns a socket found by a lookup helper and releases the reference the lookup took: 0, or
+ * DROP_PROXY_SET_FAILED. */
+#define ASSIGN_AND_RELEASE(skb, sk) ({ long __e = bpf_sk_assign(skb, sk, 0); bpf_sk_release(sk); __e ? DROP_PROXY_SET_FAILED : 0; })
+
+/* TCP: the connection's own transparent socket once the proxy accepted it, else the listener. */
+static __always_inline int assign_tcp(struct __sk_buff *skb, struct bpf_sock_tuple *flow, struct bpf_sock_tuple *listener, __u32 size)
+{
+	struct bpf_sock *sk = bpf_skc_lookup_tcp(skb, flow, size, BPF_F_CURRENT_NETNS, 0);
+
+	if (sk) {
+		if (sk->state != BPF_TCP_LISTEN)
+			return ASSIGN_AND_RELEASE(skb, sk);
+		bpf_sk_release(sk);
+	}
+	sk = bpf_skc_lookup_tcp(skb, listener, size, BPF_F_CURRENT_NETNS, 0);
+	return sk ? ASSIGN_AND_RELEASE(skb, sk) : DROP_PROXY_LOOKUP_FAILED;
+}
+
+/* UDP: the proxy's one unconnected socket. */
+static __always_inline int assign_udp(struct __sk_buff *skb, struct bpf_sock_tuple *listener, __u32 size)
+{
+	struct bpf_sock *sk = bpf_sk_lookup_udp(skb, listener, size, BPF_F_CURRENT_NETNS, 0);
+
+	return sk ? ASSIGN_AND_RELEASE(skb, sk) : DROP_PROXY_LOOKUP_FAILED;
+}
+
+/* Returns 0 once the packet is assigned, or DROP_PROXY_LOOKUP_FAILED / _SET_FAILED / _UNKNOWN_PROTO. */
+static __always_inline int redirect_to_proxy(struct __sk_buff *skb, const struct tuple *t, __u16 proxy_port, __u32 identity)
+{
+	struct bpf_sock_tuple flow = {}, listener = {};
+	__u32 size;
+	int err;
+
+	if (t->family == 4) {
+		__builtin_memcpy(&flow.ipv4.saddr, t->saddr, 4);
+		__builtin_memcpy(&flow.ipv4.daddr, t->daddr, 4);
+		flow.ipv4.sport = t->sport;
+		flow.ipv4.dport = t->dport;
+		listener.ipv4.daddr = bpf_htonl(0x7f000001);
+		listener.ipv4.dport = bpf_htons(proxy_port);
+		size = sizeof(flow.ipv4);
+	} else {
+		__builtin_memcpy(flow.ipv6.saddr, t->saddr, 16);
+		__builtin_memcpy(flow.ipv6.daddr, t->daddr, 16);
+		flow.ipv6.sport = t->sport;
+		flow.ipv6.dport = t->dport;
+		listener.ipv6.daddr[3] = bpf_htonl(1);
+		listener.ipv6.dport = bpf_htons(proxy_port);
+		size = sizeof(flow.ipv6);
+	}
+	if (t->proto == IPPROTO_TCP)
+		err = assign_tcp(skb, &flow, &listener, size);
+	else if (t->proto == IPPROTO_UDP)
+		err = assign_udp(skb, &listener, size);
+	else
+		return DROP_PROXY_UNKNOWN_PROTO;
+	if (err)
+		return err;
+	skb->mark = MARK_TO_PROXY | ((identity & 0xffff) << 16);
+	return 0;
+}
+
+#endif

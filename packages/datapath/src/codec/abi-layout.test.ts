@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { BPF_SOURCE_DIR } from "../kernel/compile.ts";
+import { CT_ENTRY, CT_KEY } from "./conntrack.ts";
+import { COUNTER, DATAPATH_CONFIG } from "./counters.ts";
+import { ENDPOINT_INFO } from "./endpoint.ts";
+import { EVENT } from "./event.ts";
+import { IPCACHE_ENTRY, IPCACHE_KEY } from "./ipcache.ts";
+import { POLICY_ENTRY, POLICY_KEY } from "./policy.ts";
+
+/**
+ * Every layout the codecs write or read, checked against the C compiler's view of
+ * bpf/include/membrane/abi.h: a program is generated from the layouts themselves, printing each
+ * struct's sizeof and each field's offsetof.
+ */
+const LAYOUTS: Record<string, { readonly size: number } & Readonly<Record<string, number>>> = {
+  policy_key: POLICY_KEY,
+  policy_entry: POLICY_ENTRY,
+  ipcache_key: IPCACHE_KEY,
+  ipcache_entry: IPCACHE_ENTRY,
+  endpoint_info: ENDPOINT_INFO,
+  ct_key: CT_KEY,
+  ct_entry: CT_ENTRY,
+  event: EVENT,
+  counter: COUNTER,
+  datapath_config: DATAPATH_CONFIG,
+};
+
+test("the TypeScript codecs match abi.h field for field", async () => {
+  const lines: string[] = [];
+  for (const [struct, layout] of Object.entries(LAYOUTS))
+    for (const field of Object.keys(layout))
+      lines.push(
+        field === "size"
+          ? `printf("${struct}.size %zu\\n", sizeof(struct ${struct}));`
+          : `printf("${struct}.${field} %zu\\n", offsetof(struct ${struct}, ${field}));`,
+      );
+  const dir = mkdtempSync(join(tmpdir(), "membrane-abi-"));
+  try {
+    const source = join(dir, "layout.c");
+    writeFileSync(
+      source,
+      `#include <stddef.h>\n#include <stdio.h>\n#include "membrane/abi.h"\nint main(void) {\n${lines.join("\n")}\nreturn 0;\n}\n`,
+    );
+    await promisify(execFile)("gcc", ["-Wall", "-Werror", `-I${BPF_SOURCE_DIR}include`, source, "-o", join(dir, "layout")]);
+    const { stdout } = await promisify(execFile)(join(dir, "layout"));
+    const actual = Object.fromEntries(
+      stdout
+        .trim()
+        .split("\n")
+        .map((l) => [l.split(" ")[0]!, Number(l.split(" ")[1])]),
+    );
+    const expected = Object.fromEntries(
+      Object.entries(LAYOUTS).flatMap(([struct, layout]) => Object.entries(layout).map(([f, v]) => [`${struct}.${f}`, v])),
+    );
+    assert.deepEqual(actual, expected);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,61 @@
+/** The byte layout of the conntrack map (bpf/include/membrane/abi.h: ct_key, ct_entry), decoded for GC and dumps. */
+import { asIdentity, formatIp, type NumericIdentity } from "@membrane/engine";
+
+export const CT_KEY = { size: 40, saddr: 0, daddr: 16, sport: 32, dport: 34, proto: 36, family: 37, dir: 38 } as const;
+export const CT_ENTRY = {
+  size: 40,
+  expires: 0,
+  packets: 8,
+  bytes: 16,
+  reply_packets: 24,
+  remote_identity: 32,
+  proxy_port: 36,
+  tcp_flags: 38,
+  flags: 39,
+} as const;
+
+/** One tracked flow, as the endpoint that tracks it saw it. */
+export interface ConntrackEntry {
+  readonly source: string;
+  readonly destination: string;
+  readonly sourcePort: number;
+  readonly destinationPort: number;
+  readonly proto: number;
+  /** egress: tracked by from-container (the endpoint opened it); ingress: by to-container. */
+  readonly direction: "egress" | "ingress";
+  /** bpf_ktime_get_ns() deadline, in nanoseconds of CLOCK_MONOTONIC. */
+  readonly expires: bigint;
+  readonly packets: bigint;
+  readonly bytes: bigint;
+  readonly replyPackets: bigint;
+  readonly remoteIdentity: NumericIdentity;
+  readonly proxyPort: number;
+  readonly replySeen: boolean;
+  readonly closing: boolean;
+}
+
+function address(b: Buffer, offset: number, family: number): string {
+  return formatIp({ family: family === 6 ? 6 : 4, bytes: b.subarray(offset, offset + (family === 6 ? 16 : 4)) });
+}
+
+/** Decodes a key and its entry. */
+export function decodeConntrack(key: Buffer, entry: Buffer): ConntrackEntry {
+  const family = key[CT_KEY.family]!;
+  const flags = entry[CT_ENTRY.flags]!;
+  return {
+    source: address(key, CT_KEY.saddr, family),
+    destination: address(key, CT_KEY.daddr, family),
+    sourcePort: key.readUInt16BE(CT_KEY.sport),
+    destinationPort: key.readUInt16BE(CT_KEY.dport),
+    proto: key[CT_KEY.proto]!,
+    direction: key[CT_KEY.dir] === 1 ? "ingress" : "egress",
+    expires: entry.readBigUInt64LE(CT_ENTRY.expires),
+    packets: entry.readBigUInt64LE(CT_ENTRY.packets),
+    bytes: entry.readBigUInt64LE(CT_ENTRY.bytes),
+    replyPackets: entry.readBigUInt64LE(CT_ENTRY.reply_packets),
+    remoteIdentity: asIdentity(entry.readUInt32LE(CT_ENTRY.remote_identity)),
+    proxyPort: entry.readUInt16LE(CT_ENTRY.proxy_port),
+    replySeen: (flags & 1) !== 0,
+    closing: (flags & 2) !== 0,
+  };
+}

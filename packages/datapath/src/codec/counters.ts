@@ -1,0 +1,49 @@
+/**
+ * The datapath's counters (bpf/include/membrane/abi.h: COUNTER_*, struct counter) and settings
+ * (struct datapath_config). A per-CPU lookup returns one 16-byte counter per possible CPU; they are summed.
+ */
+export const COUNTER = { size: 16, packets: 0, bytes: 8 } as const;
+export const DATAPATH_CONFIG = { size: 8, events_per_second: 0, flags: 4 } as const;
+
+/** The counter indexes, in abi.h's order. */
+export const COUNTER_NAMES = [
+  "forwarded",
+  "reply",
+  "related",
+  "drop-policy",
+  "drop-policy-deny",
+  "drop-other",
+  "events-rate-limited",
+  "events-lost",
+] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
+
+export interface CounterValue {
+  readonly packets: bigint;
+  readonly bytes: bigint;
+}
+
+/** The u32 array key of a counter. */
+export function encodeCounterKey(name: CounterName): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(COUNTER_NAMES.indexOf(name), 0);
+  return b;
+}
+
+/** Sums one counter's per-CPU values (`cpus` × 16 bytes). */
+export function sumPerCpu(b: Buffer, cpus: number): CounterValue {
+  let packets = 0n;
+  let bytes = 0n;
+  for (let i = 0; i < cpus; i++) {
+    packets += b.readBigUInt64LE(i * COUNTER.size + COUNTER.packets);
+    bytes += b.readBigUInt64LE(i * COUNTER.size + COUNTER.bytes);
+  }
+  return { packets, bytes };
+}
+
+/** `struct datapath_config`. */
+export function encodeDatapathConfig(config: { readonly eventsPerSecond: number }): Buffer {
+  const b = Buffer.alloc(DATAPATH_CONFIG.size);
+  b.writeUInt32LE(config.eventsPerSecond, DATAPATH_CONFIG.events_per_second);
+  return b;
+}

@@ -1,0 +1,81 @@
+/** The byte layout of a datapath event (bpf/include/membrane/abi.h: struct event), decoded. */
+import { asIdentity, formatIp, type NumericIdentity } from "@membrane/engine";
+
+export const EVENT = {
+  size: 80,
+  type: 0,
+  direction: 1,
+  family: 2,
+  proto: 3,
+  match_type: 4,
+  ct_state: 5,
+  tcp_flags: 6,
+  ep_id: 8,
+  local_identity: 12,
+  remote_identity: 16,
+  verdict: 20,
+  sport: 24,
+  dport: 26,
+  ifindex: 28,
+  len: 32,
+  timestamp: 40,
+  saddr: 48,
+  daddr: 64,
+} as const;
+
+const CT_STATES = ["new", "established", "reply", "related"] as const;
+
+/** One packet the datapath reported: a new flow's policy verdict, or a drop. */
+export interface DatapathEvent {
+  readonly kind: "policy-verdict" | "drop";
+  readonly direction: "ingress" | "egress";
+  readonly epId: number;
+  readonly localIdentity: NumericIdentity;
+  readonly remoteIdentity: NumericIdentity;
+  /** 0 allowed, > 0 the proxy port, < 0 Cilium's drop code. */
+  readonly verdict: number;
+  /** Hubble's policy match type number (§7.2). */
+  readonly matchType: number;
+  readonly ctState: (typeof CT_STATES)[number];
+  readonly family: 4 | 6;
+  readonly proto: number;
+  readonly source: string;
+  readonly destination: string;
+  readonly sourcePort: number;
+  /** The port the policy looked up: the destination port, or the ICMP type. */
+  readonly destinationPort: number;
+  readonly tcpFlags: number;
+  readonly ifindex: number;
+  readonly length: number;
+  /** bpf_ktime_get_ns() (CLOCK_MONOTONIC nanoseconds). */
+  readonly timestamp: bigint;
+}
+
+/** Decodes a ring buffer sample; undefined for a sample of another size or type. */
+export function decodeEvent(b: Buffer): DatapathEvent | undefined {
+  if (b.length !== EVENT.size) return undefined;
+  const type = b[EVENT.type];
+  if (type !== 1 && type !== 2) return undefined;
+  const family = b[EVENT.family] === 6 ? 6 : 4;
+  const addr = (offset: number): string => formatIp({ family, bytes: b.subarray(offset, offset + (family === 6 ? 16 : 4)) });
+  return {
+    kind: type === 1 ? "policy-verdict" : "drop",
+    direction: b[EVENT.direction] === 1 ? "ingress" : "egress",
+    epId: b.readUInt32LE(EVENT.ep_id),
+    localIdentity: asIdentity(b.readUInt32LE(EVENT.local_identity)),
+    remoteIdentity: asIdentity(b.readUInt32LE(EVENT.remote_identity)),
+    verdict: b.readInt32LE(EVENT.verdict),
+    matchType: b[EVENT.match_type]!,
+    ctState: CT_STATES[b[EVENT.ct_state]!] ?? "new",
+    family,
+    proto: b[EVENT.proto]!,
+    source: addr(EVENT.saddr),
+    destination: addr(EVENT.daddr),
+    sourcePort: b.readUInt16BE(EVENT.sport),
+    destinationPort: b.readUInt16BE(EVENT.dport),
+    tcpFlags: b[EVENT.tcp_flags]!,
+    ifindex: b.readUInt32LE(EVENT.ifindex),
+    length: b.readUInt32LE(EVENT.len),
+    timestamp: b.readBigUInt64LE(EVENT.timestamp),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Programs the kernel's ipcache (bpf/lib/ipcache.h) from the engine's view of addresses as one
+ * node sees them. It keeps a shadow of what the kernel holds, so each sync writes only the
+ * prefixes that changed; a refused write is reported and the prefix stays as the kernel had it.
+ */
+import { formatPrefix, type IpPrefix, type NumericIdentity } from "@membrane/engine";
+import { mapDelete, mapUpdate, type KernelError, type MapFd } from "../kernel/bpf.ts";
+import { encodeIpcacheEntry, encodeIpcacheKey } from "../codec/ipcache.ts";
+
+export interface IpcacheRecord {
+  readonly prefix: IpPrefix;
+  readonly identity: NumericIdentity;
+}
+
+export interface IpcacheMapError {
+  readonly prefix: string;
+  readonly cause: KernelError;
+}
+
+export class IpcacheMapWriter {
+  readonly #map: MapFd;
+  readonly #shadow = new Map<string, IpcacheRecord>();
+
+  constructor(map: MapFd) {
+    this.#map = map;
+  }
+
+  get size(): number {
+    return this.#shadow.size;
+  }
+
+  /** Makes the kernel hold exactly `records`: new and changed prefixes first, then removals. */
+  sync(records: readonly IpcacheRecord[]): IpcacheMapError[] {
+    const errors: IpcacheMapError[] = [];
+    const wanted = new Map(records.map((r) => [formatPrefix(r.prefix), r]));
+    for (const [text, r] of wanted) {
+      if (this.#shadow.get(text)?.identity === r.identity) continue;
+      const w = mapUpdate(this.#map, encodeIpcacheKey(r.prefix), encodeIpcacheEntry(r.identity));
+      if (w.ok) this.#shadow.set(text, r);
+      else errors.push({ prefix: text, cause: w.error });
+    }
+    for (const [text, r] of this.#shadow) {
+      if (wanted.has(text)) continue;
+      const d = mapDelete(this.#map, encodeIpcacheKey(r.prefix));
+      if (d.ok) this.#shadow.delete(text);
+      else errors.push({ prefix: text, cause: d.error });
+    }
+    return errors;
+  }
+}
