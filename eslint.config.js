@@ -38,6 +38,14 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [pkg(["cli", "agent", "proxy", "web", "api"])] }] },
   },
   {
+    files: ["packages/inputs/src/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [pkg(["cli", "agent", "datapath", "proxy", "web"])] }] },
+  },
+  {
+    files: ["packages/agent/src/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [pkg(["cli", "web"])] }] },
+  },
+  {
     files: ["packages/cli/src/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [pkg(["agent", "datapath", "proxy", "web"])] }] },
   },

@@ -1,6 +1,6 @@
 import type { EngineOptions, ValidationOptions } from "@membrane/engine";
 import { formatProblem, sortProblems } from "./format-problems.ts";
-import { loadOneScenario, type LoadedScenario } from "./load-scenarios.ts";
+import { loadOneScenario, type LoadedScenario } from "@membrane/inputs";
 import type { Output } from "./output.ts";
 import { toYaml } from "./format-yaml.ts";
 

@@ -8,7 +8,7 @@ import { policySelectors } from "./commands/policy-selectors.ts";
 import { test } from "./commands/test.ts";
 import { observe } from "./commands/observe.ts";
 import { trace } from "./commands/trace.ts";
-import { readStdin } from "./read-inputs.ts";
+import { readStdin } from "@membrane/inputs";
 import { validate } from "./commands/validate.ts";
 import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, engineOptions, validationOptions } from "./engine-flags.ts";
 import { processOutput, type Output } from "./output.ts";

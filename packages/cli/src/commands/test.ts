@@ -1,7 +1,7 @@
 import { runTests, type CaseResult } from "@membrane/engine";
 import { formatProblem, sortProblems } from "../format-problems.ts";
-import type { LoadedScenario } from "../load-scenarios.ts";
-import { loadScenarios } from "../load-scenarios.ts";
+import type { LoadedScenario } from "@membrane/inputs";
+import { loadScenarios } from "@membrane/inputs";
 import { caseFlows, writeFlowsFile } from "../flows-file.ts";
 import { progressBar, type Output } from "../output.ts";
 import type { EngineOptions, ValidationOptions } from "@membrane/engine";

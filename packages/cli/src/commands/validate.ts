@@ -2,7 +2,7 @@ import { loadManifests, type ValidationOptions } from "@membrane/engine";
 import { formatProblem, sortProblems } from "../format-problems.ts";
 import { formatData, isData } from "../command-args.ts";
 import type { Output } from "../output.ts";
-import { readInputs } from "../read-inputs.ts";
+import { readInputs } from "@membrane/inputs";
 
 /** Options of `membrane validate`. */
 export interface ValidateArgs {

@@ -3,7 +3,7 @@ import { InMemoryAllocator, type IdentityAllocator } from "../identity/allocator
 import { RESERVED, type NumericIdentity } from "../identity/numeric-identity.ts";
 import { IpCache } from "../ipcache/ipcache.ts";
 import type { LabelSet } from "../labels/label-set.ts";
-import { parseIp } from "../net/ip.ts";
+import { parseIp, parsePrefix, type IpPrefix } from "../net/ip.ts";
 import type { Policy } from "../policy-api/types.ts";
 import type { IdentityInfo, PeerContext } from "../policy/peer-selector.ts";
 import { NamedPortIndex } from "../policy/named-ports.ts";
@@ -167,6 +167,29 @@ export class Engine {
     if (node !== undefined) return this.nodeIdentityFrom(node.name, localNode);
     const hit = this.#byIp.lookup(addr);
     return this.#info(hit?.id ?? worldIdentity(addr.family, this.#ctx.dualStack));
+  }
+
+  /**
+   * The ipcache as the datapath of `localNode` needs it: every pod, CIDR and FQDN prefix with its
+   * identity, each node address as that node is seen from here (host, remote-node,
+   * kube-apiserver), and the default routes as world (world-ipv4/-ipv6 in dual-stack, §7.1).
+   */
+  ipcacheFrom(localNode: string | null): { readonly prefix: IpPrefix; readonly identity: NumericIdentity }[] {
+    const out: { prefix: IpPrefix; identity: NumericIdentity }[] = [];
+    for (const family of [4, 6] as const)
+      out.push({
+        prefix: { addr: { family, bytes: new Uint8Array(family === 4 ? 4 : 16) }, bits: 0 },
+        identity: worldIdentity(family, this.#ctx.dualStack),
+      });
+    for (const e of this.#byIp.entries()) out.push({ prefix: parsePrefix(e.prefix)!, identity: e.id });
+    for (const node of this.#nodes.values()) {
+      const id = this.nodeIdentityFrom(node.name, localNode).id;
+      for (const text of node.addresses) {
+        const addr = parseIp(text);
+        if (addr !== undefined) out.push({ prefix: { addr, bits: addr.bytes.length * 8 }, identity: id });
+      }
+    }
+    return out;
   }
 
   /** A node's host network as seen from `viewer`: `host` on itself, else remote-node or kube-apiserver. */
