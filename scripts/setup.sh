@@ -37,9 +37,10 @@ command -v wrk >/dev/null || {
 
 # The eBPF datapath (packages/datapath): clang builds BPF objects, libbpf-dev and gcc build the
 # native addon (plain C on N-API, against the headers the pinned Node package ships), bpftool is
-# for inspection. The BPF tests pin maps on bpffs, which this image does not mount at boot.
+# for inspection; ping, nsenter and tc drive the lab (membrane test --live). The BPF tests pin maps on
+# bpffs, which this image does not mount at boot.
 missing=()
-for cmd in clang:clang llc:llvm bpftool:bpftool gcc:build-essential; do command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}"); done
+for cmd in clang:clang llc:llvm bpftool:bpftool gcc:build-essential ping:iputils-ping nsenter:util-linux tc:iproute2; do command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}"); done
 [ -f /usr/include/bpf/libbpf.h ] || missing+=(libbpf-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "membrane setup: installing ${missing[*]}" >&2

@@ -1,5 +1,5 @@
 import type { EngineOptions, ValidationOptions } from "@membrane/engine";
-import { formatProblem, sortProblems } from "./format-problems.ts";
+import { formatProblem, sortProblems } from "@membrane/inputs";
 import { loadOneScenario, type LoadedScenario } from "@membrane/inputs";
 import type { Output } from "./output.ts";
 import { toYaml } from "./format-yaml.ts";

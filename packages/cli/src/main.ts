@@ -6,18 +6,20 @@ import { matrix } from "./commands/matrix.ts";
 import { policyGet } from "./commands/policy-get.ts";
 import { policySelectors } from "./commands/policy-selectors.ts";
 import { test } from "./commands/test.ts";
+import { runAgent, testLive } from "./commands/agent.ts";
 import { observe } from "./commands/observe.ts";
 import { trace } from "./commands/trace.ts";
 import { readStdin } from "@membrane/inputs";
 import { validate } from "./commands/validate.ts";
-import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, engineOptions, validationOptions } from "./engine-flags.ts";
+import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, engineOptions, validationOptions } from "@membrane/inputs";
 import { processOutput, type Output } from "./output.ts";
 
 const USAGE = `membrane: Cilium-compatible network policy
 
 Usage:
   membrane validate <paths…> [-o text|json|yaml]
-  membrane test <paths…> [-o text|json|junit]
+  membrane test <paths…> [-o text|json|junit] [--live [--timeout-ms N]]
+  membrane agent --lab <paths…>
   membrane trace <paths…> --from X --to Y --port N [--protocol P] [-o text|json|yaml]
                  [--http-method M --http-path P --http-header K:V | --grpc-service S --grpc-method M |
                   --kafka-api-key K --kafka-topic T | --dns-query NAME]
@@ -31,6 +33,10 @@ Usage:
                    --http-method, --http-path, --traffic-direction, --node-name, --not, --since,
                    --until, --last, --first, --all] [-o compact|dict|json|jsonpb|table]
                    [--print-policy-names] [--print-node-name]
+
+\`test --live\` runs the cases as real traffic through membrane's eBPF datapath, in a lab of network
+namespaces built from the cluster (Linux, root); a case fails when the wire and the engine disagree.
+\`agent --lab\` keeps such a lab running and applies every edit of the policy files to the kernel.
 
 \`test --flows FILE\` and \`trace --flows FILE\` write the flows their cases produced (Hubble JSON).
 
@@ -59,6 +65,8 @@ const FLAGS = {
   "kafka-topic": { type: "string" },
   "dns-query": { type: "string" },
   flows: { type: "string" },
+  live: { type: "boolean", default: false },
+  "timeout-ms": { type: "string" },
   namespace: { type: "string", short: "n" },
   "all-namespaces": { type: "boolean", short: "A", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -100,6 +108,7 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
     return 2;
   };
   if (argv[0] === "observe") return observe(argv.slice(1), out, readStdin, Date.now);
+  if (argv[0] === "agent") return runAgent(argv.slice(1), "inherit").then((r) => r.status);
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], allowPositionals: true, options: FLAGS });
@@ -134,6 +143,7 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
     case "validate":
       return validate({ paths: positionals, output: output as "text" | "json" | "yaml", options: validation }, out);
     case "test":
+      if (v.live) return testLive(argv, output as "text" | "json" | "junit", out);
       return test({ ...common, paths: positionals, output: output as "text" | "json" | "junit", flows: v.flows ?? null }, out);
     case "trace": {
       if (v.from === undefined || v.to === undefined || v.port === undefined) return usage("trace: --from, --to and --port are required");

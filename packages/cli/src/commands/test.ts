@@ -1,6 +1,5 @@
 import { runTests, type CaseResult } from "@membrane/engine";
-import { formatProblem, sortProblems } from "../format-problems.ts";
-import type { LoadedScenario } from "@membrane/inputs";
+import { formatProblem, sortProblems } from "@membrane/inputs";
 import { loadScenarios } from "@membrane/inputs";
 import { caseFlows, writeFlowsFile } from "../flows-file.ts";
 import { progressBar, type Output } from "../output.ts";
@@ -14,6 +13,19 @@ export interface TestArgs {
   readonly options: EngineOptions;
   /** Where to write the flows the cases produced (Hubble JSON lines), if anywhere. */
   readonly flows: string | null;
+}
+
+/** What a report shows of a case: the serializable part of a CaseResult, as the live runner sends it too. */
+export type CaseView = Pick<
+  CaseResult,
+  "test" | "index" | "from" | "to" | "port" | "protocol" | "expect" | "actual" | "pass" | "audited" | "reason"
+>;
+
+/** Every case run, with the name of its scenario, and how many scenarios and tests there were. */
+export interface TestReport {
+  readonly scenarios: number;
+  readonly tests: number;
+  readonly cases: readonly { readonly scenario: string; readonly r: CaseView }[];
 }
 
 /**
@@ -47,30 +59,36 @@ export async function test(args: TestArgs, out: Output): Promise<number> {
       results.flatMap(({ scenario, r }, i) => caseFlows(scenario.engine, r, new Date(t0 + i * 10).toISOString())),
     );
   }
+  const tests = scenarios.reduce((n, s) => n + s.scenario.tests.length, 0);
+  const cases = results.map(({ scenario, r }) => ({ scenario: scenario.name, r }));
+  return report({ scenarios: scenarios.length, tests, cases }, args.output, out);
+}
+
+/** Prints a report in the chosen format; the exit status (1 when a case failed). */
+export function report(rep: TestReport, output: TestArgs["output"], out: Output): number {
+  const results = rep.cases;
   const passed = results.filter(({ r }) => r.pass).length;
   const unsupported = results.filter(({ r }) => r.actual === "unsupported").length;
   const failed = results.length - passed - unsupported;
-  if (args.output === "json")
-    out.stdout(JSON.stringify({ passed, failed, unsupported, cases: results.map(({ r }) => caseJson(r)) }, null, 2));
-  else if (args.output === "junit") out.stdout(junit(results));
+  if (output === "json") out.stdout(JSON.stringify({ passed, failed, unsupported, cases: results.map(({ r }) => caseJson(r)) }, null, 2));
+  else if (output === "junit") out.stdout(junit(results));
   else {
     for (const { scenario, r } of results) if (!r.pass) out.stdout(caseText(scenario, r));
-    const tests = scenarios.reduce((n, s) => n + s.scenario.tests.length, 0);
     const audited = results.filter(({ r }) => r.audited).length;
     for (const { scenario, r } of results)
       if (r.audited && r.pass)
         out.stdout(
-          `AUDIT ${scenario.name}: ${r.test}[${r.index}] ${r.from} -> ${r.to} ${r.protocol}/${r.port}: passes only because of audit mode\n  ${r.reason.summary}`,
+          `AUDIT ${scenario}: ${r.test}[${r.index}] ${r.from} -> ${r.to} ${r.protocol}/${r.port}: passes only because of audit mode\n  ${r.reason.summary}`,
         );
     out.stdout(
-      `${scenarios.length} scenario(s), ${tests} test(s): ${passed} passed, ${failed} failed, ${unsupported} unsupported${audited > 0 ? `, ${audited} audited` : ""}`,
+      `${rep.scenarios} scenario(s), ${rep.tests} test(s): ${passed} passed, ${failed} failed, ${unsupported} unsupported${audited > 0 ? `, ${audited} audited` : ""}`,
     );
   }
   return failed > 0 ? 1 : 0;
 }
 
 /** The JSON shape of `connectivity-test.md`, with the reason's details. */
-function caseJson(r: CaseResult): object {
+export function caseJson(r: CaseView): object {
   return {
     test: r.test,
     index: r.index,
@@ -86,21 +104,21 @@ function caseJson(r: CaseResult): object {
   };
 }
 
-function caseText(s: LoadedScenario, r: CaseResult): string {
+function caseText(scenario: string, r: CaseView): string {
   const head = r.actual === "unsupported" ? "UNSUPPORTED" : "FAIL";
   const where = r.reason.file === null ? "" : ` (${r.reason.file}:${r.reason.line}${r.reason.path === null ? "" : ` ${r.reason.path}`})`;
   return [
-    `${head} ${s.name}: ${r.test}[${r.index}] ${r.from} -> ${r.to} ${r.protocol}/${r.port}: expected ${r.expect}, got ${r.actual}`,
+    `${head} ${scenario}: ${r.test}[${r.index}] ${r.from} -> ${r.to} ${r.protocol}/${r.port}: expected ${r.expect}, got ${r.actual}`,
     `  ${r.reason.summary}${where}`,
   ].join("\n");
 }
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-function junit(results: readonly { scenario: LoadedScenario; r: CaseResult }[]): string {
-  const byTest = new Map<string, CaseResult[]>();
+function junit(results: TestReport["cases"]): string {
+  const byTest = new Map<string, CaseView[]>();
   for (const { scenario, r } of results) {
-    const key = `${scenario.name}: ${r.test}`;
+    const key = `${scenario}: ${r.test}`;
     byTest.set(key, [...(byTest.get(key) ?? []), r]);
   }
   const suites = [...byTest].map(([name, rs]) => {

@@ -1,5 +1,5 @@
 import { loadManifests, type ValidationOptions } from "@membrane/engine";
-import { formatProblem, sortProblems } from "../format-problems.ts";
+import { formatProblem, sortProblems } from "@membrane/inputs";
 import { formatData, isData } from "../command-args.ts";
 import type { Output } from "../output.ts";
 import { readInputs } from "@membrane/inputs";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -9,7 +9,7 @@ import { BPF_SOURCE_DIR } from "../kernel/compile.ts";
 import { CT_ENTRY, CT_KEY } from "./conntrack.ts";
 import { COUNTER, DATAPATH_CONFIG } from "./counters.ts";
 import { ENDPOINT_INFO } from "./endpoint.ts";
-import { EVENT } from "./event.ts";
+import { DROP_REASON_NAMES, EVENT } from "./event.ts";
 import { IPCACHE_ENTRY, IPCACHE_KEY } from "./ipcache.ts";
 import { POLICY_ENTRY, POLICY_KEY } from "./policy.ts";
 
@@ -62,4 +62,12 @@ test("the TypeScript codecs match abi.h field for field", async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("every drop code abi.h defines has its Hubble name", async () => {
+  const header = readFileSync(join(BPF_SOURCE_DIR, "include/membrane/abi.h"), "utf8");
+  const codes = [...header.matchAll(/#define DROP_\w+ \((-\d+)\)/g)].map((m) => Number(m[1]));
+  assert.ok(codes.length >= 10);
+  for (const c of codes) assert.ok(DROP_REASON_NAMES[c] !== undefined, `no name for ${c}`);
+  assert.deepEqual(Object.keys(DROP_REASON_NAMES).map(Number).sort(), [...codes].sort());
 });

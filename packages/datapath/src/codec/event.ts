@@ -79,3 +79,25 @@ export function decodeEvent(b: Buffer): DatapathEvent | undefined {
     timestamp: b.readBigUInt64LE(EVENT.timestamp),
   };
 }
+
+/** Hubble's DropReason names (api/v1/flow/flow.proto) of the drop codes the datapath returns (abi.h). */
+export const DROP_REASON_NAMES: Readonly<Record<number, string>> = {
+  [-132]: "INVALID_SOURCE_IP",
+  [-133]: "POLICY_DENIED",
+  [-134]: "INVALID_PACKET_DROPPED",
+  [-135]: "CT_TRUNCATED_OR_INVALID_HEADER",
+  [-137]: "CT_UNKNOWN_L4_PROTOCOL",
+  [-139]: "UNSUPPORTED_L3_PROTOCOL",
+  [-155]: "CT_MAP_INSERTION_FAILED",
+  [-157]: "IP_FRAGMENTATION_NOT_SUPPORTED",
+  [-165]: "NO_CONFIGURATION_AVAILABLE_TO_PERFORM_POLICY_DECISION",
+  [-178]: "PROXY_LOOKUP_FAILED",
+  [-179]: "PROXY_SET_FAILED",
+  [-180]: "PROXY_UNKNOWN_PROTOCOL",
+  [-181]: "POLICY_DENY",
+};
+
+/** A drop code's Hubble name (`DROP_REASON_UNKNOWN(-n)` for one membrane never returns). */
+export function dropReasonName(verdict: number): string {
+  return DROP_REASON_NAMES[verdict] ?? `DROP_REASON_UNKNOWN(${verdict})`;
+}

@@ -1,0 +1,76 @@
+/** The controlling side of a pod-runtime process (see pod-runtime.ts): starts it in a netns and sends it requests. */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
+import { netnsPath } from "./exec.ts";
+
+export type ConnectProtocol = "TCP" | "UDP" | "ICMP";
+
+export interface ConnectRequest {
+  readonly protocol: ConnectProtocol;
+  readonly ip: string;
+  readonly port: number;
+  readonly timeoutMs: number;
+  /** The local address to send from (a world address of the fabric). */
+  readonly source?: string | undefined;
+}
+
+/** A request in flight: its answer (null: connected) and a way to give up early. */
+export interface PendingConnect {
+  readonly result: Promise<string | null>;
+  cancel(): void;
+}
+
+const RUNTIME = new URL("./pod-runtime.ts", import.meta.url).pathname;
+
+export class PodHandle {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #waiting = new Map<number, (error: string | null) => void>();
+  #next = 1;
+
+  private constructor(child: ChildProcessWithoutNullStreams) {
+    this.#child = child;
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const a = JSON.parse(line) as { id: number; ok: boolean; error?: string };
+      this.#waiting.get(a.id)?.(a.ok ? null : (a.error ?? "failed"));
+      this.#waiting.delete(a.id);
+    });
+    child.on("exit", () => {
+      for (const w of this.#waiting.values()) w("the pod process exited");
+      this.#waiting.clear();
+    });
+  }
+
+  /** Starts the runtime inside `netns` with this Node binary. */
+  static start(netns: string): PodHandle {
+    const child = spawn("nsenter", [`--net=${netnsPath(netns)}`, process.execPath, RUNTIME], { stdio: ["pipe", "pipe", "pipe"] });
+    child.stderr.on("data", (d: Buffer) => process.stderr.write(`[${netns}] ${d.toString()}`));
+    return new PodHandle(child);
+  }
+
+  #send(request: object): { id: number; result: Promise<string | null> } {
+    const id = this.#next++;
+    const result = new Promise<string | null>((resolve) => this.#waiting.set(id, resolve));
+    this.#child.stdin.write(JSON.stringify({ id, ...request }) + "\n");
+    return { id, result };
+  }
+
+  /** Serves `protocol/port` on every address; resolves to an error code, or null once listening. */
+  listen(protocol: "TCP" | "UDP", port: number): Promise<string | null> {
+    return this.#send({ op: "listen", protocol, port }).result;
+  }
+
+  connect(r: ConnectRequest): PendingConnect {
+    const { id, result } = this.#send({ op: "connect", ...r });
+    return { result, cancel: () => this.#child.stdin.write(JSON.stringify({ id: this.#next++, op: "cancel", target: id }) + "\n") };
+  }
+
+  /** Ends the process (closing stdin ends it; a kill follows if it lingers). */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.#child.on("exit", () => resolve()));
+    this.#child.stdin.end();
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * `membrane test --live`: the ConnectivityTest cases as real traffic in a lab. Each case is decided
+ * twice — by the engine, as `membrane test` does, and on the wire — and fails on its own when the
+ * two disagree, whatever was expected. A drop is known at once from the datapath's drop event for
+ * the flow; otherwise a connection has until the timeout.
+ */
+import { PROTO, runTests, type CaseResult, type ConnectivityTest, type Engine, type FlowPeerRef, type TestCase } from "@membrane/engine";
+import { dropReasonName, type DatapathEvent } from "@membrane/datapath";
+import type { Lab } from "../lab/lab.ts";
+import type { ConnectProtocol, PodHandle } from "../lab/pod-handle.ts";
+import { labNodeOf } from "../lab/plan.ts";
+
+export interface LiveOptions {
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+}
+
+export const DEFAULT_LIVE_OPTIONS: LiveOptions = { timeoutMs: 2000, concurrency: 8 };
+
+/** Where a peer lives in the lab: the process that plays it and its address. */
+interface Place {
+  readonly runtime: PodHandle;
+  readonly ip: string;
+  /** Set for world addresses: the fabric sends from this address. */
+  readonly source?: string;
+}
+
+/** A case that can run on the wire, or why it cannot. */
+type Runnable =
+  | { readonly kind: "run"; readonly from: Place; readonly to: Place; readonly port: number; readonly protocol: ConnectProtocol }
+  | { readonly kind: "skip"; readonly why: string };
+
+const isServiceIp = (engine: Engine, ip: string): boolean => engine.cluster.services.some((s) => s.clusterIPs.includes(ip));
+
+/** Every world address the cases talk to or from (the fabric hosts them). */
+export function worldIpsOf(engine: Engine, tests: readonly ConnectivityTest[]): string[] {
+  const ips = new Set<string>();
+  const isWorld = (r: FlowPeerRef): r is { kind: "ip"; ip: string } =>
+    r.kind === "ip" &&
+    engine.endpointByIp(r.ip) === undefined &&
+    !engine.cluster.nodes.some((n) => n.addresses.includes(r.ip)) &&
+    !isServiceIp(engine, r.ip);
+  for (const t of tests) for (const c of t.cases) for (const r of [c.from, c.to]) if (isWorld(r)) ips.add(r.ip);
+  // Backends of services without selectors are addresses outside the cluster.
+  for (const svc of engine.cluster.services)
+    for (const ip of svc.endpointAddresses) if (svc.selector === null && isWorld({ kind: "ip", ip })) ips.add(ip);
+  return [...ips];
+}
+
+function place(lab: Lab, engine: Engine, r: FlowPeerRef): Place | string {
+  switch (r.kind) {
+    case "pod": {
+      const key = `${r.namespace}/${r.name}`;
+      const pod = engine.cluster.pods.find((p) => `${p.namespace}/${p.name}` === key);
+      if (pod?.hostNetwork) return nodePlace(lab, labNodeOf(engine, pod.nodeName));
+      const handle = lab.pods.get(key);
+      const planned = lab.plan.nodes.flatMap((n) => n.pods).find((p) => p.key === key);
+      if (handle === undefined || planned === undefined) return lab.plan.skipped.get(key) ?? `no pod ${key} in the lab`;
+      return { runtime: handle, ip: planned.ip };
+    }
+    case "node":
+      return nodePlace(lab, r.name);
+    case "ip": {
+      const ep = engine.endpointByIp(r.ip);
+      if (ep !== undefined) return place(lab, engine, { kind: "pod", namespace: ep.pod.namespace, name: ep.pod.name });
+      const node = lab.plan.nodes.find((n) => n.ip === r.ip);
+      if (node !== undefined) return nodePlace(lab, node.name);
+      return lab.plan.worldIps.includes(r.ip) ? { runtime: lab.world, ip: r.ip, source: r.ip } : `${r.ip} is not in the lab`;
+    }
+    default:
+      return `${r.kind} peers are not run live yet`;
+  }
+}
+
+function nodePlace(lab: Lab, name: string): Place | string {
+  const i = lab.plan.nodes.findIndex((n) => n.name === name);
+  return i < 0 ? `no node ${name} in the lab` : { runtime: lab.nodes[i]!.runtime, ip: lab.plan.nodes[i]!.ip };
+}
+
+function runnable(lab: Lab, engine: Engine, c: TestCase, r: CaseResult): Runnable {
+  if (c.l7 !== null) return { kind: "skip", why: "L7 requests are not run live yet (the lab has no proxies)" };
+  if (r.verdict !== null && [r.verdict.egress, r.verdict.ingress].some((s) => s?.outcome === "redirect"))
+    return { kind: "skip", why: "the flow is redirected to an L7 proxy, which the lab does not run yet" };
+  if (c.protocol === "SCTP" || c.protocol === "ICMPv6") return { kind: "skip", why: `${c.protocol} is not run live yet` };
+  if (c.protocol === "ICMP" && c.port !== 8) return { kind: "skip", why: "only ICMP echo (type 8) is run live" };
+  const from = place(lab, engine, c.from);
+  if (typeof from === "string") return { kind: "skip", why: from };
+  // A service is reached at the backend and target port the engine chose: policy sees the flow
+  // after load balancing (§7.1), and the lab has no load balancer of its own.
+  const service = c.to.kind === "service" || (c.to.kind === "ip" && isServiceIp(engine, c.to.ip));
+  if (service && (r.verdict === null || r.verdict.note !== null || r.verdict.destination.ip === null))
+    return { kind: "skip", why: r.verdict?.note ?? "the service has no backend" };
+  const target: FlowPeerRef = service ? { kind: "ip", ip: r.verdict!.destination.ip! } : c.to;
+  const to = place(lab, engine, target);
+  if (typeof to === "string") return { kind: "skip", why: to };
+  return { kind: "run", from, to, port: service ? r.verdict!.port : c.port, protocol: c.protocol };
+}
+
+const flowKey = (proto: number, src: string, dst: string, port: number): string => `${proto} ${src} ${dst} ${port}`;
+
+/** Runs every case of `tests` in the lab; results are in `membrane test`'s shape, `actual` being the wire's verdict. */
+export async function runLive(
+  lab: Lab,
+  engine: Engine,
+  tests: readonly ConnectivityTest[],
+  options = DEFAULT_LIVE_OPTIONS,
+): Promise<CaseResult[]> {
+  const decided = runTests(engine, tests);
+  const cases = tests.flatMap((t) => t.cases);
+  const plans = cases.map((c, i) => runnable(lab, engine, c, decided[i]!));
+  // Servers first: each destination listens on what its cases need.
+  const listening = new Map<PodHandle, Set<string>>();
+  const listens: Promise<string | null>[] = [];
+  for (const p of plans) {
+    if (p.kind !== "run" || p.protocol === "ICMP") continue;
+    const seen = listening.get(p.to.runtime) ?? new Set();
+    listening.set(p.to.runtime, seen);
+    if (seen.has(`${p.protocol}/${p.port}`)) continue;
+    seen.add(`${p.protocol}/${p.port}`);
+    listens.push(p.to.runtime.listen(p.protocol, p.port));
+  }
+  const failedListen = (await Promise.all(listens)).find((e) => e !== null);
+  if (failedListen !== undefined && failedListen !== null) throw new Error(`a lab server could not listen: ${failedListen}`);
+  // Drops are reported by the datapath as they happen: a waiting case learns its fate at once.
+  const waiting = new Map<string, (e: DatapathEvent) => void>();
+  const stop = lab.onEvent((_node, e) => {
+    if (e.kind === "drop") waiting.get(flowKey(e.proto, e.source, e.destination, e.destinationPort))?.(e);
+  });
+  const wire = new Map<string, Promise<{ verdict: "allow" | "deny" | "error"; detail: string }>>();
+  const outcome = (p: Extract<Runnable, { kind: "run" }>, c: TestCase) => {
+    const key = flowKey(PROTO[c.protocol], p.from.ip, p.to.ip, p.port);
+    let result = wire.get(key);
+    if (result === undefined) {
+      result = (async () => {
+        const pending = p.from.runtime.connect({
+          protocol: p.protocol,
+          ip: p.to.ip,
+          port: p.port,
+          timeoutMs: options.timeoutMs,
+          source: p.from.source,
+        });
+        let dropped: DatapathEvent | undefined;
+        waiting.set(key, (e) => {
+          dropped = e;
+          pending.cancel();
+        });
+        const error = await pending.result;
+        waiting.delete(key);
+        if (error === null) return { verdict: "allow" as const, detail: "connected" };
+        if (dropped !== undefined)
+          return { verdict: "deny" as const, detail: `dropped by the kernel (${dropped.direction}, ${dropReasonName(dropped.verdict)})` };
+        // Silence (or a reset) is how a drop without its event looks; anything else is the lab failing.
+        if (error === "ETIMEDOUT" || error === "ECONNRESET") return { verdict: "deny" as const, detail: `no answer (${error})` };
+        return { verdict: "error" as const, detail: error };
+      })();
+      wire.set(key, result);
+    }
+    return result;
+  };
+  const out: CaseResult[] = new Array(cases.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < cases.length; i = next++) {
+      const c = cases[i]!;
+      const r = decided[i]!;
+      const p = plans[i]!;
+      if (p.kind === "skip" || r.actual === "unsupported") {
+        const why = p.kind === "skip" ? p.why : r.reason.summary;
+        out[i] = { ...r, actual: "unsupported", pass: false, reason: { ...r.reason, summary: `not run live: ${why}` } };
+        continue;
+      }
+      const w = await outcome(p, c);
+      if (w.verdict === "error") {
+        out[i] = { ...r, actual: "deny", pass: false, reason: { ...r.reason, summary: `the lab could not run the case: ${w.detail}` } };
+        continue;
+      }
+      const agree = w.verdict === r.actual;
+      const summary = agree
+        ? `${r.reason.summary} — on the wire: ${w.detail}`
+        : `the wire and the engine disagree: the kernel ${w.verdict === "allow" ? "allowed" : "denied"} (${w.detail}), the engine says ${r.actual}: ${r.reason.summary}`;
+      out[i] = { ...r, actual: w.verdict, pass: agree && w.verdict === c.expect, reason: { ...r.reason, summary } };
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  stop();
+  return out;
+}

@@ -1,0 +1,137 @@
+/**
+ * One node's agent: keeps the kernel maps of that node's datapath equal to what the engine
+ * decided — the ipcache as the node sees it, each local endpoint's device record, and each local
+ * endpoint's policy map — from a full sync at start, then from the engine's change sets. A map the
+ * kernel refuses leaves that endpoint on its last good policy (PolicyMapWriter rolls back), and the
+ * error says which endpoint; the map's fill level is reported before it runs out.
+ */
+import { parseIp, type ChangeSet, type Engine, type EndpointInfo } from "@membrane/engine";
+import {
+  EndpointMapWriter,
+  IpcacheMapWriter,
+  PolicyMapWriter,
+  type Datapath,
+  type IpcacheMapError,
+  type KernelError,
+  type PolicyMapError,
+} from "@membrane/datapath";
+
+/** Something the kernel refused while the agent programmed it. */
+export type AgentError =
+  | { readonly kind: "policy"; readonly error: PolicyMapError }
+  | { readonly kind: "ipcache"; readonly error: IpcacheMapError }
+  | { readonly kind: "endpoint"; readonly endpoint: string; readonly error: KernelError };
+
+/** How full the policy map is: entries held, capacity, and whether it is past the warning level. */
+export interface MapPressure {
+  readonly entries: number;
+  readonly capacity: number;
+  readonly high: boolean;
+}
+
+/** Warn at 90% (Cilium's policy map filling up is a known outage: cilium/cilium#28337). */
+const PRESSURE_WARNING = 0.9;
+
+export class NodeAgent {
+  readonly #engine: Engine;
+  readonly #node: string;
+  readonly #policy: PolicyMapWriter;
+  readonly #ipcache: IpcacheMapWriter;
+  readonly #endpoints: EndpointMapWriter;
+  readonly #capacity: number;
+  /** Local endpoints: `namespace/pod` → the ifindex of its host-side device and its endpoint id. */
+  readonly #local = new Map<string, { readonly ifindex: number; readonly epId: number }>();
+  #nextId = 1;
+
+  constructor(engine: Engine, nodeName: string, datapath: Datapath, policyCapacity: number) {
+    this.#engine = engine;
+    this.#node = nodeName;
+    this.#policy = new PolicyMapWriter(datapath.maps.policy, (ep) => this.#local.get(ep)?.epId ?? 0);
+    this.#ipcache = new IpcacheMapWriter(datapath.maps.ipcache);
+    this.#endpoints = new EndpointMapWriter(datapath.maps.endpoints);
+    this.#capacity = policyCapacity;
+  }
+
+  get node(): string {
+    return this.#node;
+  }
+
+  /** The endpoint id the datapath knows an endpoint by (undefined: not local). */
+  endpointId(key: string): number | undefined {
+    return this.#local.get(key)?.epId;
+  }
+
+  /** The local endpoint with a given endpoint id. */
+  endpointById(epId: number): EndpointInfo | undefined {
+    for (const [key, l] of this.#local) if (l.epId === epId) return this.#engine.endpoint(key);
+    return undefined;
+  }
+
+  get pressure(): MapPressure {
+    const entries = this.#policy.size;
+    return { entries, capacity: this.#capacity, high: entries >= this.#capacity * PRESSURE_WARNING };
+  }
+
+  /** Declares that endpoint `key` sits behind device `ifindex` on this node, and programs it. */
+  addEndpoint(key: string, ifindex: number): AgentError[] {
+    if (!this.#local.has(key)) this.#local.set(key, { ifindex, epId: this.#nextId++ });
+    return this.#programEndpoint(key);
+  }
+
+  /** Programs everything from the engine's current state. */
+  sync(): AgentError[] {
+    const errors = this.#syncIpcache();
+    for (const key of this.#local.keys()) errors.push(...this.#programEndpoint(key));
+    return errors;
+  }
+
+  /** Applies one change of the engine: the local endpoints' map changes, their records, and the ipcache. */
+  apply(cs: ChangeSet): AgentError[] {
+    const local = cs.changes.filter((c) => this.#local.has(c.endpoint));
+    const errors: AgentError[] = this.#policy.apply(local).map((error) => ({ kind: "policy", error }));
+    for (const key of new Set(local.map((c) => c.endpoint))) errors.push(...this.#writeRecord(key));
+    for (const key of cs.endpointsRemoved) this.#forget(key);
+    errors.push(...this.#syncIpcache());
+    return errors;
+  }
+
+  #syncIpcache(): AgentError[] {
+    return this.#ipcache.sync(this.#engine.ipcacheFrom(this.#node)).map((error) => ({ kind: "ipcache", error }));
+  }
+
+  #programEndpoint(key: string): AgentError[] {
+    const ep = this.#engine.endpoint(key);
+    if (ep === undefined) return [];
+    const policy = this.#engine.policyOf(ep);
+    const errors: AgentError[] = [];
+    for (const direction of ["ingress", "egress"] as const) {
+      const r = this.#policy.sync(key, direction, policy[direction].map.entries());
+      if (!r.ok) errors.push({ kind: "policy", error: r.error });
+    }
+    errors.push(...this.#writeRecord(key));
+    return errors;
+  }
+
+  #writeRecord(key: string): AgentError[] {
+    const local = this.#local.get(key);
+    const ep = this.#engine.endpoint(key);
+    if (local === undefined || ep === undefined) return [];
+    const policy = this.#engine.policyOf(ep);
+    const r = this.#endpoints.upsert(local.ifindex, {
+      epId: local.epId,
+      identity: ep.identity.id,
+      ingressEnforced: policy.ingress.enforcement.kind !== "not-enforced",
+      egressEnforced: policy.egress.enforcement.kind !== "not-enforced",
+      addresses: ep.pod.ips.flatMap((ip) => parseIp(ip) ?? []),
+    });
+    return r.ok ? [] : [{ kind: "endpoint", endpoint: key, error: r.error }];
+  }
+
+  /** A deleted pod: its device record goes (the device then drops everything); its policy keys went with its change set. */
+  #forget(key: string): void {
+    const local = this.#local.get(key);
+    if (local === undefined) return;
+    this.#endpoints.delete(local.ifindex);
+    this.#local.delete(key);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * `membrane agent …` and `membrane test --live`: both run the node agent (packages/agent), which
+ * the CLI starts as its own process rather than importing — the CLI stays free of the datapath.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Output } from "../output.ts";
+import { report, type TestReport } from "./test.ts";
+
+/** Runs the agent's command line with `args`; its exit status, and its stdout when piped. */
+export function runAgent(args: readonly string[], stdout: "inherit" | "pipe"): Promise<{ status: number; stdout: string }> {
+  const main = fileURLToPath(import.meta.resolve("@membrane/agent/main"));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], { stdio: ["inherit", stdout, "inherit"] });
+    let text = "";
+    child.stdout?.on("data", (d: Buffer) => (text += d.toString()));
+    child.on("error", (e) => {
+      process.stderr.write(`membrane: cannot start the agent: ${e.message}\n`);
+      resolve({ status: 2, stdout: "" });
+    });
+    child.on("close", (code) => resolve({ status: code ?? 2, stdout: text }));
+  });
+}
+
+/** `membrane test --live`: the agent runs the cases in a lab and sends its report; it is printed like `membrane test`'s. */
+export async function testLive(argv: readonly string[], output: "text" | "json" | "junit", out: Output): Promise<number> {
+  // The agent takes the same paths and policy settings; the output choice stays here.
+  const args: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--live") continue;
+    if (a === "-o" || a === "--output") i++;
+    else if (!a.startsWith("-o") && !a.startsWith("--output=")) args.push(a);
+  }
+  const r = await runAgent(["--live-test", ...args], "pipe");
+  if (r.status !== 0) return r.status;
+  return report(JSON.parse(r.stdout) as TestReport, output, out);
+}
