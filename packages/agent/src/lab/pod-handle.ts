@@ -25,6 +25,7 @@ const RUNTIME = new URL("./pod-runtime.ts", import.meta.url).pathname;
 export class PodHandle {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #waiting = new Map<number, (error: string | null) => void>();
+  readonly #listening = new Map<string, Promise<string | null>>();
   #next = 1;
 
   private constructor(child: ChildProcessWithoutNullStreams) {
@@ -54,9 +55,12 @@ export class PodHandle {
     return { id, result };
   }
 
-  /** Serves `protocol/port` on every address; resolves to an error code, or null once listening. */
+  /** Serves `protocol/port` on every address (once: asking again is answered by the first request); an error code, or null once listening. */
   listen(protocol: "TCP" | "UDP", port: number): Promise<string | null> {
-    return this.#send({ op: "listen", protocol, port }).result;
+    const key = `${protocol}/${port}`;
+    let r = this.#listening.get(key);
+    if (r === undefined) this.#listening.set(key, (r = this.#send({ op: "listen", protocol, port }).result));
+    return r;
   }
 
   connect(r: ConnectRequest): PendingConnect {

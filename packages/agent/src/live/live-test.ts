@@ -96,6 +96,13 @@ function runnable(lab: Lab, engine: Engine, c: TestCase, r: CaseResult): Runnabl
   return { kind: "run", from, to, port: service ? r.verdict!.port : c.port, protocol: c.protocol };
 }
 
+/** What happened on the wire; for a drop the kernel reported, where and why. */
+interface WireOutcome {
+  readonly verdict: "allow" | "deny" | "error";
+  readonly detail: string;
+  readonly drop?: { readonly direction: "ingress" | "egress"; readonly reason: string };
+}
+
 const flowKey = (proto: number, src: string, dst: string, port: number): string => `${proto} ${src} ${dst} ${port}`;
 
 /** Runs every case of `tests` in the lab; results are in `membrane test`'s shape, `actual` being the wire's verdict. */
@@ -109,16 +116,7 @@ export async function runLive(
   const cases = tests.flatMap((t) => t.cases);
   const plans = cases.map((c, i) => runnable(lab, engine, c, decided[i]!));
   // Servers first: each destination listens on what its cases need.
-  const listening = new Map<PodHandle, Set<string>>();
-  const listens: Promise<string | null>[] = [];
-  for (const p of plans) {
-    if (p.kind !== "run" || p.protocol === "ICMP") continue;
-    const seen = listening.get(p.to.runtime) ?? new Set();
-    listening.set(p.to.runtime, seen);
-    if (seen.has(`${p.protocol}/${p.port}`)) continue;
-    seen.add(`${p.protocol}/${p.port}`);
-    listens.push(p.to.runtime.listen(p.protocol, p.port));
-  }
+  const listens = plans.flatMap((p) => (p.kind === "run" && p.protocol !== "ICMP" ? [p.to.runtime.listen(p.protocol, p.port)] : []));
   const failedListen = (await Promise.all(listens)).find((e) => e !== null);
   if (failedListen !== undefined && failedListen !== null) throw new Error(`a lab server could not listen: ${failedListen}`);
   // Drops are reported by the datapath as they happen: a waiting case learns its fate at once.
@@ -126,7 +124,7 @@ export async function runLive(
   const stop = lab.onEvent((_node, e) => {
     if (e.kind === "drop") waiting.get(flowKey(e.proto, e.source, e.destination, e.destinationPort))?.(e);
   });
-  const wire = new Map<string, Promise<{ verdict: "allow" | "deny" | "error"; detail: string }>>();
+  const wire = new Map<string, Promise<WireOutcome>>();
   const outcome = (p: Extract<Runnable, { kind: "run" }>, c: TestCase) => {
     const key = flowKey(PROTO[c.protocol], p.from.ip, p.to.ip, p.port);
     let result = wire.get(key);
@@ -148,7 +146,11 @@ export async function runLive(
         waiting.delete(key);
         if (error === null) return { verdict: "allow" as const, detail: "connected" };
         if (dropped !== undefined)
-          return { verdict: "deny" as const, detail: `dropped by the kernel (${dropped.direction}, ${dropReasonName(dropped.verdict)})` };
+          return {
+            verdict: "deny" as const,
+            detail: `dropped by the kernel (${dropped.direction}, ${dropReasonName(dropped.verdict)})`,
+            drop: { direction: dropped.direction, reason: dropReasonName(dropped.verdict) },
+          };
         // Silence (or a reset) is how a drop without its event looks; anything else is the lab failing.
         if (error === "ETIMEDOUT" || error === "ECONNRESET") return { verdict: "deny" as const, detail: `no answer (${error})` };
         return { verdict: "error" as const, detail: error };
@@ -174,10 +176,14 @@ export async function runLive(
         out[i] = { ...r, actual: "deny", pass: false, reason: { ...r.reason, summary: `the lab could not run the case: ${w.detail}` } };
         continue;
       }
-      const agree = w.verdict === r.actual;
+      // A drop must also be the engine's drop: the same side, for the same reason.
+      const side = r.verdict?.decidedBy ?? null;
+      const agree =
+        w.verdict === r.actual &&
+        (w.drop === undefined || side === null || (w.drop.direction === side.direction && w.drop.reason === r.reason.dropReason));
       const summary = agree
         ? `${r.reason.summary} — on the wire: ${w.detail}`
-        : `the wire and the engine disagree: the kernel ${w.verdict === "allow" ? "allowed" : "denied"} (${w.detail}), the engine says ${r.actual}: ${r.reason.summary}`;
+        : `the wire and the engine disagree: the kernel ${w.verdict === "allow" ? "allowed" : "denied"} (${w.detail}), the engine says ${r.actual}${side === null ? "" : ` at ${side.direction}`}: ${r.reason.summary}`;
       out[i] = { ...r, actual: w.verdict, pass: agree && w.verdict === c.expect, reason: { ...r.reason, summary } };
     }
   };

@@ -39,6 +39,8 @@ export class NodeAgent {
   readonly #ipcache: IpcacheMapWriter;
   readonly #endpoints: EndpointMapWriter;
   readonly #capacity: number;
+  /** Held so the loaded object (and with it every map and program fd) lives as long as the agent. */
+  readonly #datapath: Datapath;
   /** Local endpoints: `namespace/pod` → the ifindex of its host-side device and its endpoint id. */
   readonly #local = new Map<string, { readonly ifindex: number; readonly epId: number }>();
   #nextId = 1;
@@ -50,6 +52,11 @@ export class NodeAgent {
     this.#ipcache = new IpcacheMapWriter(datapath.maps.ipcache);
     this.#endpoints = new EndpointMapWriter(datapath.maps.endpoints);
     this.#capacity = policyCapacity;
+    this.#datapath = datapath;
+  }
+
+  get datapath(): Datapath {
+    return this.#datapath;
   }
 
   get node(): string {
