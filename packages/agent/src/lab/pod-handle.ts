@@ -55,11 +55,14 @@ export class PodHandle {
     return { id, result };
   }
 
-  /** Serves `protocol/port` on every address (once: asking again is answered by the first request); an error code, or null once listening. */
-  listen(protocol: "TCP" | "UDP", port: number): Promise<string | null> {
-    const key = `${protocol}/${port}`;
+  /**
+   * Serves `protocol/port` on `address` (undefined: every address), once — asking again is answered
+   * by the first request; an error code, or null once listening.
+   */
+  listen(protocol: "TCP" | "UDP", port: number, address?: string): Promise<string | null> {
+    const key = `${protocol}/${port}/${address ?? ""}`;
     let r = this.#listening.get(key);
-    if (r === undefined) this.#listening.set(key, (r = this.#send({ op: "listen", protocol, port }).result));
+    if (r === undefined) this.#listening.set(key, (r = this.#send({ op: "listen", protocol, port, address }).result));
     return r;
   }
 

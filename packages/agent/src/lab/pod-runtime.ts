@@ -3,7 +3,7 @@
  * servers on the ports the scenario needs, and a client that opens connections on request. It is
  * started with `nsenter --net=…` and speaks JSON lines: requests on stdin, answers on stdout.
  *
- *   {"id":1,"op":"listen","protocol":"TCP","port":80}              → {"id":1,"ok":true}
+ *   {"id":1,"op":"listen","protocol":"UDP","port":53,"address":"…"} → {"id":1,"ok":true}
  *   {"id":2,"op":"connect","protocol":"UDP","ip":"10.0.0.2","port":53,"timeoutMs":2000,"source":"…"}
  *                                                                  → {"id":2,"ok":false,"error":"ETIMEDOUT"}
  *   {"id":3,"op":"cancel","target":2}                              (answers target 2 with "cancelled")
@@ -19,7 +19,7 @@ import { createInterface } from "node:readline";
 export const GREETING = "membrane\n";
 
 type Request =
-  | { readonly id: number; readonly op: "listen"; readonly protocol: "TCP" | "UDP"; readonly port: number }
+  | { readonly id: number; readonly op: "listen"; readonly protocol: "TCP" | "UDP"; readonly port: number; readonly address?: string }
   | {
       readonly id: number;
       readonly op: "connect";
@@ -38,20 +38,24 @@ function answer(id: number, error: string | null): void {
   process.stdout.write(JSON.stringify(error === null ? { id, ok: true } : { id, ok: false, error }) + "\n");
 }
 
-function listen(id: number, protocol: "TCP" | "UDP", port: number): void {
+/**
+ * Serves a port on `address` (default: every address). A UDP server answering a world address must
+ * bind it: an unbound socket would answer from the route's source address, which is not a reply.
+ */
+function listen(id: number, protocol: "TCP" | "UDP", port: number, address = "0.0.0.0"): void {
   if (protocol === "TCP") {
     const server = createServer((s) => {
       s.on("error", () => s.destroy());
       s.end(GREETING);
     });
     server.on("error", (e) => answer(id, (e as NodeJS.ErrnoException).code ?? e.message));
-    server.listen(port, "0.0.0.0", () => answer(id, null));
+    server.listen(port, address, () => answer(id, null));
     return;
   }
   const socket = createSocket("udp4");
   socket.on("message", (msg, from) => socket.send(msg, from.port, from.address));
   socket.on("error", (e) => answer(id, (e as NodeJS.ErrnoException).code ?? e.message));
-  socket.bind(port, "0.0.0.0", () => answer(id, null));
+  socket.bind(port, address, () => answer(id, null));
 }
 
 function connectTcp(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {
@@ -114,7 +118,7 @@ function open(r: Extract<Request, { op: "connect" }>): void {
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   const r = JSON.parse(line) as Request;
-  if (r.op === "listen") listen(r.id, r.protocol, r.port);
+  if (r.op === "listen") listen(r.id, r.protocol, r.port, r.address);
   else if (r.op === "connect") open(r);
   else pending.get(r.target)?.();
 });

@@ -116,7 +116,9 @@ export async function runLive(
   const cases = tests.flatMap((t) => t.cases);
   const plans = cases.map((c, i) => runnable(lab, engine, c, decided[i]!));
   // Servers first: each destination listens on what its cases need.
-  const listens = plans.flatMap((p) => (p.kind === "run" && p.protocol !== "ICMP" ? [p.to.runtime.listen(p.protocol, p.port)] : []));
+  const listens = plans.flatMap((p) =>
+    p.kind === "run" && p.protocol !== "ICMP" ? [p.to.runtime.listen(p.protocol, p.port, p.to.source)] : [],
+  );
   const failedListen = (await Promise.all(listens)).find((e) => e !== null);
   if (failedListen !== undefined && failedListen !== null) throw new Error(`a lab server could not listen: ${failedListen}`);
   // Drops are reported by the datapath as they happen: a waiting case learns its fate at once.
