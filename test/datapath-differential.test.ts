@@ -48,7 +48,9 @@ const policy = fc.record({
   rules: fc.array(rule, { minLength: 1, maxLength: 3 }),
 });
 
-function policyYaml(p: fc.Infer<typeof policy>, name: string): string {
+type RandomPolicy = typeof policy extends fc.Arbitrary<infer T> ? T : never;
+
+function policyYaml(p: RandomPolicy, name: string): string {
   const from = p.direction === "ingress" ? "from" : "to";
   const section = (deny: boolean): string =>
     p.rules
