@@ -86,7 +86,6 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`node ${n.name}: netns ${n.netns}, ${n.ip}\n`);
     for (const p of n.pods) process.stdout.write(`  pod ${p.key}: ${p.ip} (nsenter --net=/run/netns/${p.netns} …)\n`);
   }
-  process.stdout.write("lab running; policy files are watched; Ctrl-C tears it down\n");
   let reloading = Promise.resolve();
   const watchers = parsed.positionals.map((p) =>
     watch(p, { recursive: true }, () => {
@@ -96,6 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     }),
   );
+  process.stdout.write("lab running; policy files are watched; Ctrl-C tears it down\n");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

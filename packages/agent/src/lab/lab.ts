@@ -26,28 +26,60 @@ export interface LabNode {
 export type LabError =
   { readonly kind: "command"; readonly message: string } | { readonly kind: "agent"; readonly errors: readonly AgentError[] };
 
+/**
+ * Loads node `i`'s datapath (its pin folder: maps are reused when pinned already), attaches the
+ * programs to its pods' devices, and starts its agent on them.
+ */
+async function startNode(engine: Engine, plan: LabPlan, i: number, pinRoot: string): Promise<Result<Omit<LabNode, "runtime">, LabError>> {
+  const n = plan.nodes[i]!;
+  const dp = await loadDatapath({ pinDir: `${pinRoot}/node${i}`, defines: { POLICY_MAP_SIZE: LAB_POLICY_MAP_SIZE, CT_MAP_SIZE: 65536 } });
+  if (!dp.ok) return err({ kind: "command", message: `loading the datapath: ${dp.error.message}` });
+  const endpoints: { key: string; ifindex: number }[] = [];
+  for (const p of n.pods) {
+    const ifindex = await ifindexOf(n.netns, p.device);
+    if (!ifindex.ok) return err({ kind: "command", message: `${ifindex.error.command}: ${ifindex.error.message}` });
+    endpoints.push({ key: p.key, ifindex: ifindex.value });
+  }
+  // The maps first, then the programs: a device never runs a program against maps not yet synced.
+  const { agent, errors } = NodeAgent.start(engine, n.name, dp.value, LAB_POLICY_MAP_SIZE, endpoints);
+  if (errors.length > 0) return err({ kind: "agent", errors });
+  for (const p of n.pods) {
+    const attached = await attachEndpoint(dp.value, n.netns, p.device);
+    if (!attached.ok) return err({ kind: "command", message: `${attached.error.command}: ${attached.error.message}` });
+  }
+  const ring = openRing(dp.value.maps.events);
+  if (!ring.ok) return err({ kind: "command", message: ring.error.message });
+  return ok({ name: n.name, agent, ring: ring.value });
+}
+
 export class Lab {
   readonly plan: LabPlan;
-  readonly nodes: readonly LabNode[];
   readonly pods: ReadonlyMap<string, PodHandle>;
   readonly world: PodHandle;
+  readonly #nodes: LabNode[];
   readonly #pinRoot: string;
   #listeners = new Set<(node: string, e: DatapathEvent) => void>();
 
   private constructor(plan: LabPlan, nodes: LabNode[], pods: Map<string, PodHandle>, world: PodHandle, pinRoot: string) {
     this.plan = plan;
-    this.nodes = nodes;
+    this.#nodes = nodes;
     this.pods = pods;
     this.world = world;
     this.#pinRoot = pinRoot;
-    for (const n of nodes) {
-      n.ring.watch((samples) => {
-        for (const s of samples) {
-          const e = decodeEvent(s);
-          if (e !== undefined) for (const l of this.#listeners) l(n.name, e);
-        }
-      });
-    }
+    for (const n of nodes) this.#watch(n);
+  }
+
+  get nodes(): readonly LabNode[] {
+    return this.#nodes;
+  }
+
+  #watch(n: LabNode): void {
+    n.ring.watch((samples) => {
+      for (const s of samples) {
+        const e = decodeEvent(s);
+        if (e !== undefined) for (const l of this.#listeners) l(n.name, e);
+      }
+    });
   }
 
   /** Builds the lab for every pod of the engine's cluster, with `worldIps` hosted by the fabric. */
@@ -68,27 +100,28 @@ export class Lab {
     if (!built.ok) return fail({ kind: "command", message: `${built.error.command}: ${built.error.message}` });
     const nodes: LabNode[] = [];
     for (const [i, n] of plan.nodes.entries()) {
-      const dp = await loadDatapath({
-        pinDir: `${pinRoot}/node${i}`,
-        defines: { POLICY_MAP_SIZE: LAB_POLICY_MAP_SIZE, CT_MAP_SIZE: 65536 },
-      });
-      if (!dp.ok) return fail({ kind: "command", message: `loading the datapath: ${dp.error.message}` });
-      const agent = new NodeAgent(engine, n.name, dp.value, LAB_POLICY_MAP_SIZE);
-      const errors = agent.sync();
-      for (const p of n.pods) {
-        const attached = await attachEndpoint(dp.value, n.netns, p.device);
-        if (!attached.ok) return fail({ kind: "command", message: `${attached.error.command}: ${attached.error.message}` });
-        const ifindex = await ifindexOf(n.netns, p.device);
-        if (!ifindex.ok) return fail({ kind: "command", message: `${ifindex.error.command}: ${ifindex.error.message}` });
-        errors.push(...agent.addEndpoint(p.key, ifindex.value));
-      }
-      if (errors.length > 0) return fail({ kind: "agent", errors });
-      const ring = openRing(dp.value.maps.events);
-      if (!ring.ok) return fail({ kind: "command", message: ring.error.message });
-      nodes.push({ name: n.name, agent, runtime: PodHandle.start(n.netns), ring: ring.value });
+      const node = await startNode(engine, plan, i, pinRoot);
+      if (!node.ok) return fail(node.error);
+      nodes.push({ ...node.value, runtime: PodHandle.start(n.netns) });
     }
     const pods = new Map(plan.nodes.flatMap((n) => n.pods.map((p) => [p.key, PodHandle.start(p.netns)] as const)));
     return ok(new Lab(plan, nodes, pods, PodHandle.start(plan.fabricNetns), pinRoot));
+  }
+
+  /**
+   * Restarts every node's agent as an upgrade would: the datapath is compiled and loaded again
+   * (pinned maps reused), a new agent adopts the maps and syncs them, and tc swaps each device to
+   * the new programs atomically.
+   */
+  async restartAgents(engine: Engine): Promise<Result<void, LabError>> {
+    for (const [i, old] of this.#nodes.entries()) {
+      const node = await startNode(engine, this.plan, i, this.#pinRoot);
+      if (!node.ok) return node;
+      old.ring.watch(null);
+      this.#nodes[i] = { ...node.value, runtime: old.runtime };
+      this.#watch(this.#nodes[i]!);
+    }
+    return ok(undefined);
   }
 
   /** Hears every datapath event of every node; returns a function that stops listening. */
@@ -99,8 +132,8 @@ export class Lab {
 
   /** Stops the runtimes and removes the namespaces and pins. */
   async stop(): Promise<void> {
-    for (const n of this.nodes) n.ring.watch(null);
-    await Promise.all([...this.pods.values(), ...this.nodes.map((n) => n.runtime), this.world].map((p) => p.stop()));
+    for (const n of this.#nodes) n.ring.watch(null);
+    await Promise.all([...this.pods.values(), ...this.#nodes.map((n) => n.runtime), this.world].map((p) => p.stop()));
     await teardownLab(this.plan);
     rmSync(this.#pinRoot, { recursive: true, force: true });
   }

@@ -20,23 +20,39 @@ export interface PendingConnect {
   cancel(): void;
 }
 
+/** A runtime's answer line. */
+interface Answer {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly sent?: number;
+  readonly echoed?: number;
+}
+
+/** What a stream saw: the error that ended it (null: none), bytes sent and bytes echoed back. */
+export interface StreamReport {
+  readonly error: string | null;
+  readonly sent: number;
+  readonly echoed: number;
+}
+
 const RUNTIME = new URL("./pod-runtime.ts", import.meta.url).pathname;
 
 export class PodHandle {
   readonly #child: ChildProcessWithoutNullStreams;
-  readonly #waiting = new Map<number, (error: string | null) => void>();
+  readonly #waiting = new Map<number, (answer: Answer) => void>();
   readonly #listening = new Map<string, Promise<string | null>>();
   #next = 1;
 
   private constructor(child: ChildProcessWithoutNullStreams) {
     this.#child = child;
     createInterface({ input: child.stdout }).on("line", (line) => {
-      const a = JSON.parse(line) as { id: number; ok: boolean; error?: string };
-      this.#waiting.get(a.id)?.(a.ok ? null : (a.error ?? "failed"));
+      const a = JSON.parse(line) as Answer;
+      this.#waiting.get(a.id)?.(a);
       this.#waiting.delete(a.id);
     });
     child.on("exit", () => {
-      for (const w of this.#waiting.values()) w("the pod process exited");
+      for (const [id, w] of this.#waiting) w({ id, ok: false, error: "the pod process exited" });
       this.#waiting.clear();
     });
   }
@@ -48,11 +64,16 @@ export class PodHandle {
     return new PodHandle(child);
   }
 
-  #send(request: object): { id: number; result: Promise<string | null> } {
+  #send(request: object): { id: number; answer: Promise<Answer> } {
     const id = this.#next++;
-    const result = new Promise<string | null>((resolve) => this.#waiting.set(id, resolve));
+    const answer = new Promise<Answer>((resolve) => this.#waiting.set(id, resolve));
     this.#child.stdin.write(JSON.stringify({ id, ...request }) + "\n");
-    return { id, result };
+    return { id, answer };
+  }
+
+  #result(request: object): { id: number; result: Promise<string | null> } {
+    const { id, answer } = this.#send(request);
+    return { id, result: answer.then((a) => (a.ok ? null : (a.error ?? "failed"))) };
   }
 
   /**
@@ -62,13 +83,29 @@ export class PodHandle {
   listen(protocol: "TCP" | "UDP", port: number, address?: string): Promise<string | null> {
     const key = `${protocol}/${port}/${address ?? ""}`;
     let r = this.#listening.get(key);
-    if (r === undefined) this.#listening.set(key, (r = this.#send({ op: "listen", protocol, port, address }).result));
+    if (r === undefined) this.#listening.set(key, (r = this.#result({ op: "listen", protocol, port, address }).result));
     return r;
   }
 
   connect(r: ConnectRequest): PendingConnect {
-    const { id, result } = this.#send({ op: "connect", ...r });
+    const { id, result } = this.#result({ op: "connect", ...r });
     return { result, cancel: () => this.#child.stdin.write(JSON.stringify({ id: this.#next++, op: "cancel", target: id }) + "\n") };
+  }
+
+  /**
+   * Opens a TCP connection that sends a byte every `intervalMs` for the server to echo; resolves
+   * once connected (or to the error) with `stop()`, which ends it and tells what it saw.
+   */
+  async stream(ip: string, port: number, intervalMs: number): Promise<{ error: string | null; stop(): Promise<StreamReport> }> {
+    const { id, answer } = this.#send({ op: "stream", ip, port, intervalMs });
+    const opened = await answer;
+    return {
+      error: opened.ok ? null : (opened.error ?? "failed"),
+      stop: async () => {
+        const a = await this.#send({ op: "stream-stop", target: id }).answer;
+        return { error: a.ok ? null : (a.error ?? "failed"), sent: a.sent ?? 0, echoed: a.echoed ?? 0 };
+      },
+    };
   }
 
   /** Ends the process (closing stdin ends it; a kill follows if it lingers). */

@@ -7,6 +7,10 @@
  *   {"id":2,"op":"connect","protocol":"UDP","ip":"10.0.0.2","port":53,"timeoutMs":2000,"source":"…"}
  *                                                                  → {"id":2,"ok":false,"error":"ETIMEDOUT"}
  *   {"id":3,"op":"cancel","target":2}                              (answers target 2 with "cancelled")
+ *   {"id":4,"op":"stream","ip":"…","port":80,"intervalMs":5}      → {"id":4,"ok":true} once connected; then one
+ *                                                                    byte per interval, each echoed by the server
+ *   {"id":5,"op":"stream-stop","target":4}                         → {"id":5,"ok":true,"sent":N,"echoed":M} or the
+ *                                                                    error that ended the stream
  *
  * A TCP connection succeeds when the server's greeting arrives (the handshake and data both
  * passed); UDP when the echo comes back (resent every 200 ms); ICMP when `ping` gets its reply.
@@ -29,13 +33,56 @@ type Request =
       readonly timeoutMs: number;
       readonly source?: string;
     }
-  | { readonly id: number; readonly op: "cancel"; readonly target: number };
+  | { readonly id: number; readonly op: "cancel"; readonly target: number }
+  | { readonly id: number; readonly op: "stream"; readonly ip: string; readonly port: number; readonly intervalMs: number }
+  | { readonly id: number; readonly op: "stream-stop"; readonly target: number };
 
 const pending = new Map<number, () => void>();
 
-function answer(id: number, error: string | null): void {
+function answer(id: number, error: string | null, extra: object = {}): void {
   pending.delete(id);
-  process.stdout.write(JSON.stringify(error === null ? { id, ok: true } : { id, ok: false, error }) + "\n");
+  process.stdout.write(JSON.stringify(error === null ? { id, ok: true, ...extra } : { id, ok: false, error, ...extra }) + "\n");
+}
+
+/** Long-lived connections, by the id of the request that opened them. */
+const streams = new Map<number, { stop(): { error: string | null; sent: number; echoed: number } }>();
+
+function stream(r: Extract<Request, { op: "stream" }>): void {
+  const s: Socket = connect({ host: r.ip, port: r.port });
+  let greeted = false;
+  let received = "";
+  let sent = 0;
+  let echoed = 0;
+  let error: string | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  s.on("data", (d) => {
+    if (greeted) {
+      echoed += d.length;
+      return;
+    }
+    received += d.toString();
+    if (!received.startsWith(GREETING)) return;
+    greeted = true;
+    echoed += received.length - GREETING.length;
+    answer(r.id, null);
+    timer = setInterval(() => {
+      s.write("x");
+      sent++;
+    }, r.intervalMs);
+  });
+  s.on("error", (e) => (error ??= (e as NodeJS.ErrnoException).code ?? e.message));
+  s.on("close", () => {
+    clearInterval(timer);
+    error ??= "ECONNRESET";
+    if (!greeted) answer(r.id, error);
+  });
+  streams.set(r.id, {
+    stop: () => {
+      clearInterval(timer);
+      s.destroy();
+      return { error, sent, echoed };
+    },
+  });
 }
 
 /**
@@ -44,9 +91,11 @@ function answer(id: number, error: string | null): void {
  */
 function listen(id: number, protocol: "TCP" | "UDP", port: number, address = "0.0.0.0"): void {
   if (protocol === "TCP") {
+    // The greeting, then an echo of whatever the client sends until it ends (streams use that).
     const server = createServer((s) => {
       s.on("error", () => s.destroy());
-      s.end(GREETING);
+      s.write(GREETING);
+      s.pipe(s);
     });
     server.on("error", (e) => answer(id, (e as NodeJS.ErrnoException).code ?? e.message));
     server.listen(port, address, () => answer(id, null));
@@ -120,6 +169,11 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   const r = JSON.parse(line) as Request;
   if (r.op === "listen") listen(r.id, r.protocol, r.port, r.address);
   else if (r.op === "connect") open(r);
-  else pending.get(r.target)?.();
+  else if (r.op === "stream") stream(r);
+  else if (r.op === "stream-stop") {
+    const result = streams.get(r.target)?.stop() ?? { error: "no such stream", sent: 0, echoed: 0 };
+    streams.delete(r.target);
+    answer(r.id, result.error, { sent: result.sent, echoed: result.echoed });
+  } else pending.get(r.target)?.();
 });
 process.stdin.on("end", () => process.exit(0));

@@ -39,24 +39,48 @@ export class NodeAgent {
   readonly #ipcache: IpcacheMapWriter;
   readonly #endpoints: EndpointMapWriter;
   readonly #capacity: number;
-  /** Held so the loaded object (and with it every map and program fd) lives as long as the agent. */
-  readonly #datapath: Datapath;
+  /** The loaded datapath; holding it keeps the object (and every map and program fd) alive as long as the agent. */
+  readonly datapath: Datapath;
   /** Local endpoints: `namespace/pod` → the ifindex of its host-side device and its endpoint id. */
   readonly #local = new Map<string, { readonly ifindex: number; readonly epId: number }>();
   #nextId = 1;
 
-  constructor(engine: Engine, nodeName: string, datapath: Datapath, policyCapacity: number) {
+  private constructor(engine: Engine, nodeName: string, datapath: Datapath, policyCapacity: number) {
     this.#engine = engine;
     this.#node = nodeName;
     this.#policy = new PolicyMapWriter(datapath.maps.policy, (ep) => this.#local.get(ep)?.epId ?? 0);
     this.#ipcache = new IpcacheMapWriter(datapath.maps.ipcache);
     this.#endpoints = new EndpointMapWriter(datapath.maps.endpoints);
     this.#capacity = policyCapacity;
-    this.#datapath = datapath;
+    this.datapath = datapath;
   }
 
-  get datapath(): Datapath {
-    return this.#datapath;
+  /**
+   * Starts the agent of a node whose endpoints sit behind the given devices. What the pinned maps
+   * already hold is adopted first — an endpoint keeps the id it had, so a restarted or upgraded
+   * agent rewrites identical entries and removes only stale ones: the maps are never emptied, no
+   * allowed connection is cut and no denied packet passes in between. Then everything is synced.
+   */
+  static start(
+    engine: Engine,
+    nodeName: string,
+    datapath: Datapath,
+    policyCapacity: number,
+    endpoints: readonly { readonly key: string; readonly ifindex: number }[],
+  ): { agent: NodeAgent; errors: AgentError[] } {
+    const agent = new NodeAgent(engine, nodeName, datapath, policyCapacity);
+    const kernelError = (error: KernelError): AgentError => ({ kind: "endpoint", endpoint: "(adopting the pinned maps)", error });
+    const held = agent.#endpoints.read();
+    if (!held.ok) return { agent, errors: [kernelError(held.error)] };
+    const wanted = new Set(endpoints.map((e) => e.ifindex));
+    for (const ifindex of held.value.keys()) if (!wanted.has(ifindex)) agent.#endpoints.delete(ifindex);
+    agent.#nextId = Math.max(0, ...held.value.values()) + 1;
+    for (const e of endpoints) agent.#local.set(e.key, { ifindex: e.ifindex, epId: held.value.get(e.ifindex) ?? agent.#nextId++ });
+    const byId = new Map([...agent.#local].map(([key, l]) => [l.epId, key]));
+    const adopted = [agent.#policy.adopt((id) => byId.get(id)), agent.#ipcache.adopt()];
+    const errors = adopted.flatMap((r) => (r.ok ? [] : [kernelError(r.error)]));
+    errors.push(...agent.sync());
+    return { agent, errors };
   }
 
   get node(): string {
@@ -77,12 +101,6 @@ export class NodeAgent {
   get pressure(): MapPressure {
     const entries = this.#policy.size;
     return { entries, capacity: this.#capacity, high: entries >= this.#capacity * PRESSURE_WARNING };
-  }
-
-  /** Declares that endpoint `key` sits behind device `ifindex` on this node, and programs it. */
-  addEndpoint(key: string, ifindex: number): AgentError[] {
-    if (!this.#local.has(key)) this.#local.set(key, { ifindex, epId: this.#nextId++ });
-    return this.#programEndpoint(key);
   }
 
   /** Programs everything from the engine's current state. */

@@ -12,13 +12,23 @@ export function runAgent(args: readonly string[], stdout: "inherit" | "pipe"): P
   const main = fileURLToPath(import.meta.resolve("@membrane/agent/main"));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [main, ...args], { stdio: ["inherit", stdout, "inherit"] });
+    // Stopping `membrane agent` stops the agent, which tears its lab down before exiting.
+    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+    const onInt = forward("SIGINT");
+    const onTerm = forward("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
     let text = "";
     child.stdout?.on("data", (d: Buffer) => (text += d.toString()));
     child.on("error", (e) => {
       process.stderr.write(`membrane: cannot start the agent: ${e.message}\n`);
       resolve({ status: 2, stdout: "" });
     });
-    child.on("close", (code) => resolve({ status: code ?? 2, stdout: text }));
+    child.on("close", (code) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      resolve({ status: code ?? 2, stdout: text });
+    });
   });
 }
 

@@ -40,3 +40,8 @@ export function encodeEndpointInfo(ep: EndpointRecord): Buffer {
   b.writeUInt32LE(flags, ENDPOINT_INFO.flags);
   return b;
 }
+
+/** Reads back the endpoint id of a `struct endpoint_info`, and the ifindex of its key. */
+export function decodeEndpoint(key: Buffer, info: Buffer): { readonly ifindex: number; readonly epId: number } {
+  return { ifindex: key.readUInt32LE(0), epId: info.readUInt32LE(ENDPOINT_INFO.ep_id) };
+}

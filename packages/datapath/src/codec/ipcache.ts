@@ -1,5 +1,5 @@
 /** The byte layout of the ipcache map (bpf/include/membrane/abi.h: ipcache_key, ipcache_entry). */
-import type { IpPrefix, NumericIdentity } from "@membrane/engine";
+import { asIdentity, type IpPrefix, type NumericIdentity } from "@membrane/engine";
 
 export const IPCACHE_KEY = { size: 24, prefixlen: 0, family: 4, addr: 8 } as const;
 export const IPCACHE_ENTRY = { size: 12, identity: 0, tunnel_endpoint: 4, flags: 8 } as const;
@@ -21,4 +21,14 @@ export function encodeIpcacheEntry(identity: NumericIdentity, tunnelEndpoint: Ui
   b.writeUInt32LE(identity, IPCACHE_ENTRY.identity);
   if (tunnelEndpoint !== null) b.set(tunnelEndpoint, IPCACHE_ENTRY.tunnel_endpoint);
   return b;
+}
+
+/** Reads back an ipcache key and entry: the prefix and its identity. */
+export function decodeIpcache(key: Buffer, entry: Buffer): { readonly prefix: IpPrefix; readonly identity: NumericIdentity } {
+  const family = key[IPCACHE_KEY.family] === 6 ? 6 : 4;
+  const bytes = Uint8Array.from(key.subarray(IPCACHE_KEY.addr, IPCACHE_KEY.addr + (family === 6 ? 16 : 4)));
+  return {
+    prefix: { addr: { family, bytes }, bits: key.readUInt32LE(IPCACHE_KEY.prefixlen) - IPCACHE_FIXED_PREFIX },
+    identity: asIdentity(entry.readUInt32LE(IPCACHE_ENTRY.identity)),
+  };
 }

@@ -4,7 +4,7 @@
  * fields are in host order (little-endian on the machines membrane runs on) except the
  * destination port, which is big-endian so that a port prefix is a bit prefix of the key.
  */
-import type { PolicyEntry, PolicyKey } from "@membrane/engine";
+import { asIdentity, type PolicyEntry, type PolicyKey } from "@membrane/engine";
 
 export const POLICY_KEY = { size: 16, prefixlen: 0, ep_id: 4, identity: 8, egress: 12, proto: 13, dport: 14 } as const;
 export const POLICY_ENTRY = { size: 8, proxy_port: 0, precedence: 2, deny: 4, lpm_prefix_length: 5 } as const;
@@ -39,4 +39,31 @@ export function encodePolicyEntry(key: PolicyKey, entry: PolicyEntry): Buffer {
   b[POLICY_ENTRY.deny] = entry.deny ? 1 : 0;
   b[POLICY_ENTRY.lpm_prefix_length] = variableBits(key);
   return b;
+}
+
+/** Reads back a `struct policy_key` (how an agent adopts the map it finds at start). */
+export function decodePolicyKey(b: Buffer): { readonly epId: number; readonly direction: Direction; readonly key: PolicyKey } {
+  const variable = b.readUInt32LE(POLICY_KEY.prefixlen) - POLICY_FIXED_PREFIX;
+  const proto = variable === 0 ? 0 : b[POLICY_KEY.proto]!;
+  return {
+    epId: b.readUInt32LE(POLICY_KEY.ep_id),
+    direction: b[POLICY_KEY.egress] === 1 ? "egress" : "ingress",
+    key: {
+      identity: asIdentity(b.readUInt32LE(POLICY_KEY.identity)),
+      proto,
+      port: variable === 0 ? 0 : b.readUInt16BE(POLICY_KEY.dport),
+      prefixLen: variable === 0 ? 0 : variable - 8,
+    },
+  };
+}
+
+/** Reads back a `struct policy_entry`; what the kernel does not hold (parser, origins) is unknown. */
+export function decodePolicyEntry(b: Buffer): PolicyEntry {
+  return {
+    deny: b[POLICY_ENTRY.deny] === 1,
+    precedence: b.readUInt16LE(POLICY_ENTRY.precedence),
+    proxyPort: b.readUInt16LE(POLICY_ENTRY.proxy_port),
+    parser: null,
+    derivedFrom: [],
+  };
 }

@@ -129,6 +129,19 @@ export function mapKeys(fd: MapFd, keySize: number): Result<Buffer[], KernelErro
   });
 }
 
+/** Every entry of a map (keys then values read one by one: entries changing meanwhile may be missed or stale). */
+export function mapEntries(fd: MapFd, keySize: number, valueSize: number): Result<[Buffer, Buffer][], KernelError> {
+  const keys = mapKeys(fd, keySize);
+  if (!keys.ok) return keys;
+  const out: [Buffer, Buffer][] = [];
+  for (const k of keys.value) {
+    const v = mapLookup(fd, k, valueSize);
+    if (!v.ok) return v;
+    if (v.value !== null) out.push([k, v.value]);
+  }
+  return ok(out);
+}
+
 /** How many CPUs a per-CPU map holds a value for. */
 export function possibleCpus(): Result<number, KernelError> {
   return call((a) => a.possibleCpus());

@@ -1,13 +1,20 @@
 /** Programs the kernel's endpoints map (bpf/lib/endpoints.h): which endpoint sits behind which host-side veth. */
 import { err, ok, type Result } from "@membrane/engine";
-import { mapDelete, mapUpdate, type KernelError, type MapFd } from "../kernel/bpf.ts";
-import { encodeEndpointInfo, encodeEndpointKey, type EndpointRecord } from "../codec/endpoint.ts";
+import { mapDelete, mapEntries, mapUpdate, type KernelError, type MapFd } from "../kernel/bpf.ts";
+import { decodeEndpoint, encodeEndpointInfo, encodeEndpointKey, ENDPOINT_INFO, type EndpointRecord } from "../codec/endpoint.ts";
 
 export class EndpointMapWriter {
   readonly #map: MapFd;
 
   constructor(map: MapFd) {
     this.#map = map;
+  }
+
+  /** The endpoints the kernel holds now: ifindex → endpoint id (what a restarted agent keeps). */
+  read(): Result<Map<number, number>, KernelError> {
+    const entries = mapEntries(this.#map, 4, ENDPOINT_INFO.size);
+    if (!entries.ok) return err(entries.error);
+    return ok(new Map(entries.value.map(([k, v]) => Object.values(decodeEndpoint(k, v)) as [number, number])));
   }
 
   /** Declares (or updates) the endpoint behind `ifindex`. */

@@ -4,8 +4,9 @@
  * prefixes that changed; a refused write is reported and the prefix stays as the kernel had it.
  */
 import { formatPrefix, type IpPrefix, type NumericIdentity } from "@membrane/engine";
-import { mapDelete, mapUpdate, type KernelError, type MapFd } from "../kernel/bpf.ts";
-import { encodeIpcacheEntry, encodeIpcacheKey } from "../codec/ipcache.ts";
+import { err, ok, type Result } from "@membrane/engine";
+import { mapDelete, mapEntries, mapUpdate, type KernelError, type MapFd } from "../kernel/bpf.ts";
+import { decodeIpcache, encodeIpcacheEntry, encodeIpcacheKey, IPCACHE_ENTRY, IPCACHE_KEY } from "../codec/ipcache.ts";
 
 export interface IpcacheRecord {
   readonly prefix: IpPrefix;
@@ -27,6 +28,17 @@ export class IpcacheMapWriter {
 
   get size(): number {
     return this.#shadow.size;
+  }
+
+  /** Takes over what the kernel already holds (an agent restart), so the next sync removes only what is stale. */
+  adopt(): Result<void, KernelError> {
+    const entries = mapEntries(this.#map, IPCACHE_KEY.size, IPCACHE_ENTRY.size);
+    if (!entries.ok) return err(entries.error);
+    for (const [k, v] of entries.value) {
+      const r = decodeIpcache(k, v);
+      this.#shadow.set(formatPrefix(r.prefix), r);
+    }
+    return ok(undefined);
   }
 
   /** Makes the kernel hold exactly `records`: new and changed prefixes first, then removals. */

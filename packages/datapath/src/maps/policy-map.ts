@@ -5,8 +5,16 @@
  * last good policy — fail closed, never a half-applied mix — and the error says which endpoint.
  */
 import { err, ok, type MapChange, type PolicyEntry, type PolicyKey, type Result } from "@membrane/engine";
-import { mapDelete, mapUpdate, type KernelError, type MapFd } from "../kernel/bpf.ts";
-import { encodePolicyEntry, encodePolicyKey, type Direction } from "../codec/policy.ts";
+import { mapDelete, mapEntries, mapUpdate, type KernelError, type MapFd } from "../kernel/bpf.ts";
+import {
+  decodePolicyEntry,
+  decodePolicyKey,
+  encodePolicyEntry,
+  encodePolicyKey,
+  POLICY_ENTRY,
+  POLICY_KEY,
+  type Direction,
+} from "../codec/policy.ts";
 
 /** A change the kernel refused, after its endpoint was put back on its previous entries. */
 export interface PolicyMapError {
@@ -35,6 +43,30 @@ export class PolicyMapWriter {
     let n = 0;
     for (const s of this.#shadow.values()) n += s.size;
     return n;
+  }
+
+  /**
+   * Takes over what the kernel already holds (an agent restart: the pinned map kept running), so
+   * the next sync of each endpoint removes only what is stale. Entries of endpoint ids that
+   * `endpointOf` does not know (pods gone meanwhile) are deleted at once.
+   */
+  adopt(endpointOf: (epId: number) => string | undefined): Result<void, KernelError> {
+    const entries = mapEntries(this.#map, POLICY_KEY.size, POLICY_ENTRY.size);
+    if (!entries.ok) return entries;
+    for (const [k, v] of entries.value) {
+      const { epId, direction, key } = decodePolicyKey(k);
+      const endpoint = endpointOf(epId);
+      if (endpoint === undefined) {
+        const d = mapDelete(this.#map, k);
+        if (!d.ok) return d;
+        continue;
+      }
+      const id = `${endpoint} ${direction}`;
+      let shadow = this.#shadow.get(id);
+      if (shadow === undefined) this.#shadow.set(id, (shadow = new Map()));
+      shadow.set(keyText(key), { key, entry: decodePolicyEntry(v) });
+    }
+    return ok(undefined);
   }
 
   /** Replaces an endpoint's entries in one direction with `entries` (a full sync, e.g. at start). */

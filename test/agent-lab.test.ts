@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Engine, loadScenario, policyKey } from "@membrane/engine";
+import { Lab, runLive } from "@membrane/agent";
+import { parseManifest } from "@membrane/manifest";
+
+/**
+ * The agent and its lab on real namespaces and the real kernel: restarts under traffic, changes
+ * reaching the kernel, the wire and the engine held to each other, and the command lines.
+ */
+const root = fileURLToPath(new URL("../", import.meta.url));
+const membrane = join(root, "packages/cli/bin/membrane");
+const cluster = parseManifest(
+  "testdata/contract/_cluster.yaml",
+  readFileSync(join(root, "testdata/contract/_cluster.yaml"), "utf8"),
+).documents;
+const docs = (name: string, yaml: string) => parseManifest(name, yaml).documents;
+
+const ONLY_A_TO_B = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: b-from-a, namespace: ns1 }
+spec:
+  endpointSelector: { matchLabels: { app: b } }
+  ingress:
+    - fromEndpoints: [{ matchLabels: { app: a } }]
+      toPorts: [{ ports: [{ port: "80", protocol: TCP }] }]
+`;
+const CASES = `apiVersion: membrane.dev/v1alpha1
+kind: ConnectivityTest
+metadata: { name: a-b }
+spec:
+  cases:
+    - { from: ns1/a, to: ns1/b, port: 80, expect: allow }
+    - { from: ns1/x, to: ns1/b, port: 80, expect: deny }
+`;
+
+describe("a lab with one policy", () => {
+  const scenario = loadScenario([...cluster, ...docs("policy.yaml", ONLY_A_TO_B), ...docs("cases.yaml", CASES)]);
+  const engine = new Engine(scenario.cluster, scenario.policies);
+  let lab: Lab;
+
+  before(async () => {
+    const started = await Lab.start(engine, []);
+    assert.ok(started.ok, started.ok ? "" : JSON.stringify(started.error));
+    lab = started.value;
+  });
+  after(() => lab?.stop());
+
+  test("agent restarts under live traffic cut no allowed connection and let no denied packet through", async () => {
+    const b = lab.plan.nodes.flatMap((n) => n.pods).find((p) => p.key === "ns1/b")!;
+    await lab.pods.get("ns1/b")!.listen("TCP", 80);
+    const stream = await lab.pods.get("ns1/a")!.stream(b.ip, 80, 2);
+    assert.equal(stream.error, null);
+    // Denied connection attempts the whole time, from the other pod.
+    let probing = true;
+    let attempts = 0;
+    const leaks: string[] = [];
+    const probe = (async () => {
+      while (probing) {
+        attempts++;
+        const r = await lab.pods.get("ns1/x")!.connect({ protocol: "TCP", ip: b.ip, port: 80, timeoutMs: 150 }).result;
+        if (r === null) leaks.push(`attempt ${attempts} connected`);
+      }
+    })();
+    for (let i = 0; i < 3; i++) {
+      const restarted = await lab.restartAgents(engine);
+      assert.ok(restarted.ok, restarted.ok ? "" : JSON.stringify(restarted.error));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    probing = false;
+    await probe;
+    const report = await stream.stop();
+    assert.equal(report.error, null, "the allowed connection was never reset");
+    assert.ok(report.sent > 50, `sent ${report.sent}`);
+    assert.ok(report.echoed >= report.sent - 5, `echoed ${report.echoed} of ${report.sent}: bytes were lost`);
+    assert.ok(attempts >= 3);
+    assert.deepEqual(leaks, []);
+  });
+
+  test("a change the kernel does not get is a disagreement; applied, the wire agrees again", async () => {
+    const allowX = loadScenario([
+      ...cluster,
+      ...docs(
+        "allow-x.yaml",
+        `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: b-from-x, namespace: ns1 }
+spec:
+  endpointSelector: { matchLabels: { app: b } }
+  ingress:
+    - fromEndpoints: [{ matchLabels: { app: x } }]
+`,
+      ),
+    ]).policies[0]!;
+    // The engine learns the policy; the kernel is not told.
+    const cs = engine.upsertPolicy(allowX);
+    const stale = await runLive(lab, engine, scenario.tests);
+    assert.equal(stale[1]!.pass, false);
+    assert.match(stale[1]!.reason.summary, /the wire and the engine disagree: the kernel denied .*POLICY_DENIED.*the engine says allow/);
+    // Told, the kernel enforces it at once.
+    assert.deepEqual(
+      lab.nodes.flatMap((n) => n.agent.apply(cs)),
+      [],
+    );
+    const fresh = await runLive(lab, engine, scenario.tests);
+    assert.deepEqual(
+      fresh.map((r) => r.actual),
+      ["allow", "allow"],
+    );
+    assert.match(fresh[1]!.reason.summary, /on the wire: connected/);
+    lab.nodes.forEach((n) => n.agent.apply(engine.deletePolicy(policyKey(allowX))));
+  });
+
+  test("the agent reports how full the policy map is", () => {
+    for (const n of lab.nodes) {
+      const p = n.agent.pressure;
+      assert.ok(p.entries > 0 && p.entries < p.capacity);
+      assert.equal(p.high, false);
+    }
+  });
+});
+
+/** Runs the membrane command line; resolves to its exit status and output. */
+function cli(args: readonly string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(membrane, args, { cwd: root });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
+  });
+}
+
+test("membrane test --live: the star-wars cases on the wire, in the CLI's report, and the lab removed", async () => {
+  const r = await cli(["test", "--live", "examples/star-wars", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { passed: number; failed: number; cases: { actual: string; reason: { summary: string } }[] };
+  assert.equal(report.failed, 0);
+  assert.ok(report.passed >= 4);
+  assert.ok(report.cases.some((c) => c.actual === "deny" && /dropped by the kernel \(ingress, POLICY_DENIED\)/.test(c.reason.summary)));
+});
+
+test("membrane agent --lab applies an edited policy file to the kernel and tears down on SIGTERM", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "membrane-lab-"));
+  cpSync(join(root, "examples/star-wars"), dir, { recursive: true });
+  const child = spawn(membrane, ["agent", "--lab", dir], { cwd: root });
+  let out = "";
+  const seen = (re: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; got:\n${out}`)), 20000);
+      const check = (): void => {
+        if (re.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on("data", check);
+      check();
+    });
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  try {
+    await seen(/lab running/);
+    const file = join(dir, "sw-l3-l4-l7-policy.yaml");
+    const edited = readFileSync(file, "utf8").replace("org: empire", "org: alliance");
+    // The watcher may still be settling: write again until the agent has seen the edit.
+    const rewrite = setInterval(() => writeFileSync(file, edited), 1000);
+    writeFileSync(file, edited);
+    await seen(/updated CiliumNetworkPolicy\/default\/rule1: \d+ endpoint map change\(s\) in the kernel in [\d.]+ ms/).finally(() =>
+      clearInterval(rewrite),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out);
+    assert.match(out, /lab removed/);
+    const made = [...out.matchAll(/(?:netns |\/run\/netns\/)(mbr[\w-]+)/g)].map((m) => m[1]!);
+    assert.ok(made.length > 0);
+    const left = existsSync("/run/netns") ? readdirSync("/run/netns") : [];
+    assert.deepEqual(
+      made.filter((ns) => left.includes(ns)),
+      [],
+      "every namespace the lab made is gone",
+    );
+  } finally {
+    // SIGTERM lets the agent tear its lab down; only a stuck one is killed.
+    if (child.exitCode === null) {
+      const closed = new Promise((resolve) => child.on("close", resolve));
+      child.kill("SIGTERM");
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 10000))]);
+      child.kill("SIGKILL");
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
