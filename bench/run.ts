@@ -55,6 +55,14 @@ const BENCHMARKS: readonly { readonly file: string; readonly goals: readonly Goa
       { figure: "dns_proxy_p99_ms_at_1k_qps", goal: "<= 5 ms", ok: (v) => v <= 5 },
     ],
   },
+  {
+    file: "datapath.ts",
+    goals: [
+      { figure: "datapath_tput_ratio_10k", goal: ">= 0.95", ok: (v) => v >= 0.95 },
+      { figure: "datapath_vs_nft_linear_10k", goal: ">= 5", ok: (v) => v >= 5 },
+      { figure: "policy_to_kernel_p99_ms", goal: "<= 100 ms", ok: (v) => v <= 100 },
+    ],
+  },
 ];
 
 const figures: Record<string, number> = {};

@@ -1,0 +1,229 @@
+/**
+ * The eBPF datapath, side by side in one run on pod-to-pod traffic in a lab (root):
+ *
+ * - `datapath_tput_ratio_10k`: TCP throughput (iperf3, one stream, {@link TPUT_S} s) from client
+ *   to server with membrane's programs attached and the client's policy map holding 10,000
+ *   entries, divided by the same with no program on the devices. Best of {@link ROUNDS} rounds each,
+ *   alternating.
+ * - `datapath_vs_nft_linear_10k`: new connections per second (wrk with `Connection: close` against
+ *   nginx in the server pod, {@link CONN_S} s) under membrane, divided by the same under an
+ *   nftables forward chain of 10,000 linear rules implementing the same allow-list (established
+ *   traffic accepted first, the server's rule last — as iptables-based NetworkPolicy
+ *   implementations evaluate new connections), with no program attached. Also reported:
+ *   `datapath_vs_nft_linear_no_ct_10k`, the same rules without the established shortcut.
+ * - `policy_to_kernel_p99_ms`: on a 10,000-pod cluster with 1,000 policies, one node's agent over
+ *   its kernel maps: from a policy change given to the engine to the kernel holding every change
+ *   of that node's endpoints (engine change set + agent apply), p99 of 200 changes.
+ *
+ * Tools it needs and installs when missing (Debian): iperf3, nftables. Progress goes to stderr;
+ * the last stdout line is the JSON of figures.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine, loadScenario, type Policy } from "@membrane/engine";
+import { loadDatapath } from "@membrane/datapath";
+import { attachEndpoint, Lab, NodeAgent } from "@membrane/agent";
+import { parseManifest } from "@membrane/manifest";
+import { clusterStream } from "./generate-cluster.ts";
+import { progress, quantile } from "./lib/procs.ts";
+
+const TPUT_S = 3;
+const CONN_S = 3;
+const ROUNDS = 2;
+const ENTRIES = 10_000;
+
+for (const [tool, pkg] of [
+  ["iperf3", "iperf3"],
+  ["nft", "nftables"],
+] as const) {
+  try {
+    execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
+  } catch {
+    progress(`installing ${pkg}`);
+    execFileSync("apt-get", ["install", "-y", "-qq", pkg], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  }
+}
+
+// ------------------------------------------------------------------ the lab: client and server
+const CLIENT_IP = "10.244.1.10";
+const SERVER_IP = "10.244.1.11";
+/** The other 9,999 allowed destinations: /32s nobody uses, as an allow-list of that size has. */
+const others = Array.from({ length: ENTRIES - 1 }, (_, i) => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
+const manifests = `apiVersion: v1
+kind: Node
+metadata: { name: node-a }
+status: { addresses: [{ type: InternalIP, address: 172.18.0.2 }] }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: bench }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: client, namespace: bench, labels: { app: client } }
+spec: { nodeName: node-a, containers: [{ name: c }] }
+status: { podIP: ${CLIENT_IP} }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: server, namespace: bench, labels: { app: server } }
+spec: { nodeName: node-a, containers: [{ name: c }] }
+status: { podIP: ${SERVER_IP} }
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: client-allow-list, namespace: bench }
+spec:
+  endpointSelector: { matchLabels: { app: client } }
+  egress:
+    - toCIDR: [${others.map((ip) => `"${ip}/32"`).join(", ")}]
+    - toEndpoints: [{ matchLabels: { app: server } }]
+`;
+
+function inNetns(netns: string, cmd: string, args: readonly string[], input?: string): string {
+  return execFileSync("nsenter", [`--net=/run/netns/${netns}`, cmd, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+function background(netns: string, cmd: string, args: readonly string[]): ChildProcess {
+  return spawn("nsenter", [`--net=/run/netns/${netns}`, cmd, ...args], { stdio: "ignore" });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function labFigures(): Promise<Record<string, number>> {
+  const scenario = loadScenario(parseManifest("bench.yaml", manifests).documents);
+  const engine = new Engine(scenario.cluster, scenario.policies);
+  const started = await Lab.start(engine, []);
+  if (!started.ok) throw new Error(`cannot build the lab: ${JSON.stringify(started.error)}`);
+  const lab = started.value;
+  const nodeNs = lab.plan.nodes[0]!.netns;
+  const client = lab.plan.nodes[0]!.pods.find((p) => p.key === "bench/client")!;
+  const server = lab.plan.nodes[0]!.pods.find((p) => p.key === "bench/server")!;
+  const dir = mkdtempSync(join(tmpdir(), "membrane-bench-dp-"));
+  const servers: ChildProcess[] = [];
+  try {
+    const entries = lab.nodes[0]!.agent.pressure.entries;
+    progress(`policy map: ${entries} entries`);
+    const attach = async (): Promise<void> => {
+      for (const p of [client, server]) {
+        const r = await attachEndpoint(lab.nodes[0]!.agent.datapath, nodeNs, p.device);
+        if (!r.ok) throw new Error(r.error.message);
+      }
+    };
+    const detach = (): void => {
+      for (const p of [client, server]) inNetns(nodeNs, "tc", ["qdisc", "del", "dev", p.device, "clsact"]);
+    };
+    /** The allow-list as linear nftables rules; `shortcut`: established traffic accepted before them. */
+    const nft = (on: boolean, shortcut = true): void => {
+      if (!on) {
+        inNetns(nodeNs, "nft", ["delete", "table", "inet", "bench"]);
+        return;
+      }
+      // Without the shortcut the replies need their own rule, at the end like the rest.
+      const reply = shortcut ? [] : [`  ip saddr ${SERVER_IP} ip daddr ${CLIENT_IP} accept`];
+      const rules = [...[...others, SERVER_IP].map((ip) => `  ip saddr ${CLIENT_IP} ip daddr ${ip} accept`), ...reply].join("\n");
+      const file = join(dir, "rules.nft");
+      writeFileSync(
+        file,
+        `table inet bench {\n chain forward {\n  type filter hook forward priority 0; policy drop;\n${shortcut ? "  ct state established,related accept\n" : ""}${rules}\n }\n}\n`,
+      );
+      inNetns(nodeNs, "nft", ["-f", file]);
+    };
+    // Servers in the server pod: iperf3 and nginx answering every request with a tiny body.
+    servers.push(background(server.netns, "iperf3", ["-s", "-B", SERVER_IP]));
+    writeFileSync(
+      join(dir, "nginx.conf"),
+      `worker_processes 1;\nerror_log ${dir}/error.log warn;\npid ${dir}/nginx.pid;\nevents { worker_connections 4096; }\nhttp { access_log off; server { listen ${SERVER_IP}:80 reuseport backlog=4096; location / { return 200 "ok"; } } }\n`,
+    );
+    servers.push(background(server.netns, "nginx", ["-c", join(dir, "nginx.conf"), "-g", "daemon off;"]));
+    await sleep(500);
+    const tput = (): number => {
+      const out = inNetns(client.netns, "iperf3", ["-c", SERVER_IP, "-t", String(TPUT_S), "-J"]);
+      return (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
+    };
+    const connRate = (): number => {
+      const out = inNetns(client.netns, "wrk", ["-t1", "-c32", `-d${CONN_S}s`, "-H", "Connection: close", `http://${SERVER_IP}/`]);
+      const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      if (m === null) throw new Error(`wrk said: ${out}`);
+      return Number(m[1]);
+    };
+    const best = { tputMembrane: 0, tputNone: 0, connMembrane: 0, connNft: 0, connNftNoCt: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      best.tputMembrane = Math.max(best.tputMembrane, tput());
+      progress(`round ${round}: membrane ${(best.tputMembrane / 1e9).toFixed(2)} Gbit/s`);
+      best.connMembrane = Math.max(best.connMembrane, connRate());
+      progress(`round ${round}: membrane ${best.connMembrane.toFixed(0)} connections/s`);
+      detach();
+      best.tputNone = Math.max(best.tputNone, tput());
+      progress(`round ${round}: no program ${(best.tputNone / 1e9).toFixed(2)} Gbit/s`);
+      nft(true);
+      best.connNft = Math.max(best.connNft, connRate());
+      progress(`round ${round}: nftables ${best.connNft.toFixed(0)} connections/s`);
+      nft(false);
+      nft(true, false);
+      best.connNftNoCt = Math.max(best.connNftNoCt, connRate());
+      progress(`round ${round}: nftables without the conntrack shortcut ${best.connNftNoCt.toFixed(0)} connections/s`);
+      nft(false);
+      await attach();
+    }
+    return {
+      datapath_tput_ratio_10k: Number((best.tputMembrane / best.tputNone).toFixed(3)),
+      datapath_vs_nft_linear_10k: Number((best.connMembrane / best.connNft).toFixed(2)),
+      datapath_policy_map_entries: entries,
+      datapath_tput_membrane_gbit_s: Number((best.tputMembrane / 1e9).toFixed(2)),
+      datapath_tput_no_program_gbit_s: Number((best.tputNone / 1e9).toFixed(2)),
+      datapath_conn_per_s_membrane: Math.round(best.connMembrane),
+      datapath_conn_per_s_nft_linear: Math.round(best.connNft),
+      datapath_vs_nft_linear_no_ct_10k: Number((best.connMembrane / best.connNftNoCt).toFixed(2)),
+    };
+  } finally {
+    for (const s of servers) s.kill();
+    await lab.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------ policy change → kernel
+async function policyToKernel(): Promise<Record<string, number>> {
+  const size = { namespaces: 200, podsPerNamespace: 50, policies: 1000 };
+  const scenario = loadScenario(parseManifest("cluster.yaml", clusterStream(size)).documents);
+  const extra: Policy[] = loadScenario(parseManifest("more.yaml", clusterStream({ ...size, policies: 1200 })).documents).policies.slice(
+    1000,
+  );
+  const engine = new Engine(scenario.cluster, scenario.policies);
+  const pins = `/sys/fs/bpf/membrane-bench-${process.pid}`;
+  try {
+    const dp = await loadDatapath({ pinDir: pins });
+    if (!dp.ok) throw new Error(dp.error.message);
+    // One node's endpoints, each behind a (device-less) ifindex: the maps are what is measured.
+    const local = engine.endpoints().filter((e) => e.pod.nodeName === "node-0");
+    const { agent, errors } = NodeAgent.start(
+      engine,
+      "node-0",
+      dp.value,
+      262144,
+      local.map((e, i) => ({ key: e.key, ifindex: 10_000 + i })),
+    );
+    if (errors.length > 0) throw new Error(JSON.stringify(errors.slice(0, 3)));
+    progress(`node-0: ${local.length} endpoints, ${agent.pressure.entries} policy entries`);
+    const times: number[] = [];
+    let changes = 0;
+    for (const p of extra) {
+      const t = performance.now();
+      const cs = engine.upsertPolicy(p);
+      const failed = agent.apply(cs);
+      times.push(performance.now() - t);
+      if (failed.length > 0) throw new Error(JSON.stringify(failed.slice(0, 3)));
+      changes += cs.changes.filter((c) => local.some((e) => e.key === c.endpoint)).length;
+    }
+    progress(`${times.length} policy changes, ${changes} endpoint map changes on node-0`);
+    return { policy_to_kernel_p99_ms: Number(quantile(times, 0.99).toFixed(2)) };
+  } finally {
+    rmSync(pins, { recursive: true, force: true });
+  }
+}
+
+const figures = { ...(await labFigures()), ...(await policyToKernel()) };
+console.log(JSON.stringify(figures));
