@@ -20,6 +20,17 @@ Usage:
   membrane agent --lab <paths…> [policy settings]
   membrane test --live <paths…> [-o text|json|junit] [--timeout-ms N]`;
 
+/** Says so when a node's policy map is nearly full, before a change fails for lack of room. */
+function warnPressure(lab: Lab): void {
+  for (const n of lab.nodes) {
+    const p = n.agent.pressure;
+    if (p.high)
+      process.stderr.write(
+        `membrane agent: warning: node ${n.name}'s policy map holds ${p.entries} of ${p.capacity} entries; changes that need more will be refused\n`,
+      );
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
@@ -92,9 +103,11 @@ async function main(argv: readonly string[]): Promise<number> {
       reloading = reloading.then(async () => {
         for (const line of await reloadPolicies(lab.value, loaded.engine, parsed.positionals, validation, options))
           process.stdout.write(line + "\n");
+        warnPressure(lab.value);
       });
     }),
   );
+  warnPressure(lab.value);
   process.stdout.write("lab running; policy files are watched; Ctrl-C tears it down\n");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

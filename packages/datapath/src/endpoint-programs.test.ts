@@ -13,6 +13,7 @@ import { loadDatapath, type Datapath } from "./loader/load.ts";
 import { EndpointMapWriter } from "./maps/endpoint-map.ts";
 import { IpcacheMapWriter } from "./maps/ipcache-map.ts";
 import { PolicyMapWriter } from "./maps/policy-map.ts";
+import { collectConntrack } from "./maps/conntrack-gc.ts";
 
 /**
  * The endpoint programs (bpf/endpoint.c) on crafted packets through BPF_PROG_TEST_RUN: verdicts,
@@ -323,6 +324,24 @@ describe("from_container and to_container", () => {
       server.close();
     }
   });
+});
+
+test("conntrack GC deletes expired flows and keeps live ones; the datapath's deadlines are on the monotonic clock", () => {
+  become(A);
+  assert.ok(policy.sync("A", "egress", [{ key: key(0, 0, 0), entry: allow() }]).ok);
+  clearMap(dp.maps.conntrack, CT_KEY.size);
+  const before = process.hrtime.bigint();
+  run("fromContainer", { src: A.ip, dst: B.ip, proto: "udp", sport: 7000, dport: 53 });
+  run("fromContainer", { src: A.ip, dst: B.ip, proto: "tcp", sport: 7001, dport: 80 });
+  const [udp, tcp] = conntrack().sort((a, b) => a.sourcePort - b.sourcePort);
+  // UDP lives 60 s, a TCP flow that has sent only a SYN 60 s too: deadlines a minute from now.
+  for (const e of [udp!, tcp!]) assert.ok(e.expires > before + 59_000_000_000n && e.expires < process.hrtime.bigint() + 61_000_000_000n);
+  // Now: nothing is expired; a minute and a bit later, both are.
+  assert.deepEqual(collectConntrack(dp.maps.conntrack).ok && conntrack().length, 2);
+  const gc = collectConntrack(dp.maps.conntrack, process.hrtime.bigint() + 61_000_000_000n);
+  assert.ok(gc.ok);
+  assert.deepEqual(gc.value, { scanned: 2, deleted: 2 });
+  assert.equal(conntrack().length, 0);
 });
 
 test("every counter the header defines is readable", () => {

@@ -11,3 +11,4 @@ export * from "./maps/policy-map.ts";
 export * from "./maps/ipcache-map.ts";
 export * from "./maps/endpoint-map.ts";
 export * from "./loader/load.ts";
+export * from "./maps/conntrack-gc.ts";

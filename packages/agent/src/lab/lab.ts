@@ -6,12 +6,15 @@
  */
 import { rmSync } from "node:fs";
 import { err, ok, type Engine, type Result } from "@membrane/engine";
-import { decodeEvent, loadDatapath, openRing, type DatapathEvent, type RingReader } from "@membrane/datapath";
+import { collectConntrack, decodeEvent, loadDatapath, openRing, type DatapathEvent, type RingReader } from "@membrane/datapath";
 import { attachEndpoint, ifindexOf } from "../node/attach.ts";
 import { NodeAgent, type AgentError } from "../node/node-agent.ts";
 import { buildLab, teardownLab } from "./build.ts";
 import { PodHandle } from "./pod-handle.ts";
 import { planLab, type LabPlan } from "./plan.ts";
+
+/** How often expired conntrack entries are collected (Cilium's GC interval adapts; 30 s is its usual floor). */
+const CT_GC_INTERVAL_MS = 30_000;
 
 /** Policy map capacity of a lab node (the datapath's POLICY_MAP_SIZE). */
 const LAB_POLICY_MAP_SIZE = 65536;
@@ -59,6 +62,7 @@ export class Lab {
   readonly #nodes: LabNode[];
   readonly #pinRoot: string;
   #listeners = new Set<(node: string, e: DatapathEvent) => void>();
+  readonly #gc: NodeJS.Timeout;
 
   private constructor(plan: LabPlan, nodes: LabNode[], pods: Map<string, PodHandle>, world: PodHandle, pinRoot: string) {
     this.plan = plan;
@@ -67,6 +71,9 @@ export class Lab {
     this.world = world;
     this.#pinRoot = pinRoot;
     for (const n of nodes) this.#watch(n);
+    this.#gc = setInterval(() => {
+      for (const n of this.#nodes) collectConntrack(n.agent.datapath.maps.conntrack);
+    }, CT_GC_INTERVAL_MS).unref();
   }
 
   get nodes(): readonly LabNode[] {
@@ -132,6 +139,7 @@ export class Lab {
 
   /** Stops the runtimes and removes the namespaces and pins. */
   async stop(): Promise<void> {
+    clearInterval(this.#gc);
     for (const n of this.#nodes) n.ring.watch(null);
     await Promise.all([...this.pods.values(), ...this.#nodes.map((n) => n.runtime), this.world].map((p) => p.stop()));
     await teardownLab(this.plan);
