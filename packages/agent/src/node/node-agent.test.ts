@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Engine, loadScenario } from "@membrane/engine";
+import { loadDatapath, mapKeys, POLICY_KEY, type Datapath } from "@membrane/datapath";
+import { parseManifest } from "@membrane/manifest";
+import { NodeAgent } from "./node-agent.ts";
+
+/**
+ * The node agent over real kernel maps (no devices: the endpoints sit behind made-up ifindexes,
+ * which is all the maps know of them). The contract cluster's node-a, with one policy.
+ */
+const clusterFile = fileURLToPath(new URL("../../../../testdata/contract/_cluster.yaml", import.meta.url));
+const POLICY = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: b-from-a, namespace: ns1 }
+spec:
+  endpointSelector: { matchLabels: { app: b } }
+  ingress: [{ fromEndpoints: [{ matchLabels: { app: a } }], toPorts: [{ ports: [{ port: "80", protocol: TCP }] }] }]
+`;
+const scenario = loadScenario([
+  ...parseManifest("_cluster.yaml", readFileSync(clusterFile, "utf8")).documents,
+  ...parseManifest("policy.yaml", POLICY).documents,
+]);
+const pins = `/sys/fs/bpf/membrane-test-agent-${process.pid}`;
+let dp: Datapath;
+
+before(async () => {
+  const r = await loadDatapath({ pinDir: pins });
+  assert.ok(r.ok, r.ok ? "" : r.error.message);
+  dp = r.value;
+});
+after(() => rmSync(pins, { recursive: true, force: true }));
+
+const localEndpoints = (engine: Engine) =>
+  engine
+    .endpoints()
+    .filter((e) => e.pod.nodeName === "node-a")
+    .map((e, i) => ({ key: e.key, ifindex: 100 + i }));
+const kernelEntries = (): number => {
+  const keys = mapKeys(dp.maps.policy, POLICY_KEY.size);
+  assert.ok(keys.ok);
+  return keys.value.length;
+};
+
+test("a restarted agent adopts the pinned maps: same endpoint ids, stale entries removed, nothing else touched", () => {
+  const engine = new Engine(scenario.cluster, scenario.policies);
+  const first = NodeAgent.start(engine, "node-a", dp, 1000, localEndpoints(engine));
+  assert.deepEqual(first.errors, []);
+  const held = kernelEntries();
+  assert.equal(held, first.agent.pressure.entries);
+  const ids = localEndpoints(engine).map((e) => first.agent.endpointId(e.key));
+  // While "down", the policy is deleted: the new agent finds the old entries and removes what is stale.
+  const later = new Engine(scenario.cluster, []);
+  const second = NodeAgent.start(later, "node-a", dp, 1000, localEndpoints(later));
+  assert.deepEqual(second.errors, []);
+  assert.deepEqual(
+    localEndpoints(later).map((e) => second.agent.endpointId(e.key)),
+    ids,
+  );
+  assert.equal(kernelEntries(), second.agent.pressure.entries);
+  assert.ok(kernelEntries() < held, "the policy's entries are gone");
+});
+
+test("map pressure: high from 90% of the capacity the agent was given", () => {
+  const engine = new Engine(scenario.cluster, scenario.policies);
+  const roomy = NodeAgent.start(engine, "node-a", dp, 1000, localEndpoints(engine));
+  assert.equal(roomy.agent.pressure.high, false);
+  const entries = roomy.agent.pressure.entries;
+  const tight = NodeAgent.start(engine, "node-a", dp, Math.floor(entries / 0.9), localEndpoints(engine));
+  assert.deepEqual(tight.agent.pressure, { entries, capacity: Math.floor(entries / 0.9), high: true });
+});
