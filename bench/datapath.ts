@@ -203,7 +203,7 @@ async function policyToKernel(): Promise<Record<string, number>> {
       engine,
       "node-0",
       dp.value,
-      262144,
+      { policyCapacity: 262144 },
       local.map((e, i) => ({ key: e.key, ifindex: 10_000 + i })),
     );
     if (errors.length > 0) throw new Error(JSON.stringify(errors.slice(0, 3)));

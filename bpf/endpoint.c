@@ -18,6 +18,7 @@
 #include "lib/events.h"
 #include "lib/counters.h"
 #include "lib/proxy.h"
+#include "lib/tunnel.h"
 
 #define DIR_INGRESS 1 /* Hubble's traffic_direction numbers */
 #define DIR_EGRESS 2
@@ -30,6 +31,17 @@ static __always_inline int drop(struct __sk_buff *skb, const struct tuple *t, st
 	      skb->len);
 	send_event(skb, t, c);
 	return TC_ACT_SHOT;
+}
+
+/* Lets an allowed packet go: what a pod sends may need the tunnel; what it receives is delivered. */
+static __always_inline int pass(struct __sk_buff *skb, const struct tuple *t, struct event_context *c, const int egress)
+{
+	int rc;
+
+	if (!egress)
+		return TC_ACT_OK;
+	rc = forward(skb, t, c->local_identity);
+	return rc < 0 ? drop(skb, t, c, rc) : rc;
 }
 
 /*
@@ -59,18 +71,22 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		return drop(skb, &p.t, &c, DROP_INVALID_SIP);
 	if (p.icmp_kind == ICMP_KIND_NEIGHBOR || p.icmp_kind == ICMP_KIND_FRAG_NEEDED) {
 		count(COUNTER_FORWARDED, skb->len);
-		return TC_ACT_OK;
+		return pass(skb, &p.t, &c, egress);
 	}
 	if (p.icmp_kind == ICMP_KIND_ERROR && ct_is_related(&p.inner)) {
 		count(COUNTER_RELATED, skb->len);
-		return TC_ACT_OK;
+		return pass(skb, &p.t, &c, egress);
 	}
 	c.ct_state = ct_lookup(&p.t, dir, skb->len, &entry);
 	if (c.ct_state == CT_STATE_REPLY) {
 		count(COUNTER_REPLY, skb->len);
-		return TC_ACT_OK;
+		return pass(skb, &p.t, &c, egress);
 	}
-	c.remote_identity = ipcache_identity(p.t.family, egress ? p.t.daddr : p.t.saddr);
+	/* Ingress from the tunnel: the sender's identity came in the VNI (from_overlay put it in the mark). */
+	if (!egress && (skb->mark & MARK_MAGIC_MASK) == MARK_FROM_TUNNEL)
+		c.remote_identity = skb->mark >> 16;
+	else
+		c.remote_identity = ipcache_identity(p.t.family, egress ? p.t.daddr : p.t.saddr);
 	rc = policy_lookup(ep->ep_id, c.remote_identity, egress, p.t.proto, p.t.policy_port, &c.match_type);
 	if (rc < 0) {
 		/* A later fragment has no ports: only a rule that ignores them could allow it. */
@@ -97,7 +113,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		}
 	}
 	count(COUNTER_FORWARDED, skb->len);
-	return TC_ACT_OK;
+	return pass(skb, &p.t, &c, egress);
 }
 
 SEC("tc")
@@ -110,6 +126,20 @@ SEC("tc")
 int to_container(struct __sk_buff *skb)
 {
 	return enforce(skb, 0);
+}
+
+/* On the VXLAN device's ingress: the VNI is the sender's identity; the decapsulated frame was
+ * addressed to the sending node's device, so it is taken as the host's own. */
+SEC("tc")
+int from_overlay(struct __sk_buff *skb)
+{
+	struct bpf_tunnel_key key = {};
+
+	if (bpf_skb_get_tunnel_key(skb, &key, sizeof(key), 0) < 0 || key.tunnel_id > 0xffff)
+		return TC_ACT_SHOT;
+	skb->mark = MARK_FROM_TUNNEL | (key.tunnel_id << 16);
+	bpf_skb_change_type(skb, PACKET_HOST);
+	return TC_ACT_OK;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +121,60 @@ spec:
       const p = n.agent.pressure;
       assert.ok(p.entries > 0 && p.entries < p.capacity);
       assert.equal(p.high, false);
+    }
+  });
+});
+
+describe("two nodes", () => {
+  const scenario = loadScenario([...cluster, ...docs("policy.yaml", ONLY_A_TO_B)]);
+  const engine = new Engine(scenario.cluster, scenario.policies);
+  /** Every route to another node's pods — the nodes' and the fabric's — which only native routing needs. */
+  const dropPodRoutes = (lab: Lab): void => {
+    for (const n of lab.plan.nodes)
+      for (const o of lab.plan.nodes)
+        if (o !== n) for (const p of o.pods) execFileSync("ip", ["-n", n.netns, "route", "del", `${p.ip}/32`]);
+    for (const p of lab.plan.nodes.flatMap((n) => n.pods)) execFileSync("ip", ["-n", lab.plan.fabricNetns, "route", "del", `${p.ip}/32`]);
+  };
+  const cross = async (lab: Lab) => {
+    const c = lab.plan.nodes.flatMap((n) => n.pods).find((p) => p.key === "ns2/c")!;
+    await lab.pods.get("ns2/c")!.listen("TCP", 8080);
+    return lab.pods.get("ns1/a")!.connect({ protocol: "TCP", ip: c.ip, port: 8080, timeoutMs: 1000 }).result;
+  };
+
+  test("tunnel routing: pod traffic to the other node goes through VXLAN (no routes needed) and is enforced there", async () => {
+    const started = await Lab.start(engine, [], "tunnel");
+    assert.ok(started.ok, started.ok ? "" : JSON.stringify(started.error));
+    const lab = started.value;
+    try {
+      dropPodRoutes(lab);
+      assert.equal(await cross(lab), null, "ns1/a (node-a) reaches ns2/c (node-b)");
+      // Across the tunnel, ns1/x (node-b) → ns1/b (node-a) is still judged by b's ingress: denied.
+      const b = lab.plan.nodes.flatMap((n) => n.pods).find((p) => p.key === "ns1/b")!;
+      await lab.pods.get("ns1/b")!.listen("TCP", 80);
+      assert.equal(await lab.pods.get("ns1/x")!.connect({ protocol: "TCP", ip: b.ip, port: 80, timeoutMs: 500 }).result, "ETIMEDOUT");
+      const results = await runLive(lab, engine, loadScenario([...cluster, ...docs("cases.yaml", CASES)]).tests);
+      assert.deepEqual(
+        results.map((r) => [r.actual, r.pass]),
+        [
+          ["allow", true],
+          ["deny", true],
+        ],
+      );
+    } finally {
+      await lab.stop();
+    }
+  });
+
+  test("native routing: the same traffic needs the routes", async () => {
+    const started = await Lab.start(engine, [], "native");
+    assert.ok(started.ok, started.ok ? "" : JSON.stringify(started.error));
+    const lab = started.value;
+    try {
+      assert.equal(await cross(lab), null);
+      dropPodRoutes(lab);
+      assert.notEqual(await cross(lab), null);
+    } finally {
+      await lab.stop();
     }
   });
 });

@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "membrane/abi.h"
+#include "lib/config.h"
 #include "lib/counters.h"
 #include "lib/packet.h"
 
@@ -21,13 +22,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, EVENTS_RING_SIZE);
 } membrane_events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct datapath_config);
-} membrane_config SEC(".maps");
 
 struct event_budget {
 	__u64 window_start;
@@ -45,7 +39,7 @@ struct {
 static __always_inline int event_allowed(void)
 {
 	__u32 zero = 0;
-	const struct datapath_config *cfg = bpf_map_lookup_elem(&membrane_config, &zero);
+	const struct datapath_config *cfg = datapath_config();
 	struct event_budget *b = bpf_map_lookup_elem(&membrane_event_budget, &zero);
 	__u64 now;
 

@@ -22,13 +22,19 @@ struct {
 	__type(value, struct ipcache_entry);
 } membrane_ipcache SEC(".maps");
 
-static __always_inline __u32 ipcache_identity(__u8 family, const __u8 *addr)
+/* The longest-prefix entry for an address (NULL: none). */
+static __always_inline const struct ipcache_entry *ipcache_lookup(__u8 family, const __u8 *addr)
 {
 	struct ipcache_key key = { .prefixlen = IPCACHE_FIXED_PREFIX + (family == 4 ? 32 : 128), .family = family };
-	const struct ipcache_entry *e;
 
 	__builtin_memcpy(key.addr, addr, 16);
-	e = bpf_map_lookup_elem(&membrane_ipcache, &key);
+	return bpf_map_lookup_elem(&membrane_ipcache, &key);
+}
+
+static __always_inline __u32 ipcache_identity(__u8 family, const __u8 *addr)
+{
+	const struct ipcache_entry *e = ipcache_lookup(family, addr);
+
 	return e ? e->identity : IDENTITY_WORLD;
 }
 

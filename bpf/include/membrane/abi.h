@@ -157,6 +157,8 @@ struct event {
 struct datapath_config {
 	__u32 events_per_second; /* per CPU; 0: unlimited */
 	__u32 flags;
+	__u32 tunnel_ifindex;    /* the VXLAN device (tunnel routing); 0: native routing */
+	__u32 pad;
 };
 
 /* ------------------------------------------------------------------ counters (lib/counters.h) */
@@ -183,6 +185,9 @@ struct counter {
  * agent's `ip rule fwmark 0x200/0xf00`), the source identity's low 16 bits above it. */
 #define MARK_TO_PROXY 0x200
 #define MARK_MAGIC_MASK 0xf00
+/* A packet that came out of the tunnel: the sender's identity (from the VNI) in the upper 16 bits,
+ * which the receiving endpoint trusts instead of its ipcache (Cilium's MARK_MAGIC_IDENTITY). */
+#define MARK_FROM_TUNNEL 0xf00
 
 /* ------------------------------------------------------------------ drop codes */
 
@@ -193,6 +198,7 @@ struct counter {
 #define DROP_CT_INVALID_HDR (-135)
 #define DROP_CT_UNKNOWN_PROTO (-137)
 #define DROP_UNKNOWN_L3 (-139)
+#define DROP_WRITE_ERROR (-141)
 #define DROP_CT_CREATE_FAILED (-155)
 #define DROP_FRAG_NOSUPPORT (-157)
 #define DROP_NO_CONFIG (-165)

@@ -233,6 +233,29 @@ describe("from_container and to_container", () => {
     assert.equal(run("fromContainer", { src: B.ip, dst: A.ip, proto: "tcp", sport: 80, dport: 40001 }).retval, TC_ACT_SHOT);
   });
 
+  test("ingress from the tunnel: the identity in the mark (from the VNI) is trusted over the ipcache", () => {
+    become(B);
+    const C = asIdentity(1003);
+    assert.ok(policy.sync("B", "ingress", [{ key: key(C, 6, 80), entry: allow() }]).ok);
+    const packet = frame({ src: A.ip, dst: B.ip, proto: "tcp", dport: 80 });
+    const fromTunnel = (identity: number) => testRun(dp.programs.toContainer, packet, { ifindex: LO, mark: 0xf00 | (identity << 16) });
+    assert.equal(run("toContainer", packet).retval, TC_ACT_SHOT, "A's identity (from the ipcache) is not allowed");
+    const r = fromTunnel(C);
+    assert.ok(r.ok);
+    assert.equal(r.value.retval, TC_ACT_OK);
+    const other = fromTunnel(A.id);
+    assert.ok(other.ok);
+    assert.equal(other.value.retval, TC_ACT_SHOT);
+    assert.deepEqual(
+      events().map((e) => [e.kind, e.remoteIdentity]),
+      [
+        ["drop", A.id],
+        ["policy-verdict", C],
+        ["drop", A.id],
+      ],
+    );
+  });
+
   test("ICMP: the type is the port; echo replies and related errors pass; frag-needed always passes", () => {
     become(A);
     assert.ok(

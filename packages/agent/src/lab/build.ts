@@ -1,11 +1,18 @@
 /**
  * Turns a LabPlan into network namespaces, veths, addresses and routes, and removes them again by
- * name. The fabric and nodes route natively (every node knows every pod address by its node's
- * address); a pod reaches everything through its node, where the endpoint programs sit.
+ * name. Every node has routes to every pod address by its node's address (native routing; host
+ * traffic always uses them); in tunnel routing the endpoint programs send pod traffic for other
+ * nodes through the node's VXLAN device instead. A pod reaches everything through its node, where
+ * the endpoint programs sit.
  */
 import { err, ok, type Result } from "@membrane/engine";
 import { inNetns, ipBatch, run, type CommandError } from "./exec.ts";
-import { FABRIC_IP, namespacesOf, ROUTER_IP, type LabPlan, type NodePlan } from "./plan.ts";
+import { FABRIC_IP, namespacesOf, ROUTER_IP, VXLAN_DEVICE, type LabPlan, type NodePlan } from "./plan.ts";
+
+/** Cilium's VXLAN port. */
+const VXLAN_PORT = 8472;
+/** The fabric carries encapsulated pod packets: room for VXLAN's 50 bytes on top of a 1500-byte pod MTU. */
+const FABRIC_MTU = 9000;
 
 async function all(steps: readonly Promise<Result<unknown, CommandError>>[]): Promise<Result<void, CommandError>> {
   for (const r of await Promise.all(steps)) if (!r.ok) return err(r.error);
@@ -27,11 +34,11 @@ export async function buildLab(plan: LabPlan): Promise<Result<void, CommandError
   const fabric = await ipBatch(plan.fabricNetns, [
     "link set lo up",
     "link add br0 type bridge",
-    "link set br0 up",
+    `link set br0 mtu ${FABRIC_MTU} up`,
     `addr add ${FABRIC_IP}/32 dev br0`,
     ...plan.worldIps.map((ip) => `addr add ${ip}/32 dev lo`),
     ...plan.nodes.flatMap((n) => [
-      `link add ${n.fabricPort} type veth peer name eth0 netns ${n.netns}`,
+      `link add ${n.fabricPort} mtu ${FABRIC_MTU} type veth peer name eth0 mtu ${FABRIC_MTU} netns ${n.netns}`,
       `link set ${n.fabricPort} master br0 up`,
       `route add ${n.ip}/32 dev br0`,
       ...n.pods.map((p) => `route add ${p.ip}/32 via ${n.ip} dev br0 onlink`),
@@ -56,6 +63,10 @@ async function buildNode(plan: LabPlan, n: NodePlan): Promise<Result<void, Comma
       `route add ${o.ip}/32 dev eth0 src ${n.ip}`,
       ...o.pods.map((p) => `route add ${p.ip}/32 via ${o.ip} dev eth0 onlink src ${n.ip}`),
     ]),
+    // Tunnel routing: the datapath redirects other nodes' pods' packets here; host traffic keeps the routes.
+    ...(plan.routing === "tunnel"
+      ? [`link add ${VXLAN_DEVICE} type vxlan dstport ${VXLAN_PORT} external`, `link set ${VXLAN_DEVICE} up`]
+      : []),
     ...n.pods.map((p) => `link add ${p.device} type veth peer name eth0 netns ${p.netns}`),
     ...n.pods.flatMap((p) => [`link set ${p.device} up`, `route add ${p.ip}/32 dev ${p.device} src ${n.ip}`]),
   ]);

@@ -7,11 +7,11 @@
 import { rmSync } from "node:fs";
 import { err, ok, type Engine, type Result } from "@membrane/engine";
 import { collectConntrack, decodeEvent, loadDatapath, openRing, type DatapathEvent, type RingReader } from "@membrane/datapath";
-import { attachEndpoint, ifindexOf } from "../node/attach.ts";
+import { attachEndpoint, attachOverlay, ifindexOf } from "../node/attach.ts";
 import { NodeAgent, type AgentError } from "../node/node-agent.ts";
 import { buildLab, teardownLab } from "./build.ts";
 import { PodHandle } from "./pod-handle.ts";
-import { planLab, type LabPlan } from "./plan.ts";
+import { planLab, VXLAN_DEVICE, type LabPlan, type Routing } from "./plan.ts";
 
 /** How often expired conntrack entries are collected (Cilium's GC interval adapts; 30 s is its usual floor). */
 const CT_GC_INTERVAL_MS = 30_000;
@@ -43,9 +43,19 @@ async function startNode(engine: Engine, plan: LabPlan, i: number, pinRoot: stri
     if (!ifindex.ok) return err({ kind: "command", message: `${ifindex.error.command}: ${ifindex.error.message}` });
     endpoints.push({ key: p.key, ifindex: ifindex.value });
   }
+  let tunnelIfindex: number | undefined;
+  if (plan.routing === "tunnel") {
+    const vxlan = await ifindexOf(n.netns, VXLAN_DEVICE);
+    if (!vxlan.ok) return err({ kind: "command", message: `${vxlan.error.command}: ${vxlan.error.message}` });
+    tunnelIfindex = vxlan.value;
+  }
   // The maps first, then the programs: a device never runs a program against maps not yet synced.
-  const { agent, errors } = NodeAgent.start(engine, n.name, dp.value, LAB_POLICY_MAP_SIZE, endpoints);
+  const { agent, errors } = NodeAgent.start(engine, n.name, dp.value, { policyCapacity: LAB_POLICY_MAP_SIZE, tunnelIfindex }, endpoints);
   if (errors.length > 0) return err({ kind: "agent", errors });
+  if (plan.routing === "tunnel") {
+    const attached = await attachOverlay(dp.value, n.netns, VXLAN_DEVICE);
+    if (!attached.ok) return err({ kind: "command", message: `${attached.error.command}: ${attached.error.message}` });
+  }
   for (const p of n.pods) {
     const attached = await attachEndpoint(dp.value, n.netns, p.device);
     if (!attached.ok) return err({ kind: "command", message: `${attached.error.command}: ${attached.error.message}` });
@@ -89,14 +99,18 @@ export class Lab {
     });
   }
 
-  /** Builds the lab for every pod of the engine's cluster, with `worldIps` hosted by the fabric. */
-  static async start(engine: Engine, worldIps: readonly string[]): Promise<Result<Lab, LabError>> {
+  /**
+   * Builds the lab for every pod of the engine's cluster, with `worldIps` hosted by the fabric.
+   * Nodes reach each other's pods through VXLAN with the sender's identity in the VNI (Cilium's
+   * default), or by native routing.
+   */
+  static async start(engine: Engine, worldIps: readonly string[], routing: Routing = "tunnel"): Promise<Result<Lab, LabError>> {
     const id =
       (process.pid % 0x10000).toString(16).padStart(4, "0") +
       Math.floor(Math.random() * 0x100)
         .toString(16)
         .padStart(2, "0");
-    const plan = planLab(engine, id, worldIps);
+    const plan = planLab(engine, id, worldIps, routing);
     const pinRoot = `/sys/fs/bpf/membrane-lab-${id}`;
     const fail = async (e: LabError): Promise<Result<Lab, LabError>> => {
       await teardownLab(plan);

@@ -34,8 +34,15 @@ export interface NodePlan {
   readonly pods: readonly PodPlan[];
 }
 
+/** How pods reach pods on other nodes (Cilium's routing modes; tunnel is its default). */
+export type Routing = "tunnel" | "native";
+
+/** The nodes' VXLAN device (external mode: the datapath sets each packet's VNI and remote). */
+export const VXLAN_DEVICE = "membrane_vxlan";
+
 export interface LabPlan {
   readonly id: string;
+  readonly routing: Routing;
   readonly fabricNetns: string;
   readonly nodes: readonly NodePlan[];
   /** World addresses hosted by the fabric. */
@@ -52,7 +59,7 @@ export function labNodeOf(engine: Engine, nodeName: string | null): string {
 }
 
 /** Plans a lab for every pod endpoint of the engine's cluster and the given world addresses. */
-export function planLab(engine: Engine, id: string, worldIps: readonly string[]): LabPlan {
+export function planLab(engine: Engine, id: string, worldIps: readonly string[], routing: Routing): LabPlan {
   const names = engine.cluster.nodes.length > 0 ? engine.cluster.nodes.map((n) => n.name) : ["lab-node"];
   const skipped = new Map<string, string>();
   const podsOf = new Map<string, PodPlan[]>(names.map((n) => [n, []]));
@@ -72,7 +79,7 @@ export function planLab(engine: Engine, id: string, worldIps: readonly string[])
     const ip = node?.addresses.find((a) => parseIp(a)?.family === 4) ?? DEFAULT_NODE_IP;
     return { name, netns: `mbr${id}-n${i}`, fabricPort: `n${i}`, ip, pods: podsOf.get(name)! };
   });
-  return { id, fabricNetns: `mbr${id}-f`, nodes, worldIps: [...new Set(worldIps)], skipped };
+  return { id, routing, fabricNetns: `mbr${id}-f`, nodes, worldIps: [...new Set(worldIps)], skipped };
 }
 
 /** Every network namespace of a plan (teardown deletes these, by name). */

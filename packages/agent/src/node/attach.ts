@@ -13,6 +13,15 @@ export function attachEndpoint(datapath: Datapath, netns: string, device: string
   return inNetns(netns, "tc", ["-b", "-"], batch.join("\n") + "\n");
 }
 
+/** Attaches from_overlay to the ingress of the node's VXLAN device (tunnel routing). */
+export function attachOverlay(datapath: Datapath, netns: string, device: string): Promise<Result<string, CommandError>> {
+  const batch = [
+    `qdisc replace dev ${device} clsact`,
+    `filter replace dev ${device} ingress pref 1 handle 1 bpf da object-pinned ${datapath.programPin("fromOverlay")}`,
+  ];
+  return inNetns(netns, "tc", ["-b", "-"], batch.join("\n") + "\n");
+}
+
 /** The ifindex of `device` in `netns`. */
 export async function ifindexOf(netns: string, device: string): Promise<Result<number, CommandError>> {
   const r = await run("ip", ["-n", netns, "-j", "link", "show", "dev", device]);

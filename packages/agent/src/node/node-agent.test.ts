@@ -46,14 +46,14 @@ const kernelEntries = (): number => {
 
 test("a restarted agent adopts the pinned maps: same endpoint ids, stale entries removed, nothing else touched", () => {
   const engine = new Engine(scenario.cluster, scenario.policies);
-  const first = NodeAgent.start(engine, "node-a", dp, 1000, localEndpoints(engine));
+  const first = NodeAgent.start(engine, "node-a", dp, { policyCapacity: 1000 }, localEndpoints(engine));
   assert.deepEqual(first.errors, []);
   const held = kernelEntries();
   assert.equal(held, first.agent.pressure.entries);
   const ids = localEndpoints(engine).map((e) => first.agent.endpointId(e.key));
   // While "down", the policy is deleted: the new agent finds the old entries and removes what is stale.
   const later = new Engine(scenario.cluster, []);
-  const second = NodeAgent.start(later, "node-a", dp, 1000, localEndpoints(later));
+  const second = NodeAgent.start(later, "node-a", dp, { policyCapacity: 1000 }, localEndpoints(later));
   assert.deepEqual(second.errors, []);
   assert.deepEqual(
     localEndpoints(later).map((e) => second.agent.endpointId(e.key)),
@@ -65,9 +65,9 @@ test("a restarted agent adopts the pinned maps: same endpoint ids, stale entries
 
 test("map pressure: high from 90% of the capacity the agent was given", () => {
   const engine = new Engine(scenario.cluster, scenario.policies);
-  const roomy = NodeAgent.start(engine, "node-a", dp, 1000, localEndpoints(engine));
+  const roomy = NodeAgent.start(engine, "node-a", dp, { policyCapacity: 1000 }, localEndpoints(engine));
   assert.equal(roomy.agent.pressure.high, false);
   const entries = roomy.agent.pressure.entries;
-  const tight = NodeAgent.start(engine, "node-a", dp, Math.floor(entries / 0.9), localEndpoints(engine));
+  const tight = NodeAgent.start(engine, "node-a", dp, { policyCapacity: Math.floor(entries / 0.9) }, localEndpoints(engine));
   assert.deepEqual(tight.agent.pressure, { entries, capacity: Math.floor(entries / 0.9), high: true });
 });

@@ -5,8 +5,10 @@
  * kernel refuses leaves that endpoint on its last good policy (PolicyMapWriter rolls back), and the
  * error says which endpoint; the map's fill level is reported before it runs out.
  */
-import { parseIp, type ChangeSet, type Engine, type EndpointInfo } from "@membrane/engine";
+import { formatIp, parseIp, type ChangeSet, type Engine, type EndpointInfo, type IpPrefix } from "@membrane/engine";
 import {
+  encodeDatapathConfig,
+  mapUpdate,
   EndpointMapWriter,
   IpcacheMapWriter,
   PolicyMapWriter,
@@ -29,6 +31,19 @@ export interface MapPressure {
   readonly high: boolean;
 }
 
+/** How a node agent runs. */
+export interface NodeAgentOptions {
+  /** The policy map's size (POLICY_MAP_SIZE), what pressure is measured against. */
+  readonly policyCapacity: number;
+  /** The VXLAN device's ifindex for tunnel routing; absent: native routing. */
+  readonly tunnelIfindex?: number | undefined;
+  /** Events each CPU may send per second (default {@link DEFAULT_EVENTS_PER_SECOND}). */
+  readonly eventsPerSecond?: number | undefined;
+}
+
+/** Enough for every new flow of a busy node; a drop flood beyond it is counted, not sent. */
+export const DEFAULT_EVENTS_PER_SECOND = 50_000;
+
 /** Warn at 90% (Cilium's policy map filling up is a known outage: cilium/cilium#28337). */
 const PRESSURE_WARNING = 0.9;
 
@@ -39,19 +54,22 @@ export class NodeAgent {
   readonly #ipcache: IpcacheMapWriter;
   readonly #endpoints: EndpointMapWriter;
   readonly #capacity: number;
+  /** Tunnel routing: other nodes' pods are reached through the VXLAN device. */
+  readonly #tunnel: boolean;
   /** The loaded datapath; holding it keeps the object (and every map and program fd) alive as long as the agent. */
   readonly datapath: Datapath;
   /** Local endpoints: `namespace/pod` → the ifindex of its host-side device and its endpoint id. */
   readonly #local = new Map<string, { readonly ifindex: number; readonly epId: number }>();
   #nextId = 1;
 
-  private constructor(engine: Engine, nodeName: string, datapath: Datapath, policyCapacity: number) {
+  private constructor(engine: Engine, nodeName: string, datapath: Datapath, options: NodeAgentOptions) {
     this.#engine = engine;
     this.#node = nodeName;
     this.#policy = new PolicyMapWriter(datapath.maps.policy, (ep) => this.#local.get(ep)?.epId ?? 0);
     this.#ipcache = new IpcacheMapWriter(datapath.maps.ipcache);
     this.#endpoints = new EndpointMapWriter(datapath.maps.endpoints);
-    this.#capacity = policyCapacity;
+    this.#capacity = options.policyCapacity;
+    this.#tunnel = options.tunnelIfindex !== undefined;
     this.datapath = datapath;
   }
 
@@ -65,10 +83,10 @@ export class NodeAgent {
     engine: Engine,
     nodeName: string,
     datapath: Datapath,
-    policyCapacity: number,
+    options: NodeAgentOptions,
     endpoints: readonly { readonly key: string; readonly ifindex: number }[],
   ): { agent: NodeAgent; errors: AgentError[] } {
-    const agent = new NodeAgent(engine, nodeName, datapath, policyCapacity);
+    const agent = new NodeAgent(engine, nodeName, datapath, options);
     const kernelError = (error: KernelError): AgentError => ({ kind: "endpoint", endpoint: "(adopting the pinned maps)", error });
     const held = agent.#endpoints.read();
     if (!held.ok) return { agent, errors: [kernelError(held.error)] };
@@ -76,6 +94,15 @@ export class NodeAgent {
     for (const ifindex of held.value.keys()) if (!wanted.has(ifindex)) agent.#endpoints.delete(ifindex);
     agent.#nextId = Math.max(0, ...held.value.values()) + 1;
     for (const e of endpoints) agent.#local.set(e.key, { ifindex: e.ifindex, epId: held.value.get(e.ifindex) ?? agent.#nextId++ });
+    const config = mapUpdate(
+      datapath.maps.config,
+      Buffer.alloc(4),
+      encodeDatapathConfig({
+        eventsPerSecond: options.eventsPerSecond ?? DEFAULT_EVENTS_PER_SECOND,
+        tunnelIfindex: options.tunnelIfindex ?? 0,
+      }),
+    );
+    if (!config.ok) return { agent, errors: [kernelError(config.error)] };
     const byId = new Map([...agent.#local].map(([key, l]) => [l.epId, key]));
     const adopted = [agent.#policy.adopt((id) => byId.get(id)), agent.#ipcache.adopt()];
     const errors = adopted.flatMap((r) => (r.ok ? [] : [kernelError(r.error)]));
@@ -121,7 +148,18 @@ export class NodeAgent {
   }
 
   #syncIpcache(): AgentError[] {
-    return this.#ipcache.sync(this.#engine.ipcacheFrom(this.#node)).map((error) => ({ kind: "ipcache", error }));
+    const records = this.#engine.ipcacheFrom(this.#node).map((r) => ({ ...r, tunnelEndpoint: this.#tunnelEndpoint(r.prefix) }));
+    return this.#ipcache.sync(records).map((error) => ({ kind: "ipcache", error }));
+  }
+
+  /** In tunnel mode, the address of the other node hosting a pod address (Cilium's ipcache tunnel endpoint). */
+  #tunnelEndpoint(prefix: IpPrefix): Uint8Array | undefined {
+    if (!this.#tunnel || prefix.addr.family !== 4 || prefix.bits !== 32) return undefined;
+    const ep = this.#engine.endpointByIp(formatIp(prefix.addr));
+    if (ep === undefined || ep.pod.nodeName === null || ep.pod.nodeName === this.#node) return undefined;
+    const node = this.#engine.cluster.nodes.find((n) => n.name === ep.pod.nodeName);
+    const ip = node?.addresses.map((a) => parseIp(a)).find((a) => a?.family === 4);
+    return ip?.bytes;
   }
 
   #programEndpoint(key: string): AgentError[] {

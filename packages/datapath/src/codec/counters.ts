@@ -3,7 +3,7 @@
  * (struct datapath_config). A per-CPU lookup returns one 16-byte counter per possible CPU; they are summed.
  */
 export const COUNTER = { size: 16, packets: 0, bytes: 8 } as const;
-export const DATAPATH_CONFIG = { size: 8, events_per_second: 0, flags: 4 } as const;
+export const DATAPATH_CONFIG = { size: 16, events_per_second: 0, flags: 4, tunnel_ifindex: 8 } as const;
 
 /** The counter indexes, in abi.h's order. */
 export const COUNTER_NAMES = [
@@ -41,9 +41,18 @@ export function sumPerCpu(b: Buffer, cpus: number): CounterValue {
   return { packets, bytes };
 }
 
+/** The datapath's settings. */
+export interface DatapathConfig {
+  /** Per CPU; 0: unlimited. */
+  readonly eventsPerSecond: number;
+  /** The VXLAN device packets to other nodes' pods are encapsulated on; 0: native routing. */
+  readonly tunnelIfindex?: number;
+}
+
 /** `struct datapath_config`. */
-export function encodeDatapathConfig(config: { readonly eventsPerSecond: number }): Buffer {
+export function encodeDatapathConfig(config: DatapathConfig): Buffer {
   const b = Buffer.alloc(DATAPATH_CONFIG.size);
   b.writeUInt32LE(config.eventsPerSecond, DATAPATH_CONFIG.events_per_second);
+  b.writeUInt32LE(config.tunnelIfindex ?? 0, DATAPATH_CONFIG.tunnel_ifindex);
   return b;
 }

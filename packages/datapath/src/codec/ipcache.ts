@@ -24,11 +24,16 @@ export function encodeIpcacheEntry(identity: NumericIdentity, tunnelEndpoint: Ui
 }
 
 /** Reads back an ipcache key and entry: the prefix and its identity. */
-export function decodeIpcache(key: Buffer, entry: Buffer): { readonly prefix: IpPrefix; readonly identity: NumericIdentity } {
+export function decodeIpcache(
+  key: Buffer,
+  entry: Buffer,
+): { readonly prefix: IpPrefix; readonly identity: NumericIdentity; readonly tunnelEndpoint: Uint8Array | undefined } {
   const family = key[IPCACHE_KEY.family] === 6 ? 6 : 4;
   const bytes = Uint8Array.from(key.subarray(IPCACHE_KEY.addr, IPCACHE_KEY.addr + (family === 6 ? 16 : 4)));
+  const tunnel = Uint8Array.from(entry.subarray(IPCACHE_ENTRY.tunnel_endpoint, IPCACHE_ENTRY.tunnel_endpoint + 4));
   return {
     prefix: { addr: { family, bytes }, bits: key.readUInt32LE(IPCACHE_KEY.prefixlen) - IPCACHE_FIXED_PREFIX },
     identity: asIdentity(entry.readUInt32LE(IPCACHE_ENTRY.identity)),
+    tunnelEndpoint: tunnel.some((x) => x !== 0) ? tunnel : undefined,
   };
 }

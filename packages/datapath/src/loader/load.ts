@@ -23,7 +23,7 @@ const MAPS = {
   config: "membrane_config",
   counters: "membrane_counters",
 } as const;
-const PROGRAMS = { fromContainer: "from_container", toContainer: "to_container" } as const;
+const PROGRAMS = { fromContainer: "from_container", toContainer: "to_container", fromOverlay: "from_overlay" } as const;
 
 /** The loaded datapath: its maps and programs, and where the programs are pinned. */
 export interface Datapath {

@@ -11,7 +11,11 @@ import { decodeIpcache, encodeIpcacheEntry, encodeIpcacheKey, IPCACHE_ENTRY, IPC
 export interface IpcacheRecord {
   readonly prefix: IpPrefix;
   readonly identity: NumericIdentity;
+  /** The node hosting the address, for tunnel routing (IPv4 bytes); absent: local or not a pod. */
+  readonly tunnelEndpoint?: Uint8Array | undefined;
 }
+
+const tunnelText = (r: IpcacheRecord): string => (r.tunnelEndpoint === undefined ? "" : r.tunnelEndpoint.join("."));
 
 export interface IpcacheMapError {
   readonly prefix: string;
@@ -46,8 +50,9 @@ export class IpcacheMapWriter {
     const errors: IpcacheMapError[] = [];
     const wanted = new Map(records.map((r) => [formatPrefix(r.prefix), r]));
     for (const [text, r] of wanted) {
-      if (this.#shadow.get(text)?.identity === r.identity) continue;
-      const w = mapUpdate(this.#map, encodeIpcacheKey(r.prefix), encodeIpcacheEntry(r.identity));
+      const held = this.#shadow.get(text);
+      if (held !== undefined && held.identity === r.identity && tunnelText(held) === tunnelText(r)) continue;
+      const w = mapUpdate(this.#map, encodeIpcacheKey(r.prefix), encodeIpcacheEntry(r.identity, r.tunnelEndpoint ?? null));
       if (w.ok) this.#shadow.set(text, r);
       else errors.push({ prefix: text, cause: w.error });
     }
