@@ -67,9 +67,14 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	c.local_identity = ep->identity;
 	if (rc < 0)
 		return drop(skb, &p.t, &c, rc);
+	/* IPv6 link control comes from link-local or unspecified addresses, and never leaves the link. */
+	if (p.icmp_kind == ICMP_KIND_NEIGHBOR) {
+		count(COUNTER_FORWARDED, skb->len);
+		return TC_ACT_OK;
+	}
 	if (egress && !endpoint_owns(ep, p.t.family, p.t.saddr))
 		return drop(skb, &p.t, &c, DROP_INVALID_SIP);
-	if (p.icmp_kind == ICMP_KIND_NEIGHBOR || p.icmp_kind == ICMP_KIND_FRAG_NEEDED) {
+	if (p.icmp_kind == ICMP_KIND_FRAG_NEEDED) {
 		count(COUNTER_FORWARDED, skb->len);
 		return pass(skb, &p.t, &c, egress);
 	}

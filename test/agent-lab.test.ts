@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Engine, loadScenario, policyKey } from "@membrane/engine";
+import { Engine, loadScenario, policyKey, type HubbleFlow as Flow } from "@membrane/engine";
 import { Lab, runLive } from "@membrane/agent";
 import { parseManifest } from "@membrane/manifest";
 
@@ -191,13 +191,40 @@ function cli(args: readonly string[]): Promise<{ status: number; stdout: string;
   });
 }
 
-test("membrane test --live: the star-wars cases on the wire, in the CLI's report, and the lab removed", async () => {
-  const r = await cli(["test", "--live", "examples/star-wars", "-o", "json"]);
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { passed: number; failed: number; cases: { actual: string; reason: { summary: string } }[] };
-  assert.equal(report.failed, 0);
-  assert.ok(report.passed >= 4);
-  assert.ok(report.cases.some((c) => c.actual === "deny" && /dropped by the kernel \(ingress, POLICY_DENIED\)/.test(c.reason.summary)));
+test("membrane test --live: the star-wars cases on the wire, in the CLI's report, with the kernel's events as Hubble flows", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "membrane-flows-"));
+  const flows = join(dir, "flows.jsonl");
+  try {
+    const r = await cli(["test", "--live", "examples/star-wars", "-o", "json", "--flows", flows]);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { passed: number; failed: number; cases: { actual: string; reason: { summary: string } }[] };
+    assert.equal(report.failed, 0);
+    assert.ok(report.passed >= 4);
+    assert.ok(report.cases.some((c) => c.actual === "deny" && /dropped by the kernel \(ingress, POLICY_DENIED\)/.test(c.reason.summary)));
+    // The kernel's drop of tiefighter → deathstar:443, as `membrane observe` shows it.
+    const o = await cli(["observe", "--input-file", flows, "--verdict", "DROPPED", "--to-port", "443", "-o", "json"]);
+    assert.equal(o.status, 0, o.stderr);
+    const dropped = o.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { flow: Flow }).flow);
+    assert.ok(dropped.length >= 1, o.stdout);
+    const f = dropped.find((x) => x.event_type?.type === 5) ?? dropped[0]!;
+    assert.equal(f.source?.pod_name, "tiefighter");
+    assert.equal(f.destination?.namespace, "default");
+    assert.equal(f.traffic_direction, "INGRESS");
+    assert.equal(f.drop_reason_desc, "POLICY_DENIED");
+    assert.equal(f.node_name, "kind-worker");
+    assert.deepEqual(
+      f.ingress_denied_by?.map((p) => p.name),
+      ["rule1"],
+    );
+    // Pods' IPv6 link control never shows up as spoofing.
+    const spoofed = await cli(["observe", "--input-file", flows, "--drop-reason-desc", "INVALID_SOURCE_IP", "-o", "json"]);
+    assert.equal(spoofed.stdout.trim(), "");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("membrane agent --lab applies an edited policy file to the kernel and tears down on SIGTERM", async () => {

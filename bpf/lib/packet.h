@@ -37,7 +37,7 @@ struct tuple {
 #define ICMP_KIND_ECHO_REPLY 2
 #define ICMP_KIND_ERROR 3       /* quotes the packet it is about */
 #define ICMP_KIND_FRAG_NEEDED 4 /* always allowed (Cilium's allow-icmp-frag-needed) */
-#define ICMP_KIND_NEIGHBOR 5    /* IPv6 neighbour/router discovery: never subject to policy */
+#define ICMP_KIND_NEIGHBOR 5    /* IPv6 link control (neighbour/router discovery, MLD): never subject to policy */
 #define ICMP_KIND_OTHER 6
 
 struct packet {
@@ -64,7 +64,8 @@ static __always_inline __u8 icmp_kind_of(__u8 family, __u8 type, __u8 code)
 	case 129: return ICMP_KIND_ECHO_REPLY;
 	case 2: return ICMP_KIND_FRAG_NEEDED; /* packet too big */
 	case 1: case 3: case 4: return ICMP_KIND_ERROR;
-	case 133: case 134: case 135: case 136: case 137: return ICMP_KIND_NEIGHBOR;
+	case 130: case 131: case 132: case 133: case 134: case 135: case 136: case 137: case 143:
+		return ICMP_KIND_NEIGHBOR;
 	}
 	return ICMP_KIND_OTHER;
 }

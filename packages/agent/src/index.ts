@@ -3,3 +3,4 @@ export { NodeAgent, type AgentError, type MapPressure } from "./node/node-agent.
 export { attachEndpoint, ifindexOf } from "./node/attach.ts";
 export { Lab, type LabError, type LabNode } from "./lab/lab.ts";
 export { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS, type LiveOptions } from "./live/live-test.ts";
+export { kernelFlowRecord, recordKernelFlows } from "./observer/kernel-flows.ts";

@@ -6,6 +6,7 @@
  *                         incrementally. Ctrl-C tears the lab down.
  *   --live-test <paths…>  each scenario's ConnectivityTest cases as real traffic in a lab; prints
  *                         the report as JSON (`membrane test --live` renders it).
+ *   --flows FILE          with either: the kernel's events as Hubble flows (JSON lines).
  */
 import { watch } from "node:fs";
 import { parseArgs } from "node:util";
@@ -13,12 +14,13 @@ import { ENGINE_FLAGS, engineOptions, formatProblem, loadOneScenario, loadScenar
 import { Lab } from "./lab/lab.ts";
 import { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS } from "./live/live-test.ts";
 import { reloadPolicies } from "./lab/reload.ts";
+import { recordKernelFlows } from "./observer/kernel-flows.ts";
 
 const USAGE = `membrane agent: the node agent (Linux, root)
 
 Usage:
-  membrane agent --lab <paths…> [policy settings]
-  membrane test --live <paths…> [-o text|json|junit] [--timeout-ms N]`;
+  membrane agent --lab <paths…> [--flows FILE] [policy settings]
+  membrane test --live <paths…> [-o text|json|junit] [--timeout-ms N] [--flows FILE]`;
 
 /** Says so when a node's policy map is nearly full, before a change fails for lack of room. */
 function warnPressure(lab: Lab): void {
@@ -37,7 +39,13 @@ async function main(argv: readonly string[]): Promise<number> {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { ...ENGINE_FLAGS, lab: { type: "boolean" }, "live-test": { type: "boolean" }, "timeout-ms": { type: "string" } },
+      options: {
+        ...ENGINE_FLAGS,
+        lab: { type: "boolean" },
+        "live-test": { type: "boolean" },
+        "timeout-ms": { type: "string" },
+        flows: { type: "string" },
+      },
     });
   } catch (e) {
     process.stderr.write(`membrane agent: ${(e as Error).message}\n${USAGE}\n`);
@@ -69,6 +77,8 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`membrane agent: cannot build the lab of ${s.name}: ${JSON.stringify(lab.error)}\n`);
         return 3;
       }
+      // Every scenario appends its kernel flows to the one file.
+      const stopFlows = v.flows === undefined ? null : recordKernelFlows(lab.value, s.engine, v.flows, scenarios.indexOf(s) > 0);
       try {
         const results = await runLive(lab.value, s.engine, s.scenario.tests, { ...DEFAULT_LIVE_OPTIONS, timeoutMs });
         cases.push(
@@ -78,6 +88,7 @@ async function main(argv: readonly string[]): Promise<number> {
           })),
         );
       } finally {
+        await stopFlows?.();
         await lab.value.stop();
       }
     }
@@ -107,6 +118,7 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     }),
   );
+  const stopFlows = v.flows === undefined ? null : recordKernelFlows(lab.value, loaded.engine, v.flows, false);
   warnPressure(lab.value);
   process.stdout.write("lab running; policy files are watched; Ctrl-C tears it down\n");
   await new Promise<void>((resolve) => {
@@ -115,6 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   for (const w of watchers) w.close();
   await reloading;
+  await stopFlows?.();
   await lab.value.stop();
   process.stdout.write("lab removed\n");
   return 0;

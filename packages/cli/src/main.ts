@@ -38,7 +38,8 @@ Usage:
 namespaces built from the cluster (Linux, root); a case fails when the wire and the engine disagree.
 \`agent --lab\` keeps such a lab running and applies every edit of the policy files to the kernel.
 
-\`test --flows FILE\` and \`trace --flows FILE\` write the flows their cases produced (Hubble JSON).
+\`test --flows FILE\` and \`trace --flows FILE\` write the flows their cases produced (Hubble JSON);
+with \`--live\`, the flows are the kernel's own events.
 
 Paths are files, directories (read recursively: .yaml, .yml, .json) or - for stdin. For
 \`test\`, each directory's own files form one scenario (its own cluster); files named directly form
@@ -175,5 +176,10 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
 }
 
 if (import.meta.main) {
+  // A reader that stops early (`| head`) closes the pipe: that ends the output, not in an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   process.exitCode = await run(process.argv.slice(2), processOutput);
 }

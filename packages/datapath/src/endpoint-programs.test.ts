@@ -302,11 +302,16 @@ describe("from_container and to_container", () => {
       TC_ACT_OK,
       "neighbour solicitation",
     );
+    const link = (spec: PacketSpec) => run("fromContainer", spec).retval;
+    assert.equal(link({ src: "fe80::1", dst: "ff02::2", proto: "icmp", icmpType: 133 }), TC_ACT_OK, "router solicitation");
+    assert.equal(link({ src: "::", dst: "ff02::16", proto: "icmp", icmpType: 143 }), TC_ACT_OK, "MLD report");
+    assert.equal(link({ src: "fe80::1", dst: B.ip6, proto: "icmp", icmpType: 128 }), TC_ACT_SHOT, "an echo from a foreign address");
     assert.deepEqual(
       events().map((e) => [e.family, e.verdict, e.source]),
       [
         [6, 0, A.ip6],
         [6, -133, A.ip6],
+        [6, -132, "fe80::1"],
       ],
     );
   });

@@ -76,6 +76,8 @@ export type { Flow as HubbleFlow, FlowRecord, FlowEndpoint, FlowPolicy, FlowL4, 
 export { EVENT_TYPE, MATCH_TYPE_NUMBER } from "./flow/flow.ts";
 export type { SimulatedFlow } from "./flow/from-verdict.ts";
 export { flowsOf } from "./flow/from-verdict.ts";
+export type { DatapathRecord } from "./flow/from-datapath.ts";
+export { datapathFlow } from "./flow/from-datapath.ts";
 export type { FlowPredicate, FilterKind, Side } from "./flow/filter.ts";
 export { flowFilter } from "./flow/filter.ts";
 export type { PrintOptions } from "./flow/format.ts";

@@ -87,9 +87,9 @@ export function flowsOf(engine: Engine, sim: SimulatedFlow): Flow[] {
 }
 
 /** A flow being built: any field may still be undefined (dropped by `clean`). */
-type Draft = { [K in keyof Flow]?: Flow[K] | undefined } & Record<string, unknown>;
+export type Draft = { [K in keyof Flow]?: Flow[K] | undefined } & Record<string, unknown>;
 
-function clean(f: Draft): Flow {
+export function clean(f: Draft): Flow {
   return Object.fromEntries(Object.entries(f).filter(([, x]) => x !== undefined)) as Flow;
 }
 
@@ -136,13 +136,14 @@ function endpointOf(engine: Engine, p: Party, viewer: string | null): FlowEndpoi
 }
 
 /** A stable endpoint ID (Cilium numbers endpoints per node; membrane derives one from the name). */
-function endpointId(key: string): number {
+export function endpointId(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
   return (h % 4000) + 1;
 }
 
-function policiesOf(side: SideDecision, revision: number): FlowPolicy[] {
+/** The policies behind a side's decision: its entry's rules, or for a default-deny drop the policies that enforce it. */
+export function policiesOf(side: Pick<SideDecision, "lookup" | "enforcement">, revision: number): FlowPolicy[] {
   const origins: RuleOrigin[] =
     side.lookup.kind === "match"
       ? side.lookup.entry.derivedFrom.filter((d): d is Extract<DerivedFrom, { kind: "rule" }> => d.kind === "rule").map((d) => d.origin)
@@ -158,7 +159,7 @@ function policiesOf(side: SideDecision, revision: number): FlowPolicy[] {
   });
 }
 
-function logsOf(side: SideDecision): string[] | undefined {
+export function logsOf(side: Pick<SideDecision, "lookup">): string[] | undefined {
   if (side.lookup.kind !== "match") return undefined;
   const logs = side.lookup.entry.derivedFrom.flatMap((d) => (d.kind === "rule" && d.origin.log ? [d.origin.log] : []));
   return logs.length > 0 ? logs : undefined;
