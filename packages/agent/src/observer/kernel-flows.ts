@@ -17,22 +17,7 @@ function wallClock(timestamp: bigint): string {
 /** The flow record of one event reported by `node`'s datapath. */
 export function kernelFlowRecord(engine: Engine, node: string, e: DatapathEvent): FlowRecord {
   const time = wallClock(e.timestamp);
-  const flow = datapathFlow(engine, {
-    kind: e.kind,
-    direction: e.direction,
-    node,
-    verdict: e.verdict,
-    dropReasonName: e.verdict < 0 ? dropReasonName(e.verdict) : null,
-    matchType: e.matchType,
-    remoteIdentity: e.remoteIdentity,
-    proto: e.proto,
-    source: e.source,
-    destination: e.destination,
-    sourcePort: e.sourcePort,
-    destinationPort: e.destinationPort,
-    tcpFlags: e.tcpFlags,
-    time,
-  });
+  const flow = datapathFlow(engine, { ...e, node, time, dropReasonName: e.verdict < 0 ? dropReasonName(e.verdict) : null });
   return { flow, node_name: node, time };
 }
 

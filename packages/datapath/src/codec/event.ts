@@ -1,5 +1,5 @@
 /** The byte layout of a datapath event (bpf/include/membrane/abi.h: struct event), decoded. */
-import { asIdentity, formatIp, type NumericIdentity } from "@membrane/engine";
+import { asIdentity, formatIp, type DatapathRecord, type NumericIdentity } from "@membrane/engine";
 
 export const EVENT = {
   size: 80,
@@ -25,26 +25,15 @@ export const EVENT = {
 
 const CT_STATES = ["new", "established", "reply", "related"] as const;
 
-/** One packet the datapath reported: a new flow's policy verdict, or a drop. */
-export interface DatapathEvent {
-  readonly kind: "policy-verdict" | "drop";
-  readonly direction: "ingress" | "egress";
+/**
+ * One packet the datapath reported: a new flow's policy verdict, or a drop. The fields the engine
+ * turns into a Hubble flow are its DatapathRecord's; the rest are the kernel's own.
+ */
+export interface DatapathEvent extends Omit<DatapathRecord, "node" | "time" | "dropReasonName"> {
   readonly epId: number;
   readonly localIdentity: NumericIdentity;
-  readonly remoteIdentity: NumericIdentity;
-  /** 0 allowed, > 0 the proxy port, < 0 Cilium's drop code. */
-  readonly verdict: number;
-  /** Hubble's policy match type number (§7.2). */
-  readonly matchType: number;
   readonly ctState: (typeof CT_STATES)[number];
   readonly family: 4 | 6;
-  readonly proto: number;
-  readonly source: string;
-  readonly destination: string;
-  readonly sourcePort: number;
-  /** The port the policy looked up: the destination port, or the ICMP type. */
-  readonly destinationPort: number;
-  readonly tcpFlags: number;
   readonly ifindex: number;
   readonly length: number;
   /** bpf_ktime_get_ns() (CLOCK_MONOTONIC nanoseconds). */
