@@ -31,7 +31,7 @@ import { progress, quantile } from "./lib/procs.ts";
 
 const TPUT_S = 3;
 const CONN_S = 3;
-const ROUNDS = 2;
+const ROUNDS = 3;
 const ENTRIES = 10_000;
 
 for (const [tool, pkg] of [
