@@ -25,8 +25,13 @@
 
 static __always_inline int drop(struct __sk_buff *skb, const struct tuple *t, struct event_context *c, int reason)
 {
-	c->type = EVENT_DROP;
 	c->verdict = reason;
+	/* A policy drop is also a policy verdict (Cilium sends both notifications). */
+	if (reason == DROP_POLICY || reason == DROP_POLICY_DENY) {
+		c->type = EVENT_POLICY_VERDICT;
+		send_event(skb, t, c);
+	}
+	c->type = EVENT_DROP;
 	count(reason == DROP_POLICY ? COUNTER_DROP_POLICY : reason == DROP_POLICY_DENY ? COUNTER_DROP_POLICY_DENY : COUNTER_DROP_OTHER,
 	      skb->len);
 	send_event(skb, t, c);

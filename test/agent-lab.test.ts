@@ -279,3 +279,54 @@ test("membrane agent --lab applies an edited policy file to the kernel and tears
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("membrane observe follows the agent: a denied connection shows DROPPED with its policy; metrics count it", async () => {
+  const child = spawn(membrane, ["agent", "--lab", "examples/star-wars", "--observer-listen", "127.0.0.1:0"], { cwd: root });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const until = async (re: RegExp, text: () => string, what: string): Promise<RegExpExecArray> => {
+    for (let i = 0; i < 200; i++) {
+      const m = re.exec(text());
+      if (m !== null) return m;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}; got:\n${text()}`);
+  };
+  let follower: ReturnType<typeof spawn> | undefined;
+  try {
+    const server = (await until(/observer API on (http:\/\/\S+)/, () => out, "the observer API"))[1]!;
+    await until(/lab running/, () => out, "the lab");
+    const tiefighter = (await until(/pod default\/tiefighter: \S+ \(nsenter --net=\/run\/netns\/(\S+)/, () => out, "the pods"))[1]!;
+    const deathstar = (await until(/pod default\/deathstar-\S+: (\S+) /, () => out, "the pods"))[1]!;
+    let followed = "";
+    follower = spawn(membrane, ["observe", "--server", server, "-f", "--verdict", "DROPPED", "-t", "policy-verdict", "-o", "json"], {
+      cwd: root,
+    });
+    follower.stdout!.on("data", (d: Buffer) => (followed += d.toString()));
+    await new Promise((r) => setTimeout(r, 500));
+    // A denied connection attempt from the tiefighter pod (deathstar allows only TCP/80 from the empire).
+    spawn("nsenter", [`--net=/run/netns/${tiefighter}`, "timeout", "1", "bash", "-c", `echo > /dev/tcp/${deathstar}/443`]);
+    const line = (await until(/^\{.*\}$/m, () => followed, "a followed flow"))[0];
+    const f = (JSON.parse(line) as { flow: Flow }).flow;
+    assert.equal(f.verdict, "DROPPED");
+    assert.equal(f.source?.pod_name, "tiefighter");
+    assert.equal(f.traffic_direction, "INGRESS");
+    assert.deepEqual(
+      f.ingress_denied_by?.map((p) => p.name),
+      ["rule1"],
+    );
+    const metrics = await (await fetch(`${server}/metrics`)).text();
+    assert.match(metrics, /^hubble_drop_total\{reason="POLICY_DENIED",protocol="TCP"\} [1-9]/m);
+    assert.match(metrics, /^hubble_policy_verdicts_total\{direction="ingress",match="none",action="dropped"\} [1-9]/m);
+    assert.match(metrics, /^membrane_policy_map_entries\{node="kind-worker"\} [1-9]/m);
+    const status = (await (await fetch(`${server}/v1/status`)).json()) as { max_flows: number; seen_flows: number };
+    assert.equal(status.max_flows, 4095);
+    assert.ok(status.seen_flows >= 2);
+  } finally {
+    follower?.kill("SIGINT");
+    const closed = new Promise((resolve) => child.on("close", resolve));
+    child.kill("SIGTERM");
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 10000))]);
+  }
+});

@@ -7,6 +7,8 @@
  *   --live-test <paths…>  each scenario's ConnectivityTest cases as real traffic in a lab; prints
  *                         the report as JSON (`membrane test --live` renders it).
  *   --flows FILE          with either: the kernel's events as Hubble flows (JSON lines).
+ *   --observer-listen     with --lab: where the observer API listens (default 127.0.0.1:4245, as
+ *                         Hubble's); --ring-capacity N flows are kept (default 4,095).
  */
 import { watch } from "node:fs";
 import { parseArgs } from "node:util";
@@ -14,13 +16,28 @@ import { ENGINE_FLAGS, engineOptions, formatProblem, loadOneScenario, loadScenar
 import { Lab } from "./lab/lab.ts";
 import { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS } from "./live/live-test.ts";
 import { reloadPolicies } from "./lab/reload.ts";
-import { recordKernelFlows } from "./observer/kernel-flows.ts";
+import { fileSink, pipeKernelFlows } from "./observer/kernel-flows.ts";
+import { DEFAULT_RING_CAPACITY, FlowRing } from "./observer/flow-ring.ts";
+import { serveObserver } from "./server/observer-server.ts";
+import { readCounters } from "@membrane/datapath";
 
 const USAGE = `membrane agent: the node agent (Linux, root)
 
 Usage:
-  membrane agent --lab <paths…> [--flows FILE] [policy settings]
+  membrane agent --lab <paths…> [--flows FILE] [--observer-listen HOST:PORT] [--ring-capacity N] [policy settings]
   membrane test --live <paths…> [-o text|json|junit] [--timeout-ms N] [--flows FILE]`;
+
+/** The agent's figures for /metrics: map fill and lost events per node, policies. */
+function agentFigures(lab: Lab, engine: { readonly policies: ReadonlyMap<string, unknown> }) {
+  return {
+    policies: engine.policies.size,
+    nodes: lab.nodes.map((n) => {
+      const c = readCounters(n.agent.datapath.maps.counters);
+      const lost = c.ok ? Number(c.value["events-lost"].packets + c.value["events-rate-limited"].packets) : 0;
+      return { name: n.name, policyEntries: n.agent.pressure.entries, policyCapacity: n.agent.pressure.capacity, lostEvents: lost };
+    }),
+  };
+}
 
 /** Says so when a node's policy map is nearly full, before a change fails for lack of room. */
 function warnPressure(lab: Lab): void {
@@ -45,6 +62,8 @@ async function main(argv: readonly string[]): Promise<number> {
         "live-test": { type: "boolean" },
         "timeout-ms": { type: "string" },
         flows: { type: "string" },
+        "observer-listen": { type: "string" },
+        "ring-capacity": { type: "string" },
       },
     });
   } catch (e) {
@@ -78,7 +97,8 @@ async function main(argv: readonly string[]): Promise<number> {
         return 3;
       }
       // Every scenario appends its kernel flows to the one file.
-      const stopFlows = v.flows === undefined ? null : recordKernelFlows(lab.value, s.engine, v.flows, scenarios.indexOf(s) > 0);
+      const file = v.flows === undefined ? null : fileSink(v.flows, scenarios.indexOf(s) > 0);
+      const unpipe = file === null ? null : pipeKernelFlows(lab.value, s.engine, file.write);
       try {
         const results = await runLive(lab.value, s.engine, s.scenario.tests, { ...DEFAULT_LIVE_OPTIONS, timeoutMs });
         cases.push(
@@ -88,7 +108,8 @@ async function main(argv: readonly string[]): Promise<number> {
           })),
         );
       } finally {
-        await stopFlows?.();
+        unpipe?.();
+        await file?.close();
         await lab.value.stop();
       }
     }
@@ -118,7 +139,14 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     }),
   );
-  const stopFlows = v.flows === undefined ? null : recordKernelFlows(lab.value, loaded.engine, v.flows, false);
+  // The kernel's events become flows: in the observer ring (served to `membrane observe`), and a file if asked.
+  const ring = new FlowRing(v["ring-capacity"] === undefined ? DEFAULT_RING_CAPACITY : Number(v["ring-capacity"]));
+  const file = v.flows === undefined ? null : fileSink(v.flows, false);
+  if (file !== null) ring.follow(file.write);
+  const unpipe = pipeKernelFlows(lab.value, loaded.engine, (r) => ring.push(r));
+  const [host, port] = (v["observer-listen"] ?? "127.0.0.1:4245").split(/:(?=\d+$)/);
+  const observer = await serveObserver(ring, () => agentFigures(lab.value, loaded.engine), host!, Number(port));
+  process.stdout.write(`observer API on http://${observer.address.address}:${observer.address.port} (membrane observe --server …)\n`);
   warnPressure(lab.value);
   process.stdout.write("lab running; policy files are watched; Ctrl-C tears it down\n");
   await new Promise<void>((resolve) => {
@@ -127,7 +155,10 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   for (const w of watchers) w.close();
   await reloading;
-  await stopFlows?.();
+  unpipe();
+  observer.server.closeAllConnections();
+  observer.server.close();
+  await file?.close();
   await lab.value.stop();
   process.stdout.write("lab removed\n");
   return 0;

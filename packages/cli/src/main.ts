@@ -28,7 +28,7 @@ Usage:
   membrane policy selectors <paths…> [-o text|json|yaml]
   membrane endpoint list <paths…> [-n NS | -A] [-o text|wide|json|yaml]
   membrane identity list <paths…> [-o text|json|yaml]
-  membrane observe --input-file FILE|- [Hubble's filters: -n, --pod, --from-*/--to-*, -l, --identity,
+  membrane observe [--server URL [-f] | --input-file FILE|-] [Hubble's filters: -n, --pod, --from-*/--to-*, -l, --identity,
                    --ip, --fqdn, --port, --verdict, --drop-reason-desc, -t, --protocol, --http-status,
                    --http-method, --http-path, --traffic-direction, --node-name, --not, --since,
                    --until, --last, --first, --all] [-o compact|dict|json|jsonpb|table]

@@ -3,10 +3,11 @@ import { createServer, type Server } from "node:net";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { asIdentity, parseIp, parsePrefix, type PolicyEntry, type PolicyKey } from "@membrane/engine";
 import { decodeConntrack } from "./codec/conntrack.ts";
-import { COUNTER_NAMES, encodeCounterKey, encodeDatapathConfig, sumPerCpu, type CounterName } from "./codec/counters.ts";
+import { COUNTER_NAMES, encodeDatapathConfig, type CounterName } from "./codec/counters.ts";
+import { readCounters } from "./maps/counters.ts";
 import { CT_KEY, CT_ENTRY } from "./codec/conntrack.ts";
 import { decodeEvent, type DatapathEvent } from "./codec/event.ts";
-import { mapDelete, mapKeys, mapLookup, mapUpdate, openRing, possibleCpus, testRun, type RingReader } from "./kernel/bpf.ts";
+import { mapDelete, mapKeys, mapLookup, mapUpdate, openRing, testRun, type RingReader } from "./kernel/bpf.ts";
 import { pinDirectory } from "./kernel/test-support/fixture.ts";
 import { arpFrame, frame, ipPacket, TCP, type PacketSpec } from "./kernel/test-support/packets.ts";
 import { loadDatapath, type Datapath } from "./loader/load.ts";
@@ -74,11 +75,9 @@ function events(): DatapathEvent[] {
 }
 
 function counter(name: CounterName): bigint {
-  const cpus = possibleCpus();
-  assert.ok(cpus.ok);
-  const v = mapLookup(dp.maps.counters, encodeCounterKey(name), 16 * cpus.value);
-  assert.ok(v.ok && v.value !== null);
-  return sumPerCpu(v.value, cpus.value).packets;
+  const all = readCounters(dp.maps.counters);
+  assert.ok(all.ok);
+  return all.value[name].packets;
 }
 
 function conntrack() {
@@ -183,7 +182,9 @@ describe("from_container and to_container", () => {
     assert.deepEqual(
       drops.map((e) => [e.kind, e.verdict, e.remoteIdentity]),
       [
+        ["policy-verdict", -133, B.id],
         ["drop", -133, B.id],
+        ["policy-verdict", -133, WORLD],
         ["drop", -133, WORLD],
       ],
     );
@@ -201,8 +202,11 @@ describe("from_container and to_container", () => {
     assert.equal(run("fromContainer", { src: A.ip, dst: B.ip, proto: "tcp", dport: 80 }).retval, TC_ACT_SHOT);
     assert.equal(counter("drop-policy-deny") - denied, 1n);
     assert.deepEqual(
-      events().map((e) => [e.verdict, e.matchType]),
-      [[-181, 1]],
+      events().map((e) => [e.kind, e.verdict, e.matchType]),
+      [
+        ["policy-verdict", -181, 1],
+        ["drop", -181, 1],
+      ],
     );
   });
 
@@ -249,8 +253,10 @@ describe("from_container and to_container", () => {
     assert.deepEqual(
       events().map((e) => [e.kind, e.remoteIdentity]),
       [
+        ["policy-verdict", A.id],
         ["drop", A.id],
         ["policy-verdict", C],
+        ["policy-verdict", A.id],
         ["drop", A.id],
       ],
     );
@@ -311,6 +317,7 @@ describe("from_container and to_container", () => {
       [
         [6, 0, A.ip6],
         [6, -133, A.ip6],
+        [6, -133, A.ip6],
         [6, -132, "fe80::1"],
       ],
     );
@@ -329,11 +336,12 @@ describe("from_container and to_container", () => {
     become(A);
     mapUpdate(dp.maps.config, Buffer.alloc(4), encodeDatapathConfig({ eventsPerSecond: 2 }));
     const limited = counter("events-rate-limited");
+    // Each policy drop is two events (a policy verdict and a drop): 10 in all.
     for (let i = 0; i < 5; i++) run("fromContainer", { src: A.ip, dst: B.ip, proto: "tcp", dport: 1000 + i });
     // Test runs may land on either CPU; each has its own budget of 2 per second.
     const sent = events().length;
     assert.ok(sent >= 2 && sent <= 4, `sent ${sent}`);
-    assert.equal(counter("events-rate-limited") - limited, BigInt(5 - sent));
+    assert.equal(counter("events-rate-limited") - limited, BigInt(10 - sent));
   });
 
   test("an L7 port goes to the proxy's listener; with no proxy listening it fails closed", async () => {

@@ -12,3 +12,4 @@ export * from "./maps/ipcache-map.ts";
 export * from "./maps/endpoint-map.ts";
 export * from "./loader/load.ts";
 export * from "./maps/conntrack-gc.ts";
+export * from "./maps/counters.ts";

@@ -21,12 +21,13 @@ export function kernelFlowRecord(engine: Engine, node: string, e: DatapathEvent)
   return { flow, node_name: node, time };
 }
 
-/** Writes (or appends) every event of the lab to `path` until the returned function is called (it resolves once flushed). */
-export function recordKernelFlows(lab: Lab, engine: Engine, path: string, append: boolean): () => Promise<void> {
+/** Hands every event of the lab, as a flow record, to `sink`, until the returned function is called. */
+export function pipeKernelFlows(lab: Lab, engine: Engine, sink: (r: FlowRecord) => void): () => void {
+  return lab.onEvent((node, e) => sink(kernelFlowRecord(engine, node, e)));
+}
+
+/** A sink writing (or appending) flow records to a file as JSON lines, and how to close it (resolves once flushed). */
+export function fileSink(path: string, append: boolean): { write(r: FlowRecord): void; close(): Promise<void> } {
   const out: WriteStream = createWriteStream(path, { flags: append ? "a" : "w" });
-  const stop = lab.onEvent((node, e) => out.write(JSON.stringify(kernelFlowRecord(engine, node, e)) + "\n"));
-  return () => {
-    stop();
-    return new Promise((resolve) => out.end(resolve));
-  };
+  return { write: (r) => out.write(JSON.stringify(r) + "\n"), close: () => new Promise((resolve) => out.end(resolve)) };
 }

@@ -40,6 +40,7 @@ const OPTIONS = {
   "all-namespaces": { type: "boolean", short: "A" },
   not: { type: "boolean", multiple: true },
   "input-file": { type: "string" },
+  server: { type: "string" },
   output: { type: "string", short: "o", default: "compact" },
   last: { type: "string" },
   first: { type: "string" },
@@ -52,8 +53,9 @@ const OPTIONS = {
 } as const;
 
 /**
- * `membrane observe`: Hubble's `observe` over recorded flows (`--input-file FILE|-`, Hubble's own
- * JSON exports included). Values of one flag OR together, flags AND together, `--not` negates the
+ * `membrane observe`: Hubble's `observe` over an agent's flows (`--server`, default Hubble's
+ * 127.0.0.1:4245; `-f` follows) or recorded flows (`--input-file FILE|-`, Hubble's own JSON exports
+ * included). Values of one flag OR together, flags AND together, `--not` negates the
  * next flag. Outputs: compact (default), dict, json/jsonpb, table.
  */
 export async function observe(argv: readonly string[], out: Output, stdin: () => Promise<string>, now: () => number): Promise<number> {
@@ -66,10 +68,10 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
   }
   const v = parsed.values as Record<string, string | string[] | boolean | boolean[] | undefined>;
   const file = v["input-file"] as string | undefined;
-  if (file === undefined) {
-    out.stderr(
-      "membrane observe: no agent runs yet to stream flows from: read recorded flows with --input-file FILE|- (e.g. from `membrane test --flows FILE` or `hubble observe -o json`)",
-    );
+  const server = (v["server"] as string | undefined) ?? DEFAULT_SERVER;
+  const follow = v["follow"] === true;
+  if (follow && file !== undefined) {
+    out.stderr("membrane observe: --follow streams from an agent (--server), not from --input-file");
     return 2;
   }
   const format = String(v["output"]);
@@ -108,27 +110,48 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
     out.stderr(`membrane observe: ${window}`);
     return 2;
   }
-  const text = file === "-" ? await stdin() : await readFile(file, "utf8").catch((e: Error) => e);
-  if (text instanceof Error) {
-    out.stderr(`membrane observe: cannot read ${file}: ${text.message}`);
-    return 2;
-  }
+  const source = file ?? `${server}/v1/flows`;
   const flows: HubbleFlow[] = [];
-  for (const [i, line] of text.split("\n").entries()) {
-    if (line.trim() === "") continue;
+  /** One JSON line of a file or of the agent: kept when it passes the time window and the filters. */
+  const take = (line: string, where: string): HubbleFlow | null => {
+    if (line.trim() === "") return null;
     let rec: FlowRecord | HubbleFlow;
     try {
       rec = JSON.parse(line) as FlowRecord | HubbleFlow;
     } catch {
-      out.stderr(`membrane observe: ${file}:${i + 1}: not a JSON flow; skipped`);
-      continue;
+      out.stderr(`membrane observe: ${where}: not a JSON flow; skipped`);
+      return null;
     }
     const nodeName = "flow" in rec ? (rec.flow.node_name ?? rec.node_name) : rec.node_name;
     const flow: HubbleFlow = "flow" in rec ? { ...rec.flow, ...(nodeName === undefined ? {} : { node_name: nodeName }) } : rec;
     const t = flow.time === undefined ? NaN : Date.parse(flow.time);
-    if (window.since !== null && !(t >= window.since)) continue;
-    if (window.until !== null && !(t <= window.until)) continue;
-    if (predicates.every((p) => p(flow))) flows.push(flow);
+    if (window.since !== null && !(t >= window.since)) return null;
+    if (window.until !== null && !(t <= window.until)) return null;
+    return predicates.every((p) => p(flow)) ? flow : null;
+  };
+  const opts = { policyNames: v["print-policy-names"] === true, nodeName: v["print-node-name"] === true };
+  const print = (selected: readonly HubbleFlow[]): void => {
+    if (format === "json" || format === "jsonpb")
+      for (const f of selected) out.stdout(JSON.stringify({ flow: f, node_name: f.node_name ?? "", time: f.time }));
+    else if (format === "table") out.stdout(tableRows(selected, opts));
+    else for (const f of selected) out.stdout(format === "dict" ? dictBlock(f, opts) : compactLine(f, opts));
+  };
+  if (follow) return followAgent(server, take, print, out, v["last"] === undefined ? 0 : Number(v["last"]));
+  const text =
+    file === "-"
+      ? await stdin()
+      : file !== undefined
+        ? await readFile(file, "utf8").catch((e: Error) => e)
+        : await fetchText(`${server}/v1/flows`);
+  if (text instanceof Error) {
+    out.stderr(
+      `membrane observe: cannot read ${source}: ${text.message}${file === undefined ? " (is `membrane agent --lab` running? or read recorded flows with --input-file FILE|-)" : ""}`,
+    );
+    return 2;
+  }
+  for (const [i, line] of text.split("\n").entries()) {
+    const f = take(line, `${file ?? source}:${i + 1}`);
+    if (f !== null) flows.push(f);
   }
   const n = (k: string): number | undefined => (v[k] === undefined ? undefined : Number(v[k]));
   const selected = v["all"]
@@ -136,11 +159,72 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
     : n("first") !== undefined
       ? flows.slice(0, n("first"))
       : flows.slice(-(n("last") ?? (window.since !== null ? flows.length : 20)));
-  const opts = { policyNames: v["print-policy-names"] === true, nodeName: v["print-node-name"] === true };
-  if (format === "json" || format === "jsonpb")
-    for (const f of selected) out.stdout(JSON.stringify({ flow: f, node_name: f.node_name ?? "", time: f.time }));
-  else if (format === "table") out.stdout(tableRows(selected, opts));
-  else for (const f of selected) out.stdout(format === "dict" ? dictBlock(f, opts) : compactLine(f, opts));
+  print(selected);
+  return 0;
+}
+
+/** Hubble's default server address (hubble-relay's port); `membrane agent --lab` serves there. */
+const DEFAULT_SERVER = "http://127.0.0.1:4245";
+/** The line the agent sends between a follower's history and the live flows (packages/agent/src/server). */
+const HISTORY_END = '{"history_end":true}';
+
+async function fetchText(url: string): Promise<string | Error> {
+  try {
+    const res = await fetch(url);
+    return res.ok ? await res.text() : new Error(`HTTP ${res.status}`);
+  } catch (e) {
+    return e instanceof Error && e.cause instanceof Error ? e.cause : (e as Error);
+  }
+}
+
+/** `-f`: the last `last` matching flows of the agent's ring, then every new matching flow until interrupted. */
+async function followAgent(
+  server: string,
+  take: (line: string, where: string) => HubbleFlow | null,
+  print: (flows: readonly HubbleFlow[]) => void,
+  out: Output,
+  last: number,
+): Promise<number> {
+  const stop = new AbortController();
+  process.once("SIGINT", () => stop.abort());
+  process.once("SIGTERM", () => stop.abort());
+  let res: Response;
+  try {
+    res = await fetch(`${server}/v1/flows?follow=true`, { signal: stop.signal });
+  } catch (e) {
+    out.stderr(`membrane observe: cannot follow ${server}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`);
+    return 2;
+  }
+  // The ring's flows come first, up to the agent's marker: keep the last `last` of them; what
+  // follows is printed as it comes.
+  let backlog: HubbleFlow[] | null = [];
+  let pending = "";
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body!) {
+      pending += decoder.decode(chunk as Uint8Array, { stream: true });
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (backlog !== null && line === HISTORY_END) {
+          print(backlog.slice(backlog.length - Math.min(last, backlog.length)));
+          backlog = null;
+          continue;
+        }
+        const f = take(line, server);
+        if (backlog !== null) {
+          if (f !== null) backlog.push(f);
+          continue;
+        }
+        if (f !== null) print([f]);
+      }
+    }
+  } catch (e) {
+    if (!stop.signal.aborted) {
+      out.stderr(`membrane observe: the stream from ${server} broke: ${(e as Error).message}`);
+      return 1;
+    }
+  }
   return 0;
 }
 

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { FlowRecord } from "@membrane/engine";
+import { metricsText } from "../server/observer-server.ts";
+import { FlowRing } from "./flow-ring.ts";
+
+const record = (i: number, verdict: "FORWARDED" | "DROPPED" = "FORWARDED"): FlowRecord => ({
+  flow: {
+    time: new Date(i).toISOString(),
+    verdict,
+    event_type: { type: verdict === "DROPPED" ? 1 : 5 },
+    drop_reason_desc: verdict === "DROPPED" ? "POLICY_DENIED" : undefined,
+    traffic_direction: "INGRESS",
+    policy_match_type: 2,
+    l4: { TCP: { destination_port: 80 } },
+  } as FlowRecord["flow"],
+});
+
+test("the ring keeps the newest flows, oldest first, and counts what it saw", () => {
+  const ring = new FlowRing(3);
+  for (let i = 0; i < 5; i++) ring.push(record(i));
+  assert.equal(ring.seen, 5);
+  assert.equal(ring.size, 3);
+  assert.deepEqual(
+    ring.snapshot().map((r) => Date.parse(r.flow.time!)),
+    [2, 3, 4],
+  );
+  const heard: number[] = [];
+  const stop = ring.follow((r) => heard.push(Date.parse(r.flow.time!)));
+  ring.push(record(5));
+  stop();
+  ring.push(record(6));
+  assert.deepEqual(heard, [5]);
+  assert.throws(() => new FlowRing(0), RangeError);
+  assert.equal(new FlowRing(1_000_000).capacity, 1_000_000);
+});
+
+test("metrics count every flow by Hubble's labels, even those the ring no longer holds", () => {
+  const ring = new FlowRing(1);
+  ring.push(record(1));
+  ring.push(record(2, "DROPPED"));
+  ring.push(record(3, "DROPPED"));
+  const text = metricsText(ring, { policies: 4, nodes: [{ name: "n1", policyEntries: 10, policyCapacity: 100, lostEvents: 2 }] });
+  assert.match(text, /^hubble_drop_total\{reason="POLICY_DENIED",protocol="TCP"\} 2$/m);
+  assert.match(text, /^hubble_policy_verdicts_total\{direction="ingress",match="l3-l4",action="forwarded"\} 1$/m);
+  assert.match(text, /^hubble_flows_processed_total\{type="Drop",subtype="",verdict="DROPPED",protocol="TCP"\} 2$/m);
+  assert.match(text, /^hubble_lost_events_total\{node="n1"\} 2$/m);
+  assert.match(text, /^membrane_policies 4$/m);
+  assert.match(text, /# TYPE hubble_drop_total counter/);
+});
