@@ -4,5 +4,5 @@ export { attachEndpoint, ifindexOf } from "./node/attach.ts";
 export { Lab, type LabError, type LabNode } from "./lab/lab.ts";
 export { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS, type LiveOptions } from "./live/live-test.ts";
 export { kernelFlowRecord, pipeKernelFlows, fileSink } from "./observer/kernel-flows.ts";
-export { FlowRing, DEFAULT_RING_CAPACITY } from "./observer/flow-ring.ts";
+export { FlowObserver, DEFAULT_RING_CAPACITY } from "./observer/flow-observer.ts";
 export { serveObserver, metricsText, type AgentFigures } from "./server/observer-server.ts";

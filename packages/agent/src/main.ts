@@ -17,7 +17,7 @@ import { Lab } from "./lab/lab.ts";
 import { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS } from "./live/live-test.ts";
 import { reloadPolicies } from "./lab/reload.ts";
 import { fileSink, pipeKernelFlows } from "./observer/kernel-flows.ts";
-import { DEFAULT_RING_CAPACITY, FlowRing } from "./observer/flow-ring.ts";
+import { DEFAULT_RING_CAPACITY, FlowObserver } from "./observer/flow-observer.ts";
 import { serveObserver } from "./server/observer-server.ts";
 import { readCounters } from "@membrane/datapath";
 
@@ -140,12 +140,12 @@ async function main(argv: readonly string[]): Promise<number> {
     }),
   );
   // The kernel's events become flows: in the observer ring (served to `membrane observe`), and a file if asked.
-  const ring = new FlowRing(v["ring-capacity"] === undefined ? DEFAULT_RING_CAPACITY : Number(v["ring-capacity"]));
+  const observed = new FlowObserver(v["ring-capacity"] === undefined ? DEFAULT_RING_CAPACITY : Number(v["ring-capacity"]));
   const file = v.flows === undefined ? null : fileSink(v.flows, false);
-  if (file !== null) ring.follow(file.write);
-  const unpipe = pipeKernelFlows(lab.value, loaded.engine, (r) => ring.push(r));
+  if (file !== null) observed.follow(file.write);
+  const unpipe = pipeKernelFlows(lab.value, loaded.engine, (r) => observed.push(r));
   const [host, port] = (v["observer-listen"] ?? "127.0.0.1:4245").split(/:(?=\d+$)/);
-  const observer = await serveObserver(ring, () => agentFigures(lab.value, loaded.engine), host!, Number(port));
+  const observer = await serveObserver(observed, () => agentFigures(lab.value, loaded.engine), host!, Number(port));
   process.stdout.write(`observer API on http://${observer.address.address}:${observer.address.port} (membrane observe --server …)\n`);
   warnPressure(lab.value);
   process.stdout.write("lab running; policy files are watched; Ctrl-C tears it down\n");

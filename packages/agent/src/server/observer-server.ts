@@ -7,7 +7,7 @@
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Counter, FlowRing } from "../observer/flow-ring.ts";
+import type { Counter, FlowObserver } from "../observer/flow-observer.ts";
 
 /** Figures of the agent itself, read when /metrics is scraped. */
 export interface AgentFigures {
@@ -29,8 +29,8 @@ function metricLines(name: string, help: string, labels: readonly string[], c: C
   return [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, ...rows];
 }
 
-/** The Prometheus exposition of the ring's counters and the agent's figures. */
-export function metricsText(ring: FlowRing, figures: AgentFigures): string {
+/** The Prometheus exposition of the observer's counters and the agent's figures. */
+export function metricsText(observer: FlowObserver, figures: AgentFigures): string {
   const nodes = (name: string, help: string, type: string, pick: (n: AgentFigures["nodes"][number]) => number): string[] => [
     `# HELP ${name} ${help}`,
     `# TYPE ${name} ${type}`,
@@ -41,10 +41,10 @@ export function metricsText(ring: FlowRing, figures: AgentFigures): string {
       "hubble_flows_processed_total",
       "Total number of flows processed",
       ["type", "subtype", "verdict", "protocol"],
-      ring.processed,
+      observer.processed,
     ),
-    ...metricLines("hubble_drop_total", "Number of drops", ["reason", "protocol"], ring.drops),
-    ...metricLines("hubble_policy_verdicts_total", "Number of policy verdicts", ["direction", "match", "action"], ring.policyVerdicts),
+    ...metricLines("hubble_drop_total", "Number of drops", ["reason", "protocol"], observer.drops),
+    ...metricLines("hubble_policy_verdicts_total", "Number of policy verdicts", ["direction", "match", "action"], observer.policyVerdicts),
     ...nodes("hubble_lost_events_total", "Number of lost events (datapath ring full or rate limited)", "counter", (n) => n.lostEvents),
     ...nodes("membrane_policy_map_entries", "Entries in the node's kernel policy map", "gauge", (n) => n.policyEntries),
     ...nodes("membrane_policy_map_capacity", "Capacity of the node's kernel policy map", "gauge", (n) => n.policyCapacity),
@@ -57,7 +57,7 @@ export function metricsText(ring: FlowRing, figures: AgentFigures): string {
 
 /** Serves the observer API on `host:port` (0: any free port); resolves to the bound address. */
 export function serveObserver(
-  ring: FlowRing,
+  observer: FlowObserver,
   figures: () => AgentFigures,
   host: string,
   port: number,
@@ -68,11 +68,11 @@ export function serveObserver(
     switch (url.pathname) {
       case "/v1/flows": {
         res.writeHead(200, { "content-type": "application/x-ndjson" });
-        for (const r of ring.snapshot()) res.write(JSON.stringify(r) + "\n");
+        for (const r of observer.snapshot()) res.write(JSON.stringify(r) + "\n");
         if (url.searchParams.get("follow") !== "true") return res.end();
         // A follower learns where the history ends and the live flows begin.
         res.write('{"history_end":true}\n');
-        const stop = ring.follow((r) => res.write(JSON.stringify(r) + "\n"));
+        const stop = observer.follow((r) => res.write(JSON.stringify(r) + "\n"));
         res.on("close", stop);
         return;
       }
@@ -82,14 +82,14 @@ export function serveObserver(
           200,
           "application/json",
           JSON.stringify({
-            num_flows: ring.size,
-            max_flows: ring.capacity,
-            seen_flows: ring.seen,
+            num_flows: observer.size,
+            max_flows: observer.capacity,
+            seen_flows: observer.seen,
             num_connected_nodes: figures().nodes.length,
           }) + "\n",
         );
       case "/metrics":
-        return reply(res, 200, "text/plain; version=0.0.4", metricsText(ring, figures()));
+        return reply(res, 200, "text/plain; version=0.0.4", metricsText(observer, figures()));
       default:
         return reply(res, 404, "text/plain", "not found\n");
     }

@@ -1,22 +1,20 @@
 /**
- * The agent's flow buffer (Hubble's observer ring): the newest `capacity` flows (Hubble's default
- * 4,095), how many were seen and how many the ring overwrote, and listeners for followers. It also
- * keeps the counters the metrics endpoint reports, so metrics count every flow, not only those
- * still in the ring.
+ * The agent's observer (Hubble's): the engine's flow ring of the newest flows (Hubble's default
+ * 4,095), listeners for followers, and the counters the metrics endpoint reports — they count every
+ * flow, not only those still in the ring.
  */
-import type { FlowRecord } from "@membrane/engine";
+import { FlowRing, type FlowRecord } from "@membrane/engine";
 
 /** Hubble's default ring size (its `hubble-event-buffer-capacity`). */
 export const DEFAULT_RING_CAPACITY = 4095;
+/** The largest ring the agent accepts. */
+const MAX_RING_CAPACITY = 16_777_215;
 
 /** Counters keyed by their label values (joined), for Prometheus. */
 export type Counter = Map<string, number>;
 
-export class FlowRing {
-  readonly capacity: number;
-  readonly #ring: (FlowRecord | undefined)[];
-  #next = 0;
-  #seen = 0;
+export class FlowObserver {
+  readonly #ring: FlowRing;
   readonly #listeners = new Set<(r: FlowRecord) => void>();
   /** hubble_flows_processed_total by type, subtype, verdict. */
   readonly processed: Counter = new Map();
@@ -26,34 +24,37 @@ export class FlowRing {
   readonly policyVerdicts: Counter = new Map();
 
   constructor(capacity = DEFAULT_RING_CAPACITY) {
-    if (!(capacity >= 1 && capacity <= 16_777_215)) throw new RangeError(`ring capacity ${capacity} is out of 1..16777215`);
-    this.capacity = capacity;
-    this.#ring = new Array(capacity);
+    if (capacity > MAX_RING_CAPACITY) throw new RangeError(`ring capacity ${capacity} is over ${MAX_RING_CAPACITY}`);
+    this.#ring = new FlowRing(capacity);
+  }
+
+  get capacity(): number {
+    return this.#ring.capacity;
   }
 
   /** Flows seen since start. */
   get seen(): number {
-    return this.#seen;
+    return this.#ring.seen;
   }
 
   /** Flows held now. */
   get size(): number {
-    return Math.min(this.#seen, this.capacity);
+    return this.#ring.size;
   }
 
   push(r: FlowRecord): void {
-    this.#ring[this.#next] = r;
-    this.#next = (this.#next + 1) % this.capacity;
-    this.#seen++;
+    this.#ring.push(r.node_name === undefined ? r.flow : { ...r.flow, node_name: r.node_name });
     this.#count(r);
     for (const l of this.#listeners) l(r);
   }
 
-  /** The flows held, oldest first. */
+  /** The flows held, oldest first, as Hubble's `{flow, node_name, time}` records. */
   snapshot(): FlowRecord[] {
-    const n = this.size;
-    const start = (this.#next - n + this.capacity) % this.capacity;
-    return Array.from({ length: n }, (_, i) => this.#ring[(start + i) % this.capacity]!);
+    return [...this.#ring.oldestFirst()].map((flow) => ({
+      flow,
+      node_name: flow.node_name ?? "",
+      ...(flow.time === undefined ? {} : { time: flow.time }),
+    }));
   }
 
   /** Hears every flow pushed from now on; returns a function that stops it. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FlowRecord } from "@membrane/engine";
 import { metricsText } from "../server/observer-server.ts";
-import { FlowRing } from "./flow-ring.ts";
+import { FlowObserver } from "./flow-observer.ts";
 
 const record = (i: number, verdict: "FORWARDED" | "DROPPED" = "FORWARDED"): FlowRecord => ({
   flow: {
@@ -17,7 +17,7 @@ const record = (i: number, verdict: "FORWARDED" | "DROPPED" = "FORWARDED"): Flow
 });
 
 test("the ring keeps the newest flows, oldest first, and counts what it saw", () => {
-  const ring = new FlowRing(3);
+  const ring = new FlowObserver(3);
   for (let i = 0; i < 5; i++) ring.push(record(i));
   assert.equal(ring.seen, 5);
   assert.equal(ring.size, 3);
@@ -31,12 +31,12 @@ test("the ring keeps the newest flows, oldest first, and counts what it saw", ()
   stop();
   ring.push(record(6));
   assert.deepEqual(heard, [5]);
-  assert.throws(() => new FlowRing(0), RangeError);
-  assert.equal(new FlowRing(1_000_000).capacity, 1_000_000);
+  assert.throws(() => new FlowObserver(0), RangeError);
+  assert.equal(new FlowObserver(1_000_000).capacity, 1_000_000);
 });
 
 test("metrics count every flow by Hubble's labels, even those the ring no longer holds", () => {
-  const ring = new FlowRing(1);
+  const ring = new FlowObserver(1);
   ring.push(record(1));
   ring.push(record(2, "DROPPED"));
   ring.push(record(3, "DROPPED"));
