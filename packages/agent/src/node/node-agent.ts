@@ -61,6 +61,8 @@ export class NodeAgent {
   /** Local endpoints: `namespace/pod` → the ifindex of its host-side device and its endpoint id. */
   readonly #local = new Map<string, { readonly ifindex: number; readonly epId: number }>();
   #nextId = 1;
+  /** The engine's ipcache revision the kernel's ipcache was last synced to. */
+  #ipcacheRevision: string | null = null;
 
   private constructor(engine: Engine, nodeName: string, datapath: Datapath, options: NodeAgentOptions) {
     this.#engine = engine;
@@ -148,8 +150,13 @@ export class NodeAgent {
   }
 
   #syncIpcache(): AgentError[] {
+    const revision = this.#engine.ipcacheRevision;
+    if (revision === this.#ipcacheRevision) return [];
     const records = this.#engine.ipcacheFrom(this.#node).map((r) => ({ ...r, tunnelEndpoint: this.#tunnelEndpoint(r.prefix) }));
-    return this.#ipcache.sync(records).map((error) => ({ kind: "ipcache", error }));
+    const errors = this.#ipcache.sync(records).map((error): AgentError => ({ kind: "ipcache", error }));
+    // A refused prefix is retried at the next change.
+    if (errors.length === 0) this.#ipcacheRevision = revision;
+    return errors;
   }
 
   /** In tunnel mode, the address of the other node hosting a pod address (Cilium's ipcache tunnel endpoint). */

@@ -267,3 +267,30 @@ test("§6.4: different L7 parsers for one selector on one port are an error of t
   const l7 = e.l7PolicyOf(ep, "ingress", e.endpoint("ns/b")!.identity, 6, 9092);
   assert.equal(l7.kind, "conflict");
 });
+
+test("ipcacheRevision changes exactly when ipcacheFrom may: CIDR identities, pods, nodes — not a selector-only policy", () => {
+  const e = engineOf(CLUSTER);
+  const policy = (doc: unknown) => [...engineOf([...CLUSTER, doc]).policies.values()][0]!;
+  const text = (): string => JSON.stringify(e.ipcacheFrom("n1").map((r) => [r.prefix.addr.bytes.join("."), r.prefix.bits, r.identity]));
+  let revision = e.ipcacheRevision;
+  let before = text();
+  const step = (what: string, changes: boolean, change: () => unknown): void => {
+    change();
+    assert.equal(e.ipcacheRevision !== revision, changes, `${what}: revision`);
+    assert.equal(text() !== before, changes, `${what}: content`);
+    revision = e.ipcacheRevision;
+    before = text();
+  };
+  step("selector-only policy", false, () =>
+    e.upsertPolicy(
+      policy(cnp("p", { endpointSelector: { matchLabels: { app: "a" } }, ingress: [{ fromEndpoints: [{ matchLabels: { app: "b" } }] }] })),
+    ),
+  );
+  step("CIDR policy", true, () =>
+    e.upsertPolicy(policy(cnp("q", { endpointSelector: { matchLabels: { app: "a" } }, egress: [{ toCIDR: ["192.0.2.0/24"] }] }))),
+  );
+  const d = [...engineOf([...CLUSTER, pod("ns", "d", { app: "d" }, "10.244.1.13")]).cluster.pods].find((p) => p.name === "d")!;
+  step("new pod", true, () => e.upsertPod(d));
+  const n2 = engineOf([...CLUSTER, node("n2", "172.18.0.3", "10.244.2.0/24")]).cluster.nodes.find((n) => n.name === "n2")!;
+  step("new node", true, () => e.upsertNode(n2));
+});

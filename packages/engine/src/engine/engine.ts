@@ -91,6 +91,8 @@ export class Engine {
   #deleted = new Set<string>();
   #ctx: PeerContext;
   #apiServerIps: ReadonlySet<string> = new Set();
+  /** Grows when nodes or services change: what ipcacheFrom shows of node addresses depends on them. */
+  #factsVersion = 0;
 
   constructor(cluster: Cluster, policies: readonly Policy[], options: EngineOptions = DEFAULT_ENGINE_OPTIONS) {
     this.options = options;
@@ -167,6 +169,11 @@ export class Engine {
     if (node !== undefined) return this.nodeIdentityFrom(node.name, localNode);
     const hit = this.#byIp.lookup(addr);
     return this.#info(hit?.id ?? worldIdentity(addr.family, this.#ctx.dualStack));
+  }
+
+  /** Changes whenever ipcacheFrom's answer may: an agent skips re-syncing its ipcache while it stays the same. */
+  get ipcacheRevision(): string {
+    return `${this.#byIp.version}.${this.#factsVersion}`;
   }
 
   /**
@@ -562,6 +569,7 @@ export class Engine {
   }
 
   #refreshClusterFacts(): void {
+    this.#factsVersion++;
     const api = this.#services.get("default/kubernetes");
     this.#apiServerIps = new Set(api?.endpointAddresses ?? []);
   }

@@ -10,6 +10,12 @@ export class IpCache {
   /** Per family, per prefix length, masked prefix text → identity. */
   readonly #byLength: Record<4 | 6, Map<number, Map<string, NumericIdentity>>> = { 4: new Map(), 6: new Map() };
   #lengths: Record<4 | 6, number[]> = { 4: [], 6: [] };
+  #version = 0;
+
+  /** Grows with every change, so a consumer can tell whether it has seen the current content. */
+  get version(): number {
+    return this.#version;
+  }
 
   /** Maps a prefix to an identity, replacing what it mapped to. */
   upsert(prefix: IpPrefix, id: NumericIdentity): void {
@@ -21,12 +27,15 @@ export class IpCache {
       this.#lengths[fam] = [...this.#byLength[fam].keys()].sort((a, b) => b - a);
     }
     byText.set(formatPrefix(m), id);
+    this.#version++;
   }
 
   /** Removes a prefix. */
   delete(prefix: IpPrefix): boolean {
     const m = masked(prefix);
-    return this.#byLength[m.addr.family].get(m.bits)?.delete(formatPrefix(m)) ?? false;
+    const deleted = this.#byLength[m.addr.family].get(m.bits)?.delete(formatPrefix(m)) ?? false;
+    if (deleted) this.#version++;
+    return deleted;
   }
 
   /** The identity of the longest prefix containing `ip`, with that prefix; undefined when none does. */
