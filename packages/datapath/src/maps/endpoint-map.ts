@@ -14,7 +14,12 @@ export class EndpointMapWriter {
   read(): Result<Map<number, number>, KernelError> {
     const entries = mapEntries(this.#map, 4, ENDPOINT_INFO.size);
     if (!entries.ok) return err(entries.error);
-    return ok(new Map(entries.value.map(([k, v]) => Object.values(decodeEndpoint(k, v)) as [number, number])));
+    const held = new Map<number, number>();
+    for (const [k, v] of entries.value) {
+      const { ifindex, epId } = decodeEndpoint(k, v);
+      held.set(ifindex, epId);
+    }
+    return ok(held);
   }
 
   /** Declares (or updates) the endpoint behind `ifindex`. */

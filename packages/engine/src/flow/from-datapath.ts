@@ -5,9 +5,8 @@
  */
 import type { Engine } from "../engine/engine.ts";
 import type { NumericIdentity } from "../identity/numeric-identity.ts";
-import { formatLabel } from "../labels/label-set.ts";
 import { protocolName } from "../policy/protocol.ts";
-import { clean, endpointId, logsOf, policiesOf } from "./from-verdict.ts";
+import { clean, flowEndpoint, logsOf, policiesOf } from "./from-verdict.ts";
 import { EVENT_TYPE, type Flow, type FlowEndpoint, type FlowL4, type TcpFlags } from "./flow.ts";
 
 /** One datapath event, as plain data (the datapath package decodes it from the ring buffer). */
@@ -64,21 +63,11 @@ function l4Of(r: DatapathRecord): FlowL4 | undefined {
   return undefined;
 }
 
-/** An address as Hubble shows it from `node`: the pod behind it, or its identity. */
+/** An address as Hubble shows it from `node`: the pod behind it, or the identity the kernel used. */
 function endpointAt(engine: Engine, ip: string, node: string, identity?: NumericIdentity): FlowEndpoint {
-  const ep = engine.endpointByIp(ip);
+  const ep = engine.endpointByIp(ip) ?? null;
   const info = ep?.identity ?? engine.identityOfIp(ip, node);
-  const labels = info.labels.labels.map(formatLabel);
-  if (ep !== undefined)
-    return {
-      ID: endpointId(ep.key),
-      identity: info.id,
-      cluster_name: engine.cluster.name,
-      namespace: ep.pod.namespace,
-      labels,
-      pod_name: ep.pod.name,
-    };
-  return { identity: identity ?? info.id, labels };
+  return flowEndpoint(engine, ep, identity === undefined || ep !== null ? info : { ...info, id: identity });
 }
 
 /** The Hubble flow of one datapath event. */

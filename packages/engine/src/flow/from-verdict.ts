@@ -1,4 +1,5 @@
-import type { Engine } from "../engine/engine.ts";
+import type { Engine, EndpointInfo } from "../engine/engine.ts";
+import type { IdentityInfo } from "../policy/peer-selector.ts";
 import { formatLabel } from "../labels/label-set.ts";
 import type { DerivedFrom } from "../policy/map-state.ts";
 import type { CaseL7 } from "../scenario/connectivity-test.ts";
@@ -120,23 +121,25 @@ function summaryOf(protocol: FlowProtocol): string {
 
 /** An endpoint as Hubble shows it; non-endpoints show their identity (world, host, remote-node). */
 function endpointOf(engine: Engine, p: Party, viewer: string | null): FlowEndpoint {
-  const identity = p.identityFrom(viewer);
+  return flowEndpoint(engine, p.endpoint, p.identityFrom(viewer));
+}
+
+/** A pod endpoint (when there is one) or a bare identity, as Hubble shows a flow's side. */
+export function flowEndpoint(engine: Engine, ep: EndpointInfo | null, identity: IdentityInfo): FlowEndpoint {
   const labels = identity.labels.labels.map(formatLabel);
-  if (p.endpoint !== null) {
-    return {
-      ID: endpointId(p.endpoint.key),
-      identity: identity.id,
-      cluster_name: engine.cluster.name,
-      namespace: p.endpoint.pod.namespace,
-      labels,
-      pod_name: p.endpoint.pod.name,
-    };
-  }
-  return { identity: identity.id, labels };
+  if (ep === null) return { identity: identity.id, labels };
+  return {
+    ID: endpointId(ep.key),
+    identity: identity.id,
+    cluster_name: engine.cluster.name,
+    namespace: ep.pod.namespace,
+    labels,
+    pod_name: ep.pod.name,
+  };
 }
 
 /** A stable endpoint ID (Cilium numbers endpoints per node; membrane derives one from the name). */
-export function endpointId(key: string): number {
+function endpointId(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
   return (h % 4000) + 1;
