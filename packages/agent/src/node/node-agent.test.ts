@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Engine, loadScenario } from "@membrane/engine";
-import { loadDatapath, mapKeys, POLICY_KEY, type Datapath } from "@membrane/datapath";
+import { IPCACHE_KEY, loadDatapath, mapKeys, POLICY_KEY, type Datapath } from "@membrane/datapath";
 import { parseManifest } from "@membrane/manifest";
 import { NodeAgent } from "./node-agent.ts";
 
@@ -18,6 +18,13 @@ metadata: { name: b-from-a, namespace: ns1 }
 spec:
   endpointSelector: { matchLabels: { app: b } }
   ingress: [{ fromEndpoints: [{ matchLabels: { app: a } }], toPorts: [{ ports: [{ port: "80", protocol: TCP }] }] }]
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: a-to-docs, namespace: ns1 }
+spec:
+  endpointSelector: { matchLabels: { app: a } }
+  egress: [{ toCIDR: ["192.0.2.0/24"] }]
 `;
 const scenario = loadScenario([
   ...parseManifest("_cluster.yaml", readFileSync(clusterFile, "utf8")).documents,
@@ -38,6 +45,14 @@ const localEndpoints = (engine: Engine) =>
     .endpoints()
     .filter((e) => e.pod.nodeName === "node-a")
     .map((e, i) => ({ key: e.key, ifindex: 100 + i }));
+/** The kernel ipcache's prefixes, as text. */
+const kernelPrefixes = (): string[] => {
+  const keys = mapKeys(dp.maps.ipcache, IPCACHE_KEY.size);
+  assert.ok(keys.ok);
+  return keys.value
+    .map((k) => `${k[IPCACHE_KEY.family] === 6 ? "v6" : "v4"} ${[...k.subarray(8, 24)].join(".")}/${k.readUInt32LE(0) - 32}`)
+    .sort();
+};
 const kernelEntries = (): number => {
   const keys = mapKeys(dp.maps.policy, POLICY_KEY.size);
   assert.ok(keys.ok);
@@ -50,6 +65,7 @@ test("a restarted agent adopts the pinned maps: same endpoint ids, stale entries
   assert.deepEqual(first.errors, []);
   const held = kernelEntries();
   assert.equal(held, first.agent.pressure.entries);
+  const prefixesBefore = kernelPrefixes();
   const ids = localEndpoints(engine).map((e) => first.agent.endpointId(e.key));
   // While "down", the policy is deleted: the new agent finds the old entries and removes what is stale.
   const later = new Engine(scenario.cluster, []);
@@ -61,6 +77,13 @@ test("a restarted agent adopts the pinned maps: same endpoint ids, stale entries
   );
   assert.equal(kernelEntries(), second.agent.pressure.entries);
   assert.ok(kernelEntries() < held, "the policy's entries are gone");
+  // The CIDR identity went with its policy: its ipcache prefix is gone too, and nothing else.
+  const prefixesAfter = kernelPrefixes();
+  assert.deepEqual(
+    prefixesBefore.filter((p) => !prefixesAfter.includes(p)),
+    ["v4 192.0.2.0.0.0.0.0.0.0.0.0.0.0.0.0/24"],
+  );
+  assert.equal(prefixesAfter.length, new Set(later.ipcacheFrom("node-a").map((r) => `${r.prefix.addr.bytes}/${r.prefix.bits}`)).size);
 });
 
 test("map pressure: high from 90% of the capacity the agent was given", () => {
