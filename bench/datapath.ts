@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine, loadScenario, type Policy } from "@membrane/engine";
 import { loadDatapath } from "@membrane/datapath";
-import { attachEndpoint, Lab, NodeAgent } from "@membrane/agent";
+import { attach as attachHooks, HOOKS, Lab, NodeAgent } from "@membrane/agent";
 import { parseManifest } from "@membrane/manifest";
 import { clusterStream } from "./generate-cluster.ts";
 import { progress, quantile } from "./lib/procs.ts";
@@ -108,7 +108,7 @@ async function labFigures(): Promise<Record<string, number>> {
     progress(`policy map: ${entries} entries`);
     const attach = async (): Promise<void> => {
       for (const p of [client, server]) {
-        const r = await attachEndpoint(lab.nodes[0]!.agent.datapath, nodeNs, p.device);
+        const r = await attachHooks(lab.nodes[0]!.agent.datapath, nodeNs, p.device, HOOKS.endpoint);
         if (!r.ok) throw new Error(r.error.message);
       }
     };

@@ -60,7 +60,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	const struct endpoint_info *ep = endpoint_of(skb->ifindex);
 	const __u8 dir = egress ? CT_EGRESS : CT_INGRESS;
 	struct ct_entry *entry = 0;
-	__u32 enforced;
+	__u32 enforced, magic;
 	int rc;
 
 	rc = parse_packet(skb, &p);
@@ -92,21 +92,28 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		count(COUNTER_REPLY, skb->len);
 		return pass(skb, &p.t, &c, egress);
 	}
-	/* Ingress from the tunnel: the sender's identity came in the VNI (from_overlay put it in the mark). */
-	if (!egress && (skb->mark & MARK_MAGIC_MASK) == MARK_FROM_TUNNEL)
+	magic = skb->mark & MARK_MAGIC_MASK;
+	/* Ingress from the tunnel or the egress proxy: the sender's identity came in the mark. */
+	if (!egress && (magic == MARK_FROM_TUNNEL || magic == MARK_FROM_PROXY_EGRESS || magic == MARK_FROM_PROXY_INGRESS))
 		c.remote_identity = skb->mark >> 16;
 	else
 		c.remote_identity = ipcache_identity(p.t.family, egress ? p.t.daddr : p.t.saddr);
-	rc = policy_lookup(ep->ep_id, c.remote_identity, egress, p.t.proto, p.t.policy_port, &c.match_type);
-	if (rc < 0) {
-		/* A later fragment has no ports: only a rule that ignores them could allow it. */
-		return drop(skb, &p.t, &c, p.t.nonfirst_fragment && rc == DROP_POLICY ? DROP_FRAG_NOSUPPORT : rc);
+	if (!egress && magic == MARK_FROM_PROXY_INGRESS) {
+		/* The ingress proxy already enforced this endpoint's policy on the flow (Cilium's
+		 * to-container skips policy for traffic from its ingress proxy). */
+		rc = 0;
+	} else {
+		rc = policy_lookup(ep->ep_id, c.remote_identity, egress, p.t.proto, p.t.policy_port, &c.match_type);
+		if (rc < 0) {
+			/* A later fragment has no ports: only a rule that ignores them could allow it. */
+			return drop(skb, &p.t, &c, p.t.nonfirst_fragment && rc == DROP_POLICY ? DROP_FRAG_NOSUPPORT : rc);
+		}
 	}
 	c.verdict = rc;
+	/* An L7 port: the proxy decides. What the pod sends is handed to the proxy here; what it would
+	 * receive is bounced to the proxy device (below), which hands it over. */
 	if (rc > 0) {
-		/* An L7 port: the proxy decides. Only the receiving hook can hand a packet to a socket;
-		 * ingress redirection (to_container) is not built yet, so it fails closed. */
-		int err = egress ? redirect_to_proxy(skb, &p.t, rc, ep->identity) : DROP_PROXY_LOOKUP_FAILED;
+		int err = egress ? redirect_to_proxy(skb, &p.t, rc, ep->identity) : proxy_ifindex() ? 0 : DROP_PROXY_LOOKUP_FAILED;
 		if (err)
 			return drop(skb, &p.t, &c, err);
 	}
@@ -117,12 +124,14 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		if (err)
 			return drop(skb, &p.t, &c, err);
 		enforced = ep->flags & (egress ? ENDPOINT_F_EGRESS_ENFORCED : ENDPOINT_F_INGRESS_ENFORCED);
-		if (enforced) {
+		if (enforced && magic != MARK_FROM_PROXY_INGRESS) {
 			c.type = EVENT_POLICY_VERDICT;
 			send_event(skb, &p.t, &c);
 		}
 	}
 	count(COUNTER_FORWARDED, skb->len);
+	if (rc > 0 && !egress)
+		return bpf_redirect(proxy_ifindex(), BPF_F_INGRESS);
 	return pass(skb, &p.t, &c, egress);
 }
 
@@ -150,6 +159,44 @@ int from_overlay(struct __sk_buff *skb)
 	skb->mark = MARK_FROM_TUNNEL | (key.tunnel_id << 16);
 	bpf_skb_change_type(skb, PACKET_HOST);
 	return TC_ACT_OK;
+}
+
+/* On the proxy device's ingress: flows to_container bounced for an ingress L7 redirect. */
+SEC("tc")
+int to_proxy(struct __sk_buff *skb)
+{
+	struct packet p = {};
+	struct event_context c = { .direction = DIR_INGRESS };
+	int rc = parse_packet(skb, &p);
+
+	if (rc == 1)
+		return TC_ACT_SHOT;
+	if (rc < 0)
+		return drop(skb, &p.t, &c, rc);
+	rc = redirect_ingress_to_proxy(skb, &p.t);
+	if (rc)
+		return drop(skb, &p.t, &c, rc);
+	/* The frame was addressed to the endpoint's device: take it as this host's own. */
+	bpf_skb_change_type(skb, PACKET_HOST);
+	return TC_ACT_OK;
+}
+
+/*
+ * On the node's own uplink, egress (tunnel routing): a connection out of the egress proxy to a pod
+ * on another node goes into the tunnel with the proxied source's identity (from its mark) as the
+ * VNI, as that source's own packets would (Cilium's to-netdev / host encapsulation). Everything
+ * else leaves as it is.
+ */
+SEC("tc")
+int to_netdev(struct __sk_buff *skb)
+{
+	struct packet p = {};
+	int rc;
+
+	if ((skb->mark & MARK_MAGIC_MASK) != MARK_FROM_PROXY_EGRESS || parse_packet(skb, &p) != 0)
+		return TC_ACT_OK;
+	rc = forward(skb, &p.t, skb->mark >> 16);
+	return rc < 0 ? TC_ACT_SHOT : rc;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -3,7 +3,8 @@
  * bpf/lib/proxy.h does the same with bpf_sk_assign): the packet is assigned to the proxy's socket
  * in this network namespace — the connection's own transparent socket once it exists, else the
  * listener on loopback:proxy_port — and marked so the proxy routing rule delivers it locally.
- * Only possible where the packet is received (tc ingress: from_container).
+ * Only possible where the packet is received (tc ingress): from_container for egress redirects,
+ * the proxy device (to_proxy) for ingress ones.
  */
 #ifndef MEMBRANE_LIB_PROXY_H
 #define MEMBRANE_LIB_PROXY_H
@@ -14,6 +15,7 @@
 #include <bpf/bpf_endian.h>
 #include "membrane/abi.h"
 #include "lib/packet.h"
+#include "lib/conntrack.h"
 
 /* Assigns a socket found by a lookup helper and releases the reference the lookup took: 0, or
  * DROP_PROXY_SET_FAILED. */
@@ -73,8 +75,28 @@ static __always_inline int redirect_to_proxy(struct __sk_buff *skb, const struct
 		return DROP_PROXY_UNKNOWN_PROTO;
 	if (err)
 		return err;
-	skb->mark = MARK_TO_PROXY | ((identity & 0xffff) << 16);
+	/* The mark carries 16 bits of identity (the accepted socket inherits it: tcp_fwmark_accept);
+	 * a wider one (a CIDR identity) is left out and the proxy asks its ipcache instead. */
+	skb->mark = MARK_TO_PROXY | (identity <= 0xffff ? identity << 16 : 0);
 	return 0;
+}
+
+/*
+ * On the proxy device's ingress: a flow to_container bounced here because the receiving endpoint's
+ * ingress policy redirects it (tc egress cannot assign a socket; Cilium likewise sends ingress
+ * redirects back up through its host device). The flow's ingress conntrack entry, made just
+ * before, holds the proxy port and the sender's identity. Returns 0 or DROP_PROXY_*.
+ */
+static __always_inline int redirect_ingress_to_proxy(struct __sk_buff *skb, const struct tuple *t)
+{
+	struct ct_key k;
+	const struct ct_entry *e;
+
+	ct_key_of(t, CT_INGRESS, 0, &k);
+	e = ct_find(&k);
+	if (!e || e->proxy_port == 0)
+		return DROP_PROXY_LOOKUP_FAILED;
+	return redirect_to_proxy(skb, t, e->proxy_port, e->remote_identity);
 }
 
 #endif

@@ -158,7 +158,7 @@ struct datapath_config {
 	__u32 events_per_second; /* per CPU; 0: unlimited */
 	__u32 flags;
 	__u32 tunnel_ifindex;    /* the VXLAN device (tunnel routing); 0: native routing */
-	__u32 pad;
+	__u32 proxy_ifindex;     /* the device whose ingress hands redirected ingress flows to the proxy; 0: none */
 };
 
 /* ------------------------------------------------------------------ counters (lib/counters.h) */
@@ -188,6 +188,13 @@ struct counter {
 /* A packet that came out of the tunnel: the sender's identity (from the VNI) in the upper 16 bits,
  * which the receiving endpoint trusts instead of its ipcache (Cilium's MARK_MAGIC_IDENTITY). */
 #define MARK_FROM_TUNNEL 0xf00
+/* Set by membrane's proxies on their upstream sockets (SO_MARK), the source identity above it
+ * (Cilium's MARK_MAGIC_PROXY_INGRESS / _EGRESS): a flow out of the egress proxy is still checked
+ * against the destination's ingress policy as its source's identity, not as the host; a flow out
+ * of the ingress proxy was already decided by the proxy and is delivered. Pods cannot forge
+ * either: a packet's mark is cleared when it crosses from the pod's namespace. */
+#define MARK_FROM_PROXY_INGRESS 0xa00
+#define MARK_FROM_PROXY_EGRESS 0xb00
 
 /* ------------------------------------------------------------------ drop codes */
 

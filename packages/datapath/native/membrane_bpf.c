@@ -5,11 +5,16 @@
 #define _GNU_SOURCE  // strerrorname_np
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <node_api.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -425,6 +430,99 @@ static napi_value ringbuf_watch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ------------------------------------------------------------------ sockets
+// What Node's net module cannot do and the L7 path needs (datapath-notes.md §6): a socket made in
+// another network namespace (a lab node's), IP_TRANSPARENT on the proxy's listener, SO_MARK on its
+// upstream sockets.
+
+// socketIn(netnsPath | null, family 4|6, stream) → fd: a non-blocking socket created in the network
+// namespace at netnsPath (null: this thread's own). setns moves only the calling thread, and only
+// for the duration of socket(): a socket keeps the namespace it was made in.
+static napi_value socket_in(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  napi_valuetype type;
+  int32_t family;
+  bool stream;
+  if (argc < 3 || napi_typeof(env, argv[0], &type) != napi_ok || (type != napi_null && arg_string(env, argv[0], path, sizeof path)) ||
+      arg_int(env, argv[1], &family) || (family != 4 && family != 6) || napi_get_value_bool(env, argv[2], &stream) != napi_ok) {
+    napi_throw_type_error(env, NULL, "socketIn(netnsPath: string | null, family: 4 | 6, stream: boolean)");
+    return NULL;
+  }
+  int own = -1, target = -1;
+  if (type != napi_null) {
+    own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (own < 0) return throw_errno(env, "open /proc/thread-self/ns/net", errno);
+    target = open(path, O_RDONLY | O_CLOEXEC);
+    if (target < 0 || setns(target, CLONE_NEWNET)) {
+      int e = errno;
+      if (target >= 0) close(target);
+      close(own);
+      return throw_errno(env, target < 0 ? "open netns" : "setns", e);
+    }
+  }
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int made = errno;
+  if (own >= 0) {
+    int back = setns(own, CLONE_NEWNET);
+    close(own);
+    close(target);
+    if (back) {
+      // The thread is stuck in the other namespace: nothing it does next would be where it thinks.
+      fprintf(stderr, "membrane_bpf: cannot return to the original network namespace: %s\n", strerror(errno));
+      abort();
+    }
+  }
+  if (fd < 0) return throw_errno(env, "socket", made);
+  napi_value out;
+  CHECK(env, napi_create_int32(env, fd, &out));
+  return out;
+}
+
+// setSockOpt(fd, level, name, value) → undefined: an integer socket option.
+static napi_value set_sock_opt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, level, name, value;
+  if (argc < 4 || arg_int(env, argv[0], &fd) || arg_int(env, argv[1], &level) || arg_int(env, argv[2], &name) ||
+      arg_int(env, argv[3], &value)) {
+    napi_throw_type_error(env, NULL, "setSockOpt(fd: number, level: number, name: number, value: number)");
+    return NULL;
+  }
+  if (setsockopt(fd, level, name, &value, sizeof value)) return throw_errno(env, "setsockopt", errno);
+  return NULL;
+}
+
+// bindSocket(fd, ip, port) → undefined: binds to an IPv4 or IPv6 address.
+static napi_value bind_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, port;
+  char ip[64];
+  if (argc < 3 || arg_int(env, argv[0], &fd) || arg_string(env, argv[1], ip, sizeof ip) || arg_int(env, argv[2], &port) || port < 0 ||
+      port > 65535) {
+    napi_throw_type_error(env, NULL, "bindSocket(fd: number, ip: string, port: number)");
+    return NULL;
+  }
+  struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+  struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  int r;
+  if (inet_pton(AF_INET, ip, &a4.sin_addr) == 1)
+    r = bind(fd, (struct sockaddr *)&a4, sizeof a4);
+  else if (inet_pton(AF_INET6, ip, &a6.sin6_addr) == 1)
+    r = bind(fd, (struct sockaddr *)&a6, sizeof a6);
+  else {
+    napi_throw_type_error(env, NULL, "bindSocket: not an IP address");
+    return NULL;
+  }
+  if (r) return throw_errno(env, "bind", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   libbpf_set_print(quiet_print);
   napi_property_descriptor props[] = {
@@ -439,6 +537,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ringbufOpen", NULL, ringbuf_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringbufConsume", NULL, ringbuf_consume, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringbufWatch", NULL, ringbuf_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"socketIn", NULL, socket_in, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setSockOpt", NULL, set_sock_opt, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bindSocket", NULL, bind_socket, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -12,4 +12,6 @@ export * from "./maps/ipcache-map.ts";
 export * from "./maps/endpoint-map.ts";
 export * from "./loader/load.ts";
 export * from "./maps/conntrack-gc.ts";
+export * from "./maps/conntrack-lookup.ts";
 export * from "./maps/counters.ts";
+export * from "./kernel/sockets.ts";

@@ -47,7 +47,7 @@ export type { IdentityInfo, PeerSelector } from "./policy/peer-selector.ts";
 export type { SelectionChange } from "./policy/selector-cache.ts";
 export { SelectorCache } from "./policy/selector-cache.ts";
 export type { EnforcementMode, ResolveOptions, Enforcement, DirectionPolicy, EndpointPolicy } from "./policy/resolve.ts";
-export { DEFAULT_RESOLVE_OPTIONS } from "./policy/resolve.ts";
+export { DEFAULT_RESOLVE_OPTIONS, proxyPortFor } from "./policy/resolve.ts";
 export { protocolName, PROTO } from "./policy/protocol.ts";
 export type { EngineOptions, Semantics } from "./engine/options.ts";
 export { DEFAULT_ENGINE_OPTIONS } from "./engine/options.ts";

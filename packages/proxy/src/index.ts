@@ -1,6 +1,6 @@
 /**
  * @membrane/proxy: membrane's L7 proxies (Node only). This file is the package's only public
- * surface: the HTTP/1.1 + h2c proxy and the DNS proxy.
+ * surface: the HTTP/1.1 + h2c proxy, the Kafka proxy and the DNS proxy.
  */
 export type {
   ConnectionContext,
@@ -18,6 +18,8 @@ export type {
   HttpResponseInfo,
   HttpProxyOptions,
 } from "./http/index.ts";
+export type { Dialer } from "./common/dial.ts";
+export { failedSocket } from "./common/dial.ts";
 export { parseHostPort, StaticPolicySource, RequestDecider, DEFAULT_PROXY_LIMITS, ACCESS_DENIED_BODY, HttpProxy } from "./http/index.ts";
 export * from "./dns/index.ts";
 export * from "./kafka/index.ts";

@@ -7,11 +7,13 @@
 import { rmSync } from "node:fs";
 import { err, ok, type Engine, type Result } from "@membrane/engine";
 import { collectConntrack, decodeEvent, loadDatapath, openRing, type DatapathEvent, type RingReader } from "@membrane/datapath";
-import { attachEndpoint, attachOverlay, ifindexOf } from "../node/attach.ts";
+import { attach, HOOKS, ifindexOf, type Hooks } from "../node/attach.ts";
 import { NodeAgent, type AgentError } from "../node/node-agent.ts";
 import { buildLab, teardownLab } from "./build.ts";
+import { netnsPath } from "./exec.ts";
 import { PodHandle } from "./pod-handle.ts";
-import { planLab, VXLAN_DEVICE, type LabPlan, type Routing } from "./plan.ts";
+import { NodeProxies } from "../proxy/node-proxies.ts";
+import { planLab, PROXY_DEVICE, UPLINK_DEVICE, VXLAN_DEVICE, type LabPlan, type Routing } from "./plan.ts";
 
 /** How often expired conntrack entries are collected (Cilium's GC interval adapts; 30 s is its usual floor). */
 const CT_GC_INTERVAL_MS = 30_000;
@@ -24,6 +26,8 @@ export interface LabNode {
   readonly agent: NodeAgent;
   readonly runtime: PodHandle;
   readonly ring: RingReader;
+  /** The node's L7 proxies (they outlive agent restarts, as Cilium's Envoy does). */
+  readonly proxies: NodeProxies;
 }
 
 export type LabError =
@@ -33,7 +37,12 @@ export type LabError =
  * Loads node `i`'s datapath (its pin folder: maps are reused when pinned already), attaches the
  * programs to its pods' devices, and starts its agent on them.
  */
-async function startNode(engine: Engine, plan: LabPlan, i: number, pinRoot: string): Promise<Result<Omit<LabNode, "runtime">, LabError>> {
+async function startNode(
+  engine: Engine,
+  plan: LabPlan,
+  i: number,
+  pinRoot: string,
+): Promise<Result<Omit<LabNode, "runtime" | "proxies">, LabError>> {
   const n = plan.nodes[i]!;
   const dp = await loadDatapath({ pinDir: `${pinRoot}/node${i}`, defines: { POLICY_MAP_SIZE: LAB_POLICY_MAP_SIZE, CT_MAP_SIZE: 65536 } });
   if (!dp.ok) return err({ kind: "command", message: `loading the datapath: ${dp.error.message}` });
@@ -49,15 +58,29 @@ async function startNode(engine: Engine, plan: LabPlan, i: number, pinRoot: stri
     if (!vxlan.ok) return err({ kind: "command", message: `${vxlan.error.command}: ${vxlan.error.message}` });
     tunnelIfindex = vxlan.value;
   }
+  const proxyIfindex = await ifindexOf(n.netns, PROXY_DEVICE);
+  if (!proxyIfindex.ok) return err({ kind: "command", message: `${proxyIfindex.error.command}: ${proxyIfindex.error.message}` });
   // The maps first, then the programs: a device never runs a program against maps not yet synced.
-  const { agent, errors } = NodeAgent.start(engine, n.name, dp.value, { policyCapacity: LAB_POLICY_MAP_SIZE, tunnelIfindex }, endpoints);
+  const { agent, errors } = NodeAgent.start(
+    engine,
+    n.name,
+    dp.value,
+    { policyCapacity: LAB_POLICY_MAP_SIZE, tunnelIfindex, proxyIfindex: proxyIfindex.value },
+    endpoints,
+  );
   if (errors.length > 0) return err({ kind: "agent", errors });
-  if (plan.routing === "tunnel") {
-    const attached = await attachOverlay(dp.value, n.netns, VXLAN_DEVICE);
-    if (!attached.ok) return err({ kind: "command", message: `${attached.error.command}: ${attached.error.message}` });
-  }
-  for (const p of n.pods) {
-    const attached = await attachEndpoint(dp.value, n.netns, p.device);
+  const devices: [string, Hooks][] = [
+    [PROXY_DEVICE, HOOKS.proxy],
+    ...(plan.routing === "tunnel"
+      ? ([
+          [VXLAN_DEVICE, HOOKS.overlay],
+          [UPLINK_DEVICE, HOOKS.netdev],
+        ] as [string, Hooks][])
+      : []),
+    ...n.pods.map((p): [string, Hooks] => [p.device, HOOKS.endpoint]),
+  ];
+  for (const [device, hooks] of devices) {
+    const attached = await attach(dp.value, n.netns, device, hooks);
     if (!attached.ok) return err({ kind: "command", message: `${attached.error.command}: ${attached.error.message}` });
   }
   const ring = openRing(dp.value.maps.events);
@@ -123,7 +146,12 @@ export class Lab {
     for (const [i, n] of plan.nodes.entries()) {
       const node = await startNode(engine, plan, i, pinRoot);
       if (!node.ok) return fail(node.error);
-      nodes.push({ ...node.value, runtime: PodHandle.start(n.netns) });
+      const proxies = await NodeProxies.start(engine, n.name, netnsPath(n.netns), node.value.agent.datapath.maps.conntrack);
+      if (!proxies.ok) {
+        await Promise.all(nodes.map((x) => x.proxies.stop()));
+        return fail({ kind: "command", message: proxies.error });
+      }
+      nodes.push({ ...node.value, runtime: PodHandle.start(n.netns), proxies: proxies.value });
     }
     const pods = new Map(plan.nodes.flatMap((n) => n.pods.map((p) => [p.key, PodHandle.start(p.netns)] as const)));
     return ok(new Lab(plan, nodes, pods, PodHandle.start(plan.fabricNetns), pinRoot));
@@ -139,7 +167,7 @@ export class Lab {
       const node = await startNode(engine, this.plan, i, this.#pinRoot);
       if (!node.ok) return node;
       old.ring.watch(null);
-      this.#nodes[i] = { ...node.value, runtime: old.runtime };
+      this.#nodes[i] = { ...node.value, runtime: old.runtime, proxies: old.proxies };
       this.#watch(this.#nodes[i]!);
     }
     return ok(undefined);
@@ -155,6 +183,7 @@ export class Lab {
   async stop(): Promise<void> {
     clearInterval(this.#gc);
     for (const n of this.#nodes) n.ring.watch(null);
+    await Promise.all(this.#nodes.map((n) => n.proxies.stop()));
     await Promise.all([...this.pods.values(), ...this.#nodes.map((n) => n.runtime), this.world].map((p) => p.stop()));
     await teardownLab(this.plan);
     rmSync(this.#pinRoot, { recursive: true, force: true });

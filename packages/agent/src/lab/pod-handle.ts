@@ -2,17 +2,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { netnsPath } from "./exec.ts";
+import type { ConnectRequest, ServerKind } from "./pod-protocol.ts";
 
-export type ConnectProtocol = "TCP" | "UDP" | "ICMP";
-
-export interface ConnectRequest {
-  readonly protocol: ConnectProtocol;
-  readonly ip: string;
-  readonly port: number;
-  readonly timeoutMs: number;
-  /** The local address to send from (a world address of the fabric). */
-  readonly source?: string | undefined;
-}
+export type { ConnectProtocol, ConnectRequest, ServerKind, TcpExchange } from "./pod-protocol.ts";
 
 /** A request in flight: its answer (null: connected) and a way to give up early. */
 export interface PendingConnect {
@@ -39,13 +31,16 @@ export interface StreamReport {
 const RUNTIME = new URL("./pod-runtime.ts", import.meta.url).pathname;
 
 export class PodHandle {
+  /** The network namespace the runtime plays in. */
+  readonly id: string;
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #waiting = new Map<number, (answer: Answer) => void>();
   readonly #listening = new Map<string, Promise<string | null>>();
   #next = 1;
 
-  private constructor(child: ChildProcessWithoutNullStreams) {
+  private constructor(child: ChildProcessWithoutNullStreams, netns: string) {
     this.#child = child;
+    this.id = netns;
     createInterface({ input: child.stdout }).on("line", (line) => {
       const a = JSON.parse(line) as Answer;
       this.#waiting.get(a.id)?.(a);
@@ -61,7 +56,7 @@ export class PodHandle {
   static start(netns: string): PodHandle {
     const child = spawn("nsenter", [`--net=${netnsPath(netns)}`, process.execPath, RUNTIME], { stdio: ["pipe", "pipe", "pipe"] });
     child.stderr.on("data", (d: Buffer) => process.stderr.write(`[${netns}] ${d.toString()}`));
-    return new PodHandle(child);
+    return new PodHandle(child, netns);
   }
 
   #send(request: object): { id: number; answer: Promise<Answer> } {
@@ -78,9 +73,9 @@ export class PodHandle {
 
   /**
    * Serves `protocol/port` on `address` (undefined: every address), once — asking again is answered
-   * by the first request; an error code, or null once listening.
+   * by the first request; an error code, or null once listening. A port serves one kind.
    */
-  listen(protocol: "TCP" | "UDP", port: number, address?: string): Promise<string | null> {
+  listen(protocol: ServerKind, port: number, address?: string): Promise<string | null> {
     const key = `${protocol}/${port}/${address ?? ""}`;
     let r = this.#listening.get(key);
     if (r === undefined) this.#listening.set(key, (r = this.#result({ op: "listen", protocol, port, address }).result));

@@ -12,27 +12,24 @@
  *   {"id":5,"op":"stream-stop","target":4}                         → {"id":5,"ok":true,"sent":N,"echoed":M} or the
  *                                                                    error that ended the stream
  *
- * A TCP connection succeeds when the server's greeting arrives (the handshake and data both
- * passed); UDP when the echo comes back (resent every 200 ms); ICMP when `ping` gets its reply.
+ * A TCP connection succeeds as its `exchange` says (pod-protocol.ts): by default when the server's
+ * greeting arrives (the handshake and data both passed); an HTTP request when the server answers
+ * (a proxy's 403 is an L7 denial); a Kafka request when the broker stand-in answers (the proxy's
+ * own answer is an L7 denial). UDP succeeds when the echo comes back (resent every 200 ms); ICMP
+ * when `ping` gets its reply.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer, connect, type Socket } from "node:net";
 import { createInterface } from "node:readline";
+import { KAFKA_MARKER, L7_DENIED, type ConnectRequest, type ServerKind, type TcpExchange } from "./pod-protocol.ts";
 
 export const GREETING = "membrane\n";
 
 type Request =
-  | { readonly id: number; readonly op: "listen"; readonly protocol: "TCP" | "UDP"; readonly port: number; readonly address?: string }
-  | {
-      readonly id: number;
-      readonly op: "connect";
-      readonly protocol: "TCP" | "UDP" | "ICMP";
-      readonly ip: string;
-      readonly port: number;
-      readonly timeoutMs: number;
-      readonly source?: string;
-    }
+  | { readonly id: number; readonly op: "listen"; readonly protocol: ServerKind; readonly port: number; readonly address?: string }
+  | ({ readonly id: number; readonly op: "connect" } & ConnectRequest)
   | { readonly id: number; readonly op: "cancel"; readonly target: number }
   | { readonly id: number; readonly op: "stream"; readonly ip: string; readonly port: number; readonly intervalMs: number }
   | { readonly id: number; readonly op: "stream-stop"; readonly target: number };
@@ -89,37 +86,124 @@ function stream(r: Extract<Request, { op: "stream" }>): void {
  * Serves a port on `address` (default: every address). A UDP server answering a world address must
  * bind it: an unbound socket would answer from the route's source address, which is not a reply.
  */
-function listen(id: number, protocol: "TCP" | "UDP", port: number, address = "0.0.0.0"): void {
+function listen(id: number, protocol: ServerKind, port: number, address = "0.0.0.0"): void {
+  const failed = (e: Error): void => answer(id, (e as NodeJS.ErrnoException).code ?? e.message);
   if (protocol === "TCP") {
-    // The greeting, then an echo of whatever the client sends until it ends (streams use that).
-    const server = createServer((s) => {
-      s.on("error", () => s.destroy());
-      s.write(GREETING);
-      s.pipe(s);
-    });
-    server.on("error", (e) => answer(id, (e as NodeJS.ErrnoException).code ?? e.message));
+    const server = createServer(serveTcp);
+    server.on("error", failed);
     server.listen(port, address, () => answer(id, null));
     return;
   }
   const socket = createSocket("udp4");
   socket.on("message", (msg, from) => socket.send(msg, from.port, from.address));
-  socket.on("error", (e) => answer(id, (e as NodeJS.ErrnoException).code ?? e.message));
+  socket.on("error", failed);
   socket.bind(port, address, () => answer(id, null));
 }
 
+/** How long a TCP server waits for the client to speak first before it greets. */
+const CLIENT_FIRST_MS = 100;
+
+const http = createHttpServer((req, res) => {
+  req.resume();
+  res.end(GREETING);
+});
+
+/**
+ * One TCP port serves every kind of case: a client that speaks first gets an HTTP server (a
+ * request line) or the Kafka stand-in (anything else); a silent one gets the greeting, then an
+ * echo of whatever it sends until it ends (streams use that).
+ */
+function serveTcp(s: Socket): void {
+  s.on("error", () => s.destroy());
+  const greet = setTimeout(() => {
+    s.removeListener("data", first);
+    s.write(GREETING);
+    s.pipe(s);
+  }, CLIENT_FIRST_MS);
+  const first = (d: Buffer): void => {
+    clearTimeout(greet);
+    s.pause();
+    s.unshift(d);
+    if (/^[A-Z]+ \S+ HTTP\//.test(d.subarray(0, 64).toString("latin1"))) http.emit("connection", s);
+    else serveKafka(s);
+    s.resume();
+  };
+  s.once("data", first);
+}
+
+/**
+ * A Kafka broker stand-in: answers every request frame with its correlation id and a marker body.
+ * Clients only need to tell the broker's answer from the proxy's; no Kafka client parses it.
+ */
+function serveKafka(s: Socket): void {
+  let buffered = Buffer.alloc(0);
+  s.on("data", (d: Buffer) => {
+    buffered = Buffer.concat([buffered, d]);
+    while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+      const frame = buffered.subarray(4, 4 + buffered.readInt32BE(0));
+      buffered = buffered.subarray(4 + frame.length);
+      const correlationId = frame.readInt32BE(4);
+      const body = Buffer.from(KAFKA_MARKER);
+      const out = Buffer.alloc(8 + body.length);
+      out.writeInt32BE(4 + body.length, 0);
+      out.writeInt32BE(correlationId, 4);
+      body.copy(out, 8);
+      s.write(out);
+    }
+  });
+}
+
 function connectTcp(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {
+  const exchange: TcpExchange = r.exchange ?? { kind: "greeting" };
+  if (exchange.kind === "http") return requestHttp(r, exchange, done);
   const s: Socket = connect({ host: r.ip, port: r.port, localAddress: r.source });
-  let data = "";
-  s.on("data", (d) => {
-    data += d.toString();
-    if (data.startsWith(GREETING)) {
-      done(null);
-      s.destroy();
+  let data = Buffer.alloc(0);
+  s.on("connect", () => {
+    if (exchange.kind === "handshake") done(null);
+    if (exchange.kind === "kafka") s.write(Buffer.from(exchange.request, "base64"));
+  });
+  s.on("data", (d: Buffer) => {
+    data = Buffer.concat([data, d]);
+    if (exchange.kind === "greeting" && data.toString().startsWith(GREETING)) done(null);
+    if (exchange.kind === "kafka" && data.length >= 4 && data.length >= 4 + data.readInt32BE(0)) {
+      const body = data.subarray(8, 4 + data.readInt32BE(0));
+      done(body.toString() === KAFKA_MARKER ? null : `${L7_DENIED}: the Kafka proxy answered the request itself`);
     }
   });
   s.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
   s.on("close", () => done("ECONNRESET"));
   return () => s.destroy();
+}
+
+/** One HTTP/1.1 request; a 403 is the proxy's denial (Envoy's `Access denied`). */
+function requestHttp(
+  r: Extract<Request, { op: "connect" }>,
+  x: Extract<TcpExchange, { kind: "http" }>,
+  done: (error: string | null) => void,
+): () => void {
+  const req = httpRequest(
+    {
+      host: r.ip,
+      port: r.port,
+      localAddress: r.source,
+      method: x.method,
+      path: x.path,
+      agent: false,
+      headers: { ...Object.fromEntries(x.headers), host: x.host ?? `${r.ip}:${r.port}`, connection: "close" },
+    },
+    (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => {
+        if (res.statusCode === 200 && body === GREETING) done(null);
+        else if (res.statusCode === 403) done(`${L7_DENIED}: HTTP 403 ${body.trim()}`);
+        else done(`HTTP ${res.statusCode ?? "?"} ${body.trim()}`);
+      });
+    },
+  );
+  req.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
+  req.end();
+  return () => req.destroy();
 }
 
 function connectUdp(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {

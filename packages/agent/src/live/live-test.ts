@@ -4,10 +4,21 @@
  * two disagree, whatever was expected. A drop is known at once from the datapath's drop event for
  * the flow; otherwise a connection has until the timeout.
  */
-import { PROTO, runTests, type CaseResult, type ConnectivityTest, type Engine, type FlowPeerRef, type TestCase } from "@membrane/engine";
+import {
+  KAFKA_API_KEYS,
+  PROTO,
+  runTests,
+  type CaseResult,
+  type ConnectivityTest,
+  type Engine,
+  type FlowPeerRef,
+  type TestCase,
+} from "@membrane/engine";
 import { dropReasonName, type DatapathEvent } from "@membrane/datapath";
+import { KAFKA_SAMPLE_VERSIONS, kafkaSampleRequest } from "@membrane/proxy";
 import type { Lab } from "../lab/lab.ts";
-import type { ConnectProtocol, PodHandle } from "../lab/pod-handle.ts";
+import type { ConnectProtocol, PodHandle, TcpExchange } from "../lab/pod-handle.ts";
+import { L7_DENIED } from "../lab/pod-protocol.ts";
 import { labNodeOf } from "../lab/plan.ts";
 
 export interface LiveOptions {
@@ -27,8 +38,42 @@ interface Place {
 
 /** A case that can run on the wire, or why it cannot. */
 type Runnable =
-  | { readonly kind: "run"; readonly from: Place; readonly to: Place; readonly port: number; readonly protocol: ConnectProtocol }
+  | {
+      readonly kind: "run";
+      readonly from: Place;
+      readonly to: Place;
+      readonly port: number;
+      readonly protocol: ConnectProtocol;
+      /** TCP: the L7 request the case makes, if any; whether the flow goes to a proxy. */
+      readonly l7: TcpExchange | null;
+      readonly redirected: boolean;
+    }
   | { readonly kind: "skip"; readonly why: string };
+
+type Run = Extract<Runnable, { kind: "run" }>;
+
+/** The case's L7 request as the pod's client sends it, or why it cannot be sent yet. */
+function exchangeOf(c: TestCase): TcpExchange | null | string {
+  const l7 = c.l7;
+  if (l7 === null) return null;
+  switch (l7.kind) {
+    case "http":
+      return { kind: "http", method: l7.method, path: l7.path, headers: [...l7.headers], host: l7.host };
+    case "kafka": {
+      const apiKey = KAFKA_API_KEYS.get(l7.apiKey.toLowerCase()) ?? (/^\d+$/.test(l7.apiKey) ? Number(l7.apiKey) : undefined);
+      const request = apiKey === undefined || l7.topic === null ? null : kafkaSampleRequest(apiKey, l7.topic, l7.clientID);
+      if (apiKey === undefined || request === null)
+        return `Kafka ${l7.apiKey} requests without a topic, or of other API keys than produce, fetch and metadata, are not run live yet`;
+      if (l7.apiVersion !== null && l7.apiVersion !== KAFKA_SAMPLE_VERSIONS.get(apiKey))
+        return `the lab's Kafka client speaks ${l7.apiKey} v${KAFKA_SAMPLE_VERSIONS.get(apiKey)}, not v${l7.apiVersion}`;
+      return { kind: "kafka", request: Buffer.from(request).toString("base64") };
+    }
+    default:
+      return `${l7.kind} requests are not run live yet`;
+  }
+}
+
+const serverKey = (r: Run): string => `${r.to.runtime.id}|${r.to.source ?? ""}|${r.protocol === "UDP" ? "UDP" : "TCP"}|${r.port}`;
 
 const isServiceIp = (engine: Engine, ip: string): boolean => engine.cluster.services.some((s) => s.clusterIPs.includes(ip));
 
@@ -78,9 +123,14 @@ function nodePlace(lab: Lab, name: string): Place | string {
 }
 
 function runnable(lab: Lab, engine: Engine, c: TestCase, r: CaseResult): Runnable {
-  if (c.l7 !== null) return { kind: "skip", why: "L7 requests are not run live yet (the lab has no proxies)" };
-  if (r.verdict !== null && [r.verdict.egress, r.verdict.ingress].some((s) => s?.outcome === "redirect"))
-    return { kind: "skip", why: "the flow is redirected to an L7 proxy, which the lab does not run yet" };
+  const l7 = exchangeOf(c);
+  if (typeof l7 === "string") return { kind: "skip", why: l7 };
+  const sides = r.verdict === null ? [] : [r.verdict.egress, r.verdict.ingress];
+  const redirected = sides.some((s) => s?.outcome === "redirect");
+  const parsers = sides.flatMap((s) => (s?.outcome === "redirect" && s.lookup.kind === "match" ? [s.lookup.entry.parser] : []));
+  const unserved = parsers.find((p) => p !== "http" && p !== "kafka");
+  if (unserved !== undefined)
+    return { kind: "skip", why: `the flow is redirected to the ${unserved} proxy, which the lab does not run yet` };
   if (c.protocol === "SCTP" || c.protocol === "ICMPv6") return { kind: "skip", why: `${c.protocol} is not run live yet` };
   if (c.protocol === "ICMP" && c.port !== 8) return { kind: "skip", why: "only ICMP echo (type 8) is run live" };
   const from = place(lab, engine, c.from);
@@ -93,7 +143,7 @@ function runnable(lab: Lab, engine: Engine, c: TestCase, r: CaseResult): Runnabl
   const target: FlowPeerRef = service ? { kind: "ip", ip: r.verdict!.destination.ip! } : c.to;
   const to = place(lab, engine, target);
   if (typeof to === "string") return { kind: "skip", why: to };
-  return { kind: "run", from, to, port: service ? r.verdict!.port : c.port, protocol: c.protocol };
+  return { kind: "run", from, to, port: service ? r.verdict!.port : c.port, protocol: c.protocol, l7, redirected };
 }
 
 /** What happened on the wire; for a drop the kernel reported, where and why. */
@@ -116,19 +166,24 @@ export async function runLive(
   const cases = tests.flatMap((t) => t.cases);
   const plans = cases.map((c, i) => runnable(lab, engine, c, decided[i]!));
   // Servers first: each destination listens on what its cases need.
-  const listens = plans.flatMap((p) =>
-    p.kind === "run" && p.protocol !== "ICMP" ? [p.to.runtime.listen(p.protocol, p.port, p.to.source)] : [],
-  );
+  const servers = new Map<string, Run>();
+  for (const p of plans) if (p.kind === "run" && p.protocol !== "ICMP") servers.set(serverKey(p), p);
+  const listens = [...servers.values()].map((p) => p.to.runtime.listen(p.protocol === "UDP" ? "UDP" : "TCP", p.port, p.to.source));
   const failedListen = (await Promise.all(listens)).find((e) => e !== null);
   if (failedListen !== undefined && failedListen !== null) throw new Error(`a lab server could not listen: ${failedListen}`);
   // Drops are reported by the datapath as they happen: a waiting case learns its fate at once.
-  const waiting = new Map<string, (e: DatapathEvent) => void>();
+  const waiting = new Map<string, Set<(e: DatapathEvent) => void>>();
   const stop = lab.onEvent((_node, e) => {
-    if (e.kind === "drop") waiting.get(flowKey(e.proto, e.source, e.destination, e.destinationPort))?.(e);
+    if (e.kind === "drop") for (const w of waiting.get(flowKey(e.proto, e.source, e.destination, e.destinationPort)) ?? []) w(e);
   });
   const wire = new Map<string, Promise<WireOutcome>>();
-  const outcome = (p: Extract<Runnable, { kind: "run" }>, c: TestCase) => {
-    const key = flowKey(PROTO[c.protocol], p.from.ip, p.to.ip, p.port);
+  const outcome = (p: Run, c: TestCase) => {
+    // A plain TCP case to a proxied flow can only see the handshake: the proxy holds the
+    // connection until the client speaks, so the server's greeting never comes.
+    const exchange: TcpExchange | undefined = p.l7 ?? (p.protocol === "TCP" && p.redirected ? { kind: "handshake" } : undefined);
+    const flow = flowKey(PROTO[c.protocol], p.from.ip, p.to.ip, p.port);
+    // Cases of one flow making different requests each run; the same request runs once.
+    const key = `${flow} ${JSON.stringify(exchange ?? null)}`;
     let result = wire.get(key);
     if (result === undefined) {
       result = (async () => {
@@ -138,15 +193,21 @@ export async function runLive(
           port: p.port,
           timeoutMs: options.timeoutMs,
           source: p.from.source,
+          exchange,
         });
         let dropped: DatapathEvent | undefined;
-        waiting.set(key, (e) => {
+        const onDrop = (e: DatapathEvent): void => {
           dropped = e;
           pending.cancel();
-        });
+        };
+        const waiters = waiting.get(flow) ?? new Set();
+        waiting.set(flow, waiters.add(onDrop));
         const error = await pending.result;
-        waiting.delete(key);
-        if (error === null) return { verdict: "allow" as const, detail: "connected" };
+        waiters.delete(onDrop);
+        if (error === null)
+          return { verdict: "allow" as const, detail: p.l7 === null ? "connected" : `the ${p.l7.kind} request was answered` };
+        if (error.startsWith(L7_DENIED))
+          return { verdict: "deny" as const, detail: `denied by the L7 proxy (${error.slice(L7_DENIED.length + 2)})` };
         if (dropped !== undefined)
           return {
             verdict: "deny" as const,

@@ -1,23 +1,38 @@
-/** Attaching the endpoint programs to a device with tc (clsact; `replace` swaps programs atomically). */
+/** Attaching the datapath's programs to devices with tc. */
 import { err, ok, type Result } from "@membrane/engine";
 import type { Datapath } from "@membrane/datapath";
 import { inNetns, run, type CommandError } from "../lab/exec.ts";
 
-/** Attaches from_container (device ingress) and to_container (device egress) to `device` in `netns`. */
-export function attachEndpoint(datapath: Datapath, netns: string, device: string): Promise<Result<string, CommandError>> {
-  const batch = [
-    `qdisc replace dev ${device} clsact`,
-    `filter replace dev ${device} ingress pref 1 handle 1 bpf da object-pinned ${datapath.programPin("fromContainer")}`,
-    `filter replace dev ${device} egress pref 1 handle 1 bpf da object-pinned ${datapath.programPin("toContainer")}`,
-  ];
-  return inNetns(netns, "tc", ["-b", "-"], batch.join("\n") + "\n");
+/** Which pinned program runs on each tc hook of a device. */
+export interface Hooks {
+  readonly ingress?: ProgramName;
+  readonly egress?: ProgramName;
 }
 
-/** Attaches from_overlay to the ingress of the node's VXLAN device (tunnel routing). */
-export function attachOverlay(datapath: Datapath, netns: string, device: string): Promise<Result<string, CommandError>> {
+type ProgramName = keyof Datapath["programs"];
+
+/** The hooks of every device kind the agent attaches to. */
+export const HOOKS = {
+  /** A pod's host-side veth: what the pod sends, what it receives. */
+  endpoint: { ingress: "fromContainer", egress: "toContainer" },
+  /** The VXLAN device (tunnel routing): the VNI becomes the sender's identity. */
+  overlay: { ingress: "fromOverlay" },
+  /** The device ingress L7 redirects are bounced to. */
+  proxy: { ingress: "toProxy" },
+  /** The node's uplink (tunnel routing): proxied connections to other nodes' pods go into the tunnel. */
+  netdev: { egress: "toNetdev" },
+} as const satisfies Record<string, Hooks>;
+
+/** Attaches the programs of `hooks` to `device` in `netns` with tc (clsact; `replace` swaps atomically). */
+export function attach(datapath: Datapath, netns: string, device: string, hooks: Hooks): Promise<Result<string, CommandError>> {
   const batch = [
     `qdisc replace dev ${device} clsact`,
-    `filter replace dev ${device} ingress pref 1 handle 1 bpf da object-pinned ${datapath.programPin("fromOverlay")}`,
+    ...(["ingress", "egress"] as const).flatMap((hook) => {
+      const program = hooks[hook];
+      return program === undefined
+        ? []
+        : [`filter replace dev ${device} ${hook} pref 1 handle 1 bpf da object-pinned ${datapath.programPin(program)}`];
+    }),
   ];
   return inNetns(netns, "tc", ["-b", "-"], batch.join("\n") + "\n");
 }

@@ -37,6 +37,8 @@ export interface NodeAgentOptions {
   readonly policyCapacity: number;
   /** The VXLAN device's ifindex for tunnel routing; absent: native routing. */
   readonly tunnelIfindex?: number | undefined;
+  /** The proxy device's ifindex (ingress L7 redirects are bounced there); absent: ingress redirects fail closed. */
+  readonly proxyIfindex?: number | undefined;
   /** Events each CPU may send per second (default {@link DEFAULT_EVENTS_PER_SECOND}). */
   readonly eventsPerSecond?: number | undefined;
 }
@@ -102,6 +104,7 @@ export class NodeAgent {
       encodeDatapathConfig({
         eventsPerSecond: options.eventsPerSecond ?? DEFAULT_EVENTS_PER_SECOND,
         tunnelIfindex: options.tunnelIfindex ?? 0,
+        proxyIfindex: options.proxyIfindex ?? 0,
       }),
     );
     if (!config.ok) return { agent, errors: [kernelError(config.error)] };

@@ -1,5 +1,5 @@
-/** The byte layout of the conntrack map (bpf/include/membrane/abi.h: ct_key, ct_entry), decoded for GC and dumps. */
-import { asIdentity, formatIp, type NumericIdentity } from "@membrane/engine";
+/** The byte layout of the conntrack map (bpf/include/membrane/abi.h: ct_key, ct_entry), for GC, dumps and the proxies' lookups. */
+import { asIdentity, formatIp, parseIp, type NumericIdentity } from "@membrane/engine";
 
 export const CT_KEY = { size: 40, saddr: 0, daddr: 16, sport: 32, dport: 34, proto: 36, family: 37, dir: 38 } as const;
 export const CT_ENTRY = {
@@ -36,6 +36,25 @@ export interface ConntrackEntry {
 
 function address(b: Buffer, offset: number, family: number): string {
   return formatIp({ family: family === 6 ? 6 : 4, bytes: b.subarray(offset, offset + (family === 6 ? 16 : 4)) });
+}
+
+/** A flow as one endpoint direction tracks it: the original direction's addresses and ports. */
+export type ConntrackFlow = Pick<ConntrackEntry, "source" | "destination" | "sourcePort" | "destinationPort" | "proto" | "direction">;
+
+/** Encodes the key of a flow (undefined when an address is not an IP). */
+export function encodeConntrackKey(flow: ConntrackFlow): Buffer | undefined {
+  const s = parseIp(flow.source);
+  const d = parseIp(flow.destination);
+  if (s === undefined || d === undefined || s.family !== d.family) return undefined;
+  const k = Buffer.alloc(CT_KEY.size);
+  k.set(s.bytes, CT_KEY.saddr);
+  k.set(d.bytes, CT_KEY.daddr);
+  k.writeUInt16BE(flow.sourcePort, CT_KEY.sport);
+  k.writeUInt16BE(flow.destinationPort, CT_KEY.dport);
+  k[CT_KEY.proto] = flow.proto;
+  k[CT_KEY.family] = s.family;
+  k[CT_KEY.dir] = flow.direction === "ingress" ? 1 : 0;
+  return k;
 }
 
 /** Decodes a key and its entry. */

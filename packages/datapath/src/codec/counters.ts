@@ -3,7 +3,7 @@
  * (struct datapath_config). A per-CPU lookup returns one 16-byte counter per possible CPU; they are summed.
  */
 export const COUNTER = { size: 16, packets: 0, bytes: 8 } as const;
-export const DATAPATH_CONFIG = { size: 16, events_per_second: 0, flags: 4, tunnel_ifindex: 8 } as const;
+export const DATAPATH_CONFIG = { size: 16, events_per_second: 0, flags: 4, tunnel_ifindex: 8, proxy_ifindex: 12 } as const;
 
 /** The counter indexes, in abi.h's order. */
 export const COUNTER_NAMES = [
@@ -47,6 +47,8 @@ export interface DatapathConfig {
   readonly eventsPerSecond: number;
   /** The VXLAN device packets to other nodes' pods are encapsulated on; 0: native routing. */
   readonly tunnelIfindex?: number;
+  /** The device whose ingress hands redirected ingress flows to the proxies; 0: no ingress redirection (fails closed). */
+  readonly proxyIfindex?: number;
 }
 
 /** `struct datapath_config`. */
@@ -54,5 +56,6 @@ export function encodeDatapathConfig(config: DatapathConfig): Buffer {
   const b = Buffer.alloc(DATAPATH_CONFIG.size);
   b.writeUInt32LE(config.eventsPerSecond, DATAPATH_CONFIG.events_per_second);
   b.writeUInt32LE(config.tunnelIfindex ?? 0, DATAPATH_CONFIG.tunnel_ifindex);
+  b.writeUInt32LE(config.proxyIfindex ?? 0, DATAPATH_CONFIG.proxy_ifindex);
   return b;
 }

@@ -3,20 +3,15 @@
  * built by scripts/setup.sh): load an object with its maps pinned, program map entries, and run a
  * program on a crafted packet (BPF_PROG_TEST_RUN). Failures are values naming the syscall and errno.
  */
-import { createRequire } from "node:module";
-import { err, ok, type Result } from "@membrane/engine";
+import { ok, type Result } from "@membrane/engine";
+import { call, type KernelError } from "./addon.ts";
+
+export type { KernelError } from "./addon.ts";
 
 /** A file descriptor of a loaded BPF program. */
 export type ProgramFd = number & { readonly __brand: "ProgramFd" };
 /** A file descriptor of a BPF map. */
 export type MapFd = number & { readonly __brand: "MapFd" };
-
-/** A kernel call that failed: which one, and its errno name (`EPERM`, `E2BIG`, …). */
-export interface KernelError {
-  readonly syscall: string;
-  readonly code: string;
-  readonly message: string;
-}
 
 /** A loaded BPF object: its programs and maps by name. Kept alive (and its fds open) while referenced. */
 export interface BpfObject {
@@ -29,51 +24,6 @@ export interface BpfObject {
 /** How an update treats an existing key (BPF_ANY, BPF_NOEXIST, BPF_EXIST). */
 export type UpdateMode = "any" | "create" | "replace";
 const UPDATE_FLAGS: Record<UpdateMode, number> = { any: 0, create: 1, replace: 2 };
-
-interface Addon {
-  loadObject(path: string, pinDir: string): { handle: unknown; programs: Record<string, number>; maps: Record<string, number> };
-  mapUpdate(fd: number, key: Buffer, value: Buffer, flags: number): void;
-  mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
-  mapDelete(fd: number, key: Buffer): boolean;
-  testRun(fd: number, packet: Buffer, ifindex: number, mark: number): { retval: number; data: Buffer; mark: number };
-  mapNextKey(fd: number, key: Buffer | null, keySize: number): Buffer | null;
-  possibleCpus(): number;
-  pinProgram(fd: number, path: string): void;
-  ringbufOpen(fd: number): unknown;
-  ringbufConsume(handle: unknown): Buffer[];
-  ringbufWatch(handle: unknown, callback: ((samples: Buffer[]) => void) | null): void;
-}
-
-/** Where scripts/setup.sh builds the addon. */
-export const ADDON_PATH = new URL("../../build/membrane_bpf.node", import.meta.url);
-
-let addon: Result<Addon, KernelError> | undefined;
-
-function native(): Result<Addon, KernelError> {
-  if (addon === undefined) {
-    try {
-      addon = ok(createRequire(import.meta.url)(ADDON_PATH.pathname) as Addon);
-    } catch (e) {
-      addon = err({
-        syscall: "dlopen",
-        code: (e as { code?: string }).code ?? "ENOENT",
-        message: `membrane's BPF addon is not usable (${(e as Error).message}); run scripts/setup.sh as root`,
-      });
-    }
-  }
-  return addon;
-}
-
-function call<T>(f: (a: Addon) => T): Result<T, KernelError> {
-  const a = native();
-  if (!a.ok) return a;
-  try {
-    return ok(f(a.value));
-  } catch (e) {
-    const x = e as { code?: string; syscall?: string; message: string };
-    return err({ syscall: x.syscall ?? "addon", code: x.code ?? "EINVAL", message: x.message });
-  }
-}
 
 /** Loads a compiled BPF object (clang -target bpf), pinning every map as `pinDir/<name>` (existing pins are reused). */
 export function loadObject(path: string, pinDir: string): Result<BpfObject, KernelError> {

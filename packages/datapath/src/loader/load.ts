@@ -23,7 +23,13 @@ const MAPS = {
   config: "membrane_config",
   counters: "membrane_counters",
 } as const;
-const PROGRAMS = { fromContainer: "from_container", toContainer: "to_container", fromOverlay: "from_overlay" } as const;
+const PROGRAMS = {
+  fromContainer: "from_container",
+  toContainer: "to_container",
+  fromOverlay: "from_overlay",
+  toProxy: "to_proxy",
+  toNetdev: "to_netdev",
+} as const;
 
 /** The loaded datapath: its maps and programs, and where the programs are pinned. */
 export interface Datapath {

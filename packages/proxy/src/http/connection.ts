@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { HostPort } from "../common/host-port.ts";
+import type { Upstream } from "../common/dial.ts";
 
 /**
  * What the proxy knows about one accepted connection: who talks to whom, and where allowed
@@ -18,8 +18,7 @@ export interface ConnectionContext {
   readonly direction: "ingress" | "egress";
 }
 
-/** A TCP address the proxy forwards allowed requests to. */
-export type Upstream = HostPort;
+export type { Upstream } from "../common/dial.ts";
 
 /** Everything the proxy needs to serve one connection. */
 export interface ConnectionRoute {

@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Result } from "@membrane/engine";
+import { plainDialer, type Dialer } from "../common/dial.ts";
 import { boundAddress, listenTcp } from "../common/listen.ts";
 import type { ConnectionRoute, RouteResolver } from "./connection.ts";
 import { RequestDecider } from "./decide.ts";
@@ -23,6 +24,8 @@ export interface HttpProxyOptions {
   readonly limits?: Partial<ProxyLimits>;
   /** Receives an L7 flow record per request and per response. */
   readonly onFlow?: FlowListener;
+  /** How upstream connections are opened (default: plain `net.connect`). */
+  readonly dial?: Dialer;
 }
 
 /**
@@ -45,7 +48,7 @@ export class HttpProxy {
     this.#options = options;
     this.limits = { ...DEFAULT_PROXY_LIMITS, ...options.limits };
     this.#flows = new FlowRecorder(options.onFlow ?? null);
-    this.#pool = new UpstreamPool(this.limits);
+    this.#pool = new UpstreamPool(this.limits, options.dial ?? plainDialer);
   }
 
   /** Starts listening on `host:port` (port 0 picks a free one); the bound address, or why not. */
@@ -77,7 +80,14 @@ export class HttpProxy {
       socket.destroy();
       return;
     }
-    const deps: ServeDeps = { route, policy: this.#options.policy, decider: this.#decider, limits: this.limits, flows: this.#flows };
+    const deps: ServeDeps = {
+      route,
+      policy: this.#options.policy,
+      decider: this.#decider,
+      limits: this.limits,
+      flows: this.#flows,
+      dial: this.#options.dial ?? plainDialer,
+    };
     sniffProtocol(socket, this.limits.idleTimeoutMs, this.limits.headersTimeoutMs, (s) => {
       switch (s.kind) {
         case "none":

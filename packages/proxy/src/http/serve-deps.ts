@@ -1,3 +1,4 @@
+import type { Dialer } from "../common/dial.ts";
 import type { ConnectionRoute } from "./connection.ts";
 import type { HttpRequest, L7Policy } from "@membrane/engine";
 import type { RequestDecider, RequestVerdict } from "./decide.ts";
@@ -12,6 +13,7 @@ export interface ServeDeps {
   readonly decider: RequestDecider;
   readonly limits: ProxyLimits;
   readonly flows: FlowRecorder;
+  readonly dial: Dialer;
 }
 
 /** The verdict on a request on this connection; a policy source that throws denies (fail closed). */

@@ -1,5 +1,6 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { L7Policy } from "@membrane/engine";
+import type { Dialer } from "../common/dial.ts";
 import type { ConnectionRoute } from "../http/connection.ts";
 import type { L7PolicySource } from "../http/policy-source.ts";
 import { apiKeyName, KAFKA_ERROR } from "./api-names.ts";
@@ -17,6 +18,7 @@ export interface KafkaConnectionDeps {
   readonly limits: KafkaProxyLimits;
   readonly flows: KafkaFlowRecorder;
   readonly onError: (message: string) => void;
+  readonly dial: Dialer;
 }
 
 /** A response the client is owed, in request order. */
@@ -175,7 +177,7 @@ export class KafkaConnection {
 
   #connectUpstream(): Socket {
     const { host, port } = this.#deps.route.upstream;
-    const upstream = connect({ host, port });
+    const upstream = this.#deps.dial(this.#deps.route.upstream);
     this.#upstream = upstream;
     upstream.setNoDelay(true);
     upstream.setTimeout(this.#deps.limits.connectTimeoutMs, () => this.#fail(`connecting to ${host}:${port} timed out`));

@@ -33,3 +33,4 @@ export { DEFAULT_KAFKA_PROXY_LIMITS } from "./limits.ts";
 export type { KafkaFlowInfo, KafkaFlowRecord, KafkaFlowListener } from "./flow-record.ts";
 export type { KafkaProxyOptions } from "./proxy-server.ts";
 export { KafkaProxy } from "./proxy-server.ts";
+export { sampleRequest as kafkaSampleRequest, SAMPLE_VERSIONS as KAFKA_SAMPLE_VERSIONS } from "./sample-requests.ts";

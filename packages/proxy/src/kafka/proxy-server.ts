@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Result } from "@membrane/engine";
+import { plainDialer, type Dialer } from "../common/dial.ts";
 import { boundAddress, listenTcp } from "../common/listen.ts";
 import type { ConnectionRoute, RouteResolver } from "../http/connection.ts";
 import type { L7PolicySource } from "../http/policy-source.ts";
@@ -19,6 +20,8 @@ export interface KafkaProxyOptions {
   readonly onFlow?: KafkaFlowListener;
   /** Why a connection was ended early (malformed frames, upstream failures), for a log line. */
   readonly onError?: (message: string) => void;
+  /** How upstream connections are opened (default: plain `net.connect`). */
+  readonly dial?: Dialer;
 }
 
 /**
@@ -78,6 +81,7 @@ export class KafkaProxy {
       limits: this.limits,
       flows: this.#flows,
       onError: this.#options.onError ?? (() => undefined),
+      dial: this.#options.dial ?? plainDialer,
     });
     this.#connections.set(socket, connection);
     socket.once("close", () => this.#connections.delete(socket));

@@ -1,5 +1,5 @@
-import { connect, type Socket } from "node:net";
-import type { Upstream } from "../connection.ts";
+import type { Socket } from "node:net";
+import type { Dialer, Upstream } from "../../common/dial.ts";
 import type { HeaderList } from "../headers.ts";
 import type { ProxyLimits } from "../limits.ts";
 import { ChunkedReader, LengthReader } from "./body-reader.ts";
@@ -67,8 +67,11 @@ export class UpstreamPool {
   readonly #all = new Set<PooledSocket>();
   readonly #limits: ProxyLimits;
 
-  constructor(limits: ProxyLimits) {
+  readonly #dial: Dialer;
+
+  constructor(limits: ProxyLimits, dial: Dialer) {
     this.#limits = limits;
+    this.#dial = dial;
   }
 
   /**
@@ -78,13 +81,13 @@ export class UpstreamPool {
    * bytes leave in one write.
    */
   open(upstream: Upstream, method: string, head: Buffer, chunked: boolean, sink: Socket, handlers: UpstreamHandlers): UpstreamCall {
-    const key = `${upstream.host}|${upstream.port}`;
+    const key = `${upstream.host}|${upstream.port}|${upstream.mark ?? ""}`;
     const idle = this.#idle.get(key);
     let ps = idle?.pop();
     // A connection closing (its `close` event not yet run) is skipped.
     while (ps !== undefined && (ps.socket.destroyed || !ps.socket.writable)) ps = idle?.pop();
     if (ps === undefined) {
-      const socket = connect({ host: upstream.host, port: upstream.port });
+      const socket = this.#dial(upstream);
       ps = new PooledSocket(this, socket, key);
       this.#all.add(ps);
     } else {

@@ -19,7 +19,7 @@ export function serveHttp2(socket: Socket, initial: Buffer, deps: ServeDeps): vo
     maxSessionRejectedStreams: 100,
     maxSessionInvalidFrames: 100,
   });
-  const upstream = new UpstreamSession(deps.route.upstream);
+  const upstream = new UpstreamSession(deps.route.upstream, deps.dial);
   let open = 0;
   session.on("error", () => undefined);
   session.on("close", () => {

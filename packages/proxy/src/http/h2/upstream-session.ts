@@ -1,5 +1,5 @@
 import { connect, type ClientHttp2Session } from "node:http2";
-import type { Upstream } from "../connection.ts";
+import type { Dialer, Upstream } from "../../common/dial.ts";
 
 /**
  * The HTTP/2 (h2c, prior knowledge) client session to the upstream for one client session,
@@ -8,11 +8,13 @@ import type { Upstream } from "../connection.ts";
  */
 export class UpstreamSession {
   readonly #upstream: Upstream;
+  readonly #dial: Dialer;
   #session: ClientHttp2Session | null = null;
   #closed = false;
 
-  constructor(upstream: Upstream) {
+  constructor(upstream: Upstream, dial: Dialer) {
     this.#upstream = upstream;
+    this.#dial = dial;
   }
 
   /** The open session (opening one if needed); null once closed. */
@@ -21,7 +23,7 @@ export class UpstreamSession {
     const s = this.#session;
     if (s !== null && !s.closed && !s.destroyed) return s;
     const host = this.#upstream.host.includes(":") ? `[${this.#upstream.host}]` : this.#upstream.host;
-    const session = connect(`http://${host}:${this.#upstream.port}`);
+    const session = connect(`http://${host}:${this.#upstream.port}`, { createConnection: () => this.#dial(this.#upstream) });
     session.on("error", () => undefined);
     session.on("close", () => {
       if (this.#session === session) this.#session = null;

@@ -1,0 +1,46 @@
+/**
+ * The JSON-lines protocol between a lab's controller (pod-handle.ts) and the process that plays a
+ * pod (pod-runtime.ts): the servers a pod runs and the exchanges its client performs.
+ */
+
+/**
+ * What a pod serves on a port: TCP (one server for the greeting-and-echo, HTTP and a Kafka broker
+ * stand-in, told apart by who speaks first and what) or a UDP echo.
+ */
+export type ServerKind = "TCP" | "UDP";
+
+/**
+ * What a TCP connection must achieve to count as allowed: the server's greeting (the default:
+ * the handshake and data both passed), only the handshake (a flow the proxy holds until the client
+ * speaks), an HTTP request answered by the server, or a Kafka request answered by the broker.
+ */
+export type TcpExchange =
+  | { readonly kind: "greeting" }
+  | { readonly kind: "handshake" }
+  | {
+      readonly kind: "http";
+      readonly method: string;
+      readonly path: string;
+      readonly headers: readonly (readonly [string, string])[];
+      readonly host: string | null;
+    }
+  | { readonly kind: "kafka"; readonly request: string };
+
+export type ConnectProtocol = "TCP" | "UDP" | "ICMP";
+
+export interface ConnectRequest {
+  readonly protocol: ConnectProtocol;
+  readonly ip: string;
+  readonly port: number;
+  readonly timeoutMs: number;
+  /** The local address to send from (a world address of the fabric). */
+  readonly source?: string | undefined;
+  /** TCP: what success means (default: the greeting). */
+  readonly exchange?: TcpExchange | undefined;
+}
+
+/** The error an exchange ends with when an L7 proxy answered instead of the server (its detail follows). */
+export const L7_DENIED = "L7_DENIED";
+
+/** What the pod's Kafka stand-in puts in every response body, so a client tells it from the proxy's own answer. */
+export const KAFKA_MARKER = "membrane-broker";

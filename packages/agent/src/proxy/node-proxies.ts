@@ -1,0 +1,158 @@
+/**
+ * membrane's L7 proxies serving one node (datapath-notes.md §6, Cilium's proxy ports): for each
+ * parser and direction a transparent listener on the node's loopback at the engine's proxy port,
+ * in the node's network namespace. The datapath assigns redirected flows to them — egress ones
+ * from the sending pod's device, ingress ones through the proxy device — so an accepted socket's
+ * local address is the flow's original destination; the source identity is the one the datapath
+ * recorded for the flow in conntrack. Allowed requests go upstream on a socket marked with that
+ * identity: the destination's datapath checks the flow as its real source, never as this host.
+ */
+import { createServer, isIPv4, Socket, type Server } from "node:net";
+import { err, ok, PROTO, proxyPortFor, type Engine, type IdentityInfo, type NumericIdentity, type Result } from "@membrane/engine";
+import { lookupConntrack, markedSocket, transparentListener, type MapFd } from "@membrane/datapath";
+import {
+  failedSocket,
+  HttpProxy,
+  KafkaProxy,
+  type ConnectionRoute,
+  type Dialer,
+  type KafkaFlowRecord,
+  type L7FlowRecord,
+} from "@membrane/proxy";
+import { EnginePolicySource } from "./engine-policy-source.ts";
+
+// bpf/include/membrane/abi.h
+const MARK_FROM_PROXY_INGRESS = 0xa00;
+const MARK_FROM_PROXY_EGRESS = 0xb00;
+
+/** The parsers served by a TCP proxy here (DNS, TLS and l7proto ports have no listener: their flows fail closed). */
+const SERVED = ["http", "kafka"] as const;
+type Direction = "ingress" | "egress";
+
+const ignore = (): void => undefined;
+
+/** What the proxies of a node report. */
+export interface ProxyEvents {
+  readonly onHttpFlow?: (record: L7FlowRecord) => void;
+  readonly onKafkaFlow?: (record: KafkaFlowRecord) => void;
+  readonly onError?: (message: string) => void;
+}
+
+/** The mark the upstream socket of a proxied flow carries: which proxy it left, and the source identity. */
+export function upstreamMark(direction: Direction, source: NumericIdentity): number {
+  // Only 16 bits of identity fit. The ingress proxy's flows skip policy at the destination, so a
+  // wider source (a CIDR identity) is left out there; an egress source is a local pod's identity.
+  const carried = source <= 0xffff ? source << 16 : 0;
+  return (direction === "ingress" ? MARK_FROM_PROXY_INGRESS : MARK_FROM_PROXY_EGRESS) | carried;
+}
+
+export class NodeProxies {
+  readonly #servers: Server[];
+  readonly #proxies: (HttpProxy | KafkaProxy)[];
+
+  private constructor(servers: Server[], proxies: (HttpProxy | KafkaProxy)[]) {
+    this.#servers = servers;
+    this.#proxies = proxies;
+  }
+
+  /**
+   * Starts the proxies of node `nodeName`, whose network namespace is at `netns` (a path such as
+   * /run/netns/NAME; null: this process's own); `conntrack` is its datapath's conntrack map. Fails
+   * when a listener cannot be made (the port taken, no privilege).
+   */
+  static async start(
+    engine: Engine,
+    nodeName: string,
+    netns: string | null,
+    conntrack: MapFd,
+    events: ProxyEvents = {},
+  ): Promise<Result<NodeProxies, string>> {
+    const policy = new EnginePolicySource(engine);
+    const dial: Dialer = (upstream) => {
+      const fd = markedSocket(netns, isIPv4(upstream.host) ? 4 : 6, upstream.mark ?? 0);
+      if (!fd.ok) return failedSocket(`upstream socket: ${fd.error.message}`);
+      return new Socket({ fd: fd.value, readable: true, writable: true }).connect(upstream.port, upstream.host);
+    };
+    const servers: Server[] = [];
+    const proxies: (HttpProxy | KafkaProxy)[] = [];
+    const stop = (): void => {
+      for (const s of servers) s.close();
+      for (const p of proxies) void p.close();
+    };
+    for (const parser of SERVED)
+      for (const direction of ["ingress", "egress"] as const) {
+        const route = (socket: Socket): ConnectionRoute | null => routeOf(engine, policy, conntrack, nodeName, direction, socket);
+        const proxy =
+          parser === "http"
+            ? new HttpProxy({ policy, route, dial, onFlow: events.onHttpFlow ?? ignore })
+            : new KafkaProxy({ policy, route, dial, onFlow: events.onKafkaFlow ?? ignore, onError: events.onError ?? ignore });
+        proxies.push(proxy);
+        const listening = await listen(netns, proxyPortFor(parser, direction), (s) => proxy.handle(s));
+        if (!listening.ok) {
+          stop();
+          return err(`the ${direction} ${parser} proxy of ${nodeName}: ${listening.error}`);
+        }
+        servers.push(listening.value);
+      }
+    return ok(new NodeProxies(servers, proxies));
+  }
+
+  /** Stops listening and closes every proxied connection. */
+  async stop(): Promise<void> {
+    await Promise.all([
+      ...this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      ...this.#proxies.map((p) => p.close()),
+    ]);
+  }
+}
+
+/** A transparent listener on the namespace's loopback at `port`. */
+async function listen(netns: string | null, port: number, onConnection: (s: Socket) => void): Promise<Result<Server, string>> {
+  const fd = transparentListener(netns, "127.0.0.1", port);
+  if (!fd.ok) return err(fd.error.message);
+  const server = createServer({ allowHalfOpen: true }, onConnection);
+  return new Promise((resolve) => {
+    server.once("error", (e) => resolve(err(e.message)));
+    server.listen({ fd: fd.value }, () => resolve(ok(server)));
+  });
+}
+
+/**
+ * Where an accepted connection goes and whose policy it is under. An egress flow's source is the
+ * local endpoint that sent it; an ingress flow's is the remote identity the destination's
+ * datapath recorded (from the ipcache, the VNI or the egress proxy's mark). A flow the datapath
+ * did not track here is not served.
+ */
+function routeOf(
+  engine: Engine,
+  policy: EnginePolicySource,
+  conntrack: MapFd,
+  nodeName: string,
+  direction: Direction,
+  socket: Socket,
+): ConnectionRoute | null {
+  const { remoteAddress, remotePort, localAddress, localPort } = socket;
+  if (remoteAddress === undefined || remotePort === undefined || localAddress === undefined || localPort === undefined) return null;
+  const flow = {
+    source: remoteAddress,
+    destination: localAddress,
+    sourcePort: remotePort,
+    destinationPort: localPort,
+    proto: PROTO.TCP,
+    direction,
+  };
+  const tracked = lookupConntrack(conntrack, flow);
+  if (!tracked.ok || tracked.value === null) return null;
+  const endpoint = engine.endpointByIp(direction === "ingress" ? localAddress : remoteAddress);
+  if (endpoint === undefined) return null;
+  const source: IdentityInfo | undefined =
+    direction === "ingress" ? engine.cache.identity(tracked.value.remoteIdentity) : endpoint.identity;
+  if (source === undefined) return null;
+  const peer = direction === "ingress" ? source : engine.identityOfIp(localAddress, nodeName);
+  const context = policy.contextFor(
+    { endpoint: endpoint.key, direction, peer, proto: PROTO.TCP, port: localPort },
+    source.id,
+    direction === "ingress" ? endpoint.key : (engine.endpointByIp(localAddress)?.key ?? localAddress),
+  );
+  return { context, upstream: { host: localAddress, port: localPort, mark: upstreamMark(direction, source.id) } };
+}

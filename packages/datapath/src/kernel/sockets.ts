@@ -1,0 +1,61 @@
+/**
+ * The sockets of the L7 path (datapath-notes.md §6), made by the addon because Node's net module
+ * cannot: a proxy listener with IP_TRANSPARENT (the datapath assigns it connections addressed to
+ * other hosts) and upstream sockets carrying a mark (the proxied flow keeps its source identity),
+ * both in another network namespace when the proxy serves a lab node.
+ */
+import { closeSync } from "node:fs";
+import type { Result } from "@membrane/engine";
+import { call, type KernelError } from "./addon.ts";
+
+/** A socket file descriptor made by the addon (non-blocking, close-on-exec). */
+export type SocketFd = number & { readonly __brand: "SocketFd" };
+
+// <asm-generic/socket.h>, <linux/in.h>
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_MARK = 36;
+const SOL_IP = 0;
+const IP_TRANSPARENT = 19;
+const SOL_IPV6 = 41;
+const IPV6_TRANSPARENT = 75;
+
+/**
+ * A TCP socket bound to `ip:port` with IP_TRANSPARENT, in the network namespace at `netns` (a
+ * path such as /run/netns/NAME; null: the caller's own), ready for `server.listen({ fd })`
+ * (libuv calls listen(2) on it). Without IP_TRANSPARENT the SYN-ACK from the original destination's
+ * address finds no route and the connection never opens (measured: datapath-notes.md §6).
+ */
+export function transparentListener(netns: string | null, ip: string, port: number): Result<SocketFd, KernelError> {
+  const v6 = ip.includes(":");
+  return call((a) => {
+    const fd = a.socketIn(netns, v6 ? 6 : 4, true);
+    try {
+      a.setSockOpt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+      a.setSockOpt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
+      a.bindSocket(fd, ip, port);
+    } catch (e) {
+      closeFd(fd);
+      throw e;
+    }
+    return fd as SocketFd;
+  });
+}
+
+/** An unconnected TCP socket in the network namespace at `netns` whose packets carry `mark`, for `new net.Socket({ fd }).connect(…)`. */
+export function markedSocket(netns: string | null, family: 4 | 6, mark: number): Result<SocketFd, KernelError> {
+  return call((a) => {
+    const fd = a.socketIn(netns, family, true);
+    try {
+      a.setSockOpt(fd, SOL_SOCKET, SO_MARK, mark);
+    } catch (e) {
+      closeFd(fd);
+      throw e;
+    }
+    return fd as SocketFd;
+  });
+}
+
+function closeFd(fd: number): void {
+  closeSync(fd);
+}

@@ -1,0 +1,31 @@
+import { connect, Socket } from "node:net";
+import type { HostPort } from "./host-port.ts";
+
+/** Where a proxy sends what it allowed. */
+export interface Upstream extends HostPort {
+  /**
+   * The mark the upstream socket must carry (SO_MARK): on a node, the datapath reads the proxied
+   * source's identity from it, so the forwarded flow is not taken for the host's own. Absent for
+   * standalone proxies.
+   */
+  readonly mark?: number;
+}
+
+/**
+ * Opens a TCP connection to an upstream (the agent's dialer makes marked sockets in its node's
+ * namespace). Never throws: a connection that cannot be made is a socket that fails.
+ */
+export type Dialer = (upstream: Upstream) => Socket;
+
+/** A socket that fails with `message` as soon as its user listens. */
+export function failedSocket(message: string): Socket {
+  const s = new Socket();
+  setImmediate(() => s.destroy(new Error(message)));
+  return s;
+}
+
+/** A plain connection; fails closed when a mark was asked for, which only a node's dialer can set. */
+export const plainDialer: Dialer = (upstream) =>
+  upstream.mark === undefined
+    ? connect({ host: upstream.host, port: upstream.port })
+    : failedSocket(`no dialer can mark the connection to ${upstream.host}:${upstream.port}`);
