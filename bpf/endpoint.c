@@ -130,8 +130,9 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		}
 	}
 	count(COUNTER_FORWARDED, skb->len);
-	if (rc > 0 && !egress)
-		return bpf_redirect(proxy_ifindex(), BPF_F_INGRESS);
+	/* A redirected packet goes to the proxy, never on its way (nor into the tunnel). */
+	if (rc > 0)
+		return egress ? TC_ACT_OK : bpf_redirect(proxy_ifindex(), BPF_F_INGRESS);
 	return pass(skb, &p.t, &c, egress);
 }
 
