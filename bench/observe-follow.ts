@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DEFAULT_ENGINE_OPTIONS, DEFAULT_VALIDATION_OPTIONS, type HubbleFlow } from "@membrane/engine";
 import { loadOneScenario } from "@membrane/inputs";
-import { FlowObserver, Lab, pipeKernelFlows, serveObserver, worldIpsOf } from "@membrane/agent";
+import { FlowObserver, Lab, pipeLabFlows, serveObserver, worldIpsOf } from "@membrane/agent";
 import { progress, quantile, ROOT } from "./lib/procs.ts";
 
 const N = 300;
@@ -19,7 +19,7 @@ const started = await Lab.start(loaded.engine, worldIpsOf(loaded.engine, loaded.
 if (!started.ok) throw new Error(JSON.stringify(started.error));
 const lab = started.value;
 const observer = new FlowObserver();
-const unpipe = pipeKernelFlows(lab, loaded.engine, (r) => observer.push(r));
+const unpipe = pipeLabFlows(lab, loaded.engine, (r) => observer.push(r));
 const { server, address } = await serveObserver(observer, () => ({ policies: 0, nodes: [] }), "127.0.0.1", 0);
 const follower = spawn(join(ROOT, "packages/cli/bin/membrane"), [
   "observe",

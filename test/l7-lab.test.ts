@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Engine, loadScenario } from "@membrane/engine";
-import { Lab, runLive } from "@membrane/agent";
+import { Engine, loadScenario, type Flow } from "@membrane/engine";
+import { FlowObserver, Lab, metricsText, pipeLabFlows, runLive } from "@membrane/agent";
 import { parseManifest } from "@membrane/manifest";
 
 /**
@@ -94,7 +94,14 @@ describe("L7 redirection in a two-node lab", () => {
   after(() => lab?.stop());
 
   test("the proxies enforce the engine's L7 decisions and forwarded flows keep their source identity", async () => {
+    const observer = new FlowObserver();
+    const stop = pipeLabFlows(lab, engine, (r) => observer.push(r));
     const results = await runLive(lab, engine, scenario.tests);
+    stop();
+    const flows = observer
+      .snapshot()
+      .map((r) => r.flow)
+      .filter((f) => f.Type === "L7");
     const summary = results.map((r, i) => `[${i}] ${r.actual}: ${r.reason.summary}`);
     assert.deepEqual(
       results.map((r) => r.pass),
@@ -108,5 +115,38 @@ describe("L7 redirection in a two-node lab", () => {
     assert.doesNotMatch(summary[2]!, /L7 proxy/);
     assert.doesNotMatch(summary[3]!, /L7 proxy/);
     assert.match(summary[8]!, /on the wire: connected/);
+    // Every request and response became a Hubble L7 flow, naming the policy whose L7 rules decided.
+    const show = (f: Flow) =>
+      [
+        f.traffic_direction,
+        f.verdict,
+        f.l7?.type,
+        f.l7?.http?.method,
+        f.l7?.http?.code,
+        f.source?.pod_name,
+        f.destination?.pod_name,
+        f.is_reply,
+        [
+          ...(f.egress_denied_by ?? []),
+          ...(f.ingress_denied_by ?? []),
+          ...(f.egress_allowed_by ?? []),
+          ...(f.ingress_allowed_by ?? []),
+        ].map((p) => `${p.namespace}/${p.name}`),
+      ].join(" ");
+    const shown = flows.map(show);
+    for (const line of [
+      "EGRESS DROPPED REQUEST POST  a b false ns1/l7-out",
+      "EGRESS DROPPED RESPONSE POST 403 b a true ns1/l7-out",
+      "EGRESS FORWARDED REQUEST GET  a b false ns1/l7-out",
+      "EGRESS FORWARDED RESPONSE GET 200 b a true ns1/l7-out",
+      "INGRESS DROPPED REQUEST GET  x c false ns2/c-ingress",
+      "INGRESS FORWARDED REQUEST GET  x c false ns2/c-ingress",
+    ])
+      assert.ok(shown.includes(line), `no flow "${line}" in:\n${shown.join("\n")}`);
+    assert.ok(flows.every((f) => f.event_type?.type === 129 && f.l7?.type !== undefined));
+    // And Hubble's HTTP metrics count them, by the side whose proxy reported.
+    const metrics = metricsText(observer, { policies: engine.policies.size, nodes: [] });
+    assert.match(metrics, /^hubble_http_requests_total\{method="POST",protocol="HTTP\/1.1",reporter="client"\} 1$/m);
+    assert.match(metrics, /^hubble_http_responses_total\{method="GET",protocol="HTTP\/1.1",status="403",reporter="server"\} 1$/m);
   });
 });

@@ -16,7 +16,7 @@ import { ENGINE_FLAGS, engineOptions, formatProblem, loadOneScenario, loadScenar
 import { Lab } from "./lab/lab.ts";
 import { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS } from "./live/live-test.ts";
 import { reloadPolicies } from "./lab/reload.ts";
-import { fileSink, pipeKernelFlows } from "./observer/kernel-flows.ts";
+import { fileSink, pipeLabFlows } from "./observer/lab-flows.ts";
 import { DEFAULT_RING_CAPACITY, FlowObserver } from "./observer/flow-observer.ts";
 import { serveObserver } from "./server/observer-server.ts";
 import { readCounters } from "@membrane/datapath";
@@ -98,7 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       // Every scenario appends its kernel flows to the one file.
       const file = v.flows === undefined ? null : fileSink(v.flows, scenarios.indexOf(s) > 0);
-      const unpipe = file === null ? null : pipeKernelFlows(lab.value, s.engine, file.write);
+      const unpipe = file === null ? null : pipeLabFlows(lab.value, s.engine, file.write);
       try {
         const results = await runLive(lab.value, s.engine, s.scenario.tests, { ...DEFAULT_LIVE_OPTIONS, timeoutMs });
         cases.push(
@@ -143,7 +143,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const observed = new FlowObserver(v["ring-capacity"] === undefined ? DEFAULT_RING_CAPACITY : Number(v["ring-capacity"]));
   const file = v.flows === undefined ? null : fileSink(v.flows, false);
   if (file !== null) observed.follow(file.write);
-  const unpipe = pipeKernelFlows(lab.value, loaded.engine, (r) => observed.push(r));
+  const unpipe = pipeLabFlows(lab.value, loaded.engine, (r) => observed.push(r));
   const [host, port] = (v["observer-listen"] ?? "127.0.0.1:4245").split(/:(?=\d+$)/);
   const observer = await serveObserver(observed, () => agentFigures(lab.value, loaded.engine), host!, Number(port));
   process.stdout.write(`observer API on http://${observer.address.address}:${observer.address.port} (membrane observe --server …)\n`);

@@ -78,6 +78,8 @@ export type { SimulatedFlow } from "./flow/from-verdict.ts";
 export { flowsOf } from "./flow/from-verdict.ts";
 export type { DatapathRecord } from "./flow/from-datapath.ts";
 export { datapathFlow } from "./flow/from-datapath.ts";
+export type { ProxyRecord } from "./flow/from-proxy.ts";
+export { proxyFlow } from "./flow/from-proxy.ts";
 export type { FlowPredicate, FilterKind, Side } from "./flow/filter.ts";
 export { flowFilter } from "./flow/filter.ts";
 export type { PrintOptions } from "./flow/format.ts";

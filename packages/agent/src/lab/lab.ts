@@ -5,7 +5,7 @@
  * `stop()` removes exactly what `start()` made, by name.
  */
 import { rmSync } from "node:fs";
-import { err, ok, type Engine, type Result } from "@membrane/engine";
+import { err, ok, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
 import { collectConntrack, decodeEvent, loadDatapath, openRing, type DatapathEvent, type RingReader } from "@membrane/datapath";
 import { attach, HOOKS, ifindexOf, type Hooks } from "../node/attach.ts";
 import { NodeAgent, type AgentError } from "../node/node-agent.ts";
@@ -95,10 +95,19 @@ export class Lab {
   readonly #nodes: LabNode[];
   readonly #pinRoot: string;
   #listeners = new Set<(node: string, e: DatapathEvent) => void>();
+  readonly #records: Set<(r: ProxyRecord) => void>;
   readonly #gc: NodeJS.Timeout;
 
-  private constructor(plan: LabPlan, nodes: LabNode[], pods: Map<string, PodHandle>, world: PodHandle, pinRoot: string) {
+  private constructor(
+    plan: LabPlan,
+    nodes: LabNode[],
+    pods: Map<string, PodHandle>,
+    world: PodHandle,
+    pinRoot: string,
+    records: Set<(r: ProxyRecord) => void>,
+  ) {
     this.plan = plan;
+    this.#records = records;
     this.#nodes = nodes;
     this.pods = pods;
     this.world = world;
@@ -143,10 +152,14 @@ export class Lab {
     const built = await buildLab(plan);
     if (!built.ok) return fail({ kind: "command", message: `${built.error.command}: ${built.error.message}` });
     const nodes: LabNode[] = [];
+    const records = new Set<(r: ProxyRecord) => void>();
+    const onRecord = (r: ProxyRecord): void => {
+      for (const l of records) l(r);
+    };
     for (const [i, n] of plan.nodes.entries()) {
       const node = await startNode(engine, plan, i, pinRoot);
       if (!node.ok) return fail(node.error);
-      const proxies = await NodeProxies.start(engine, n.name, netnsPath(n.netns), node.value.agent.datapath.maps.conntrack);
+      const proxies = await NodeProxies.start(engine, n.name, netnsPath(n.netns), node.value.agent.datapath.maps.conntrack, { onRecord });
       if (!proxies.ok) {
         await Promise.all(nodes.map((x) => x.proxies.stop()));
         return fail({ kind: "command", message: proxies.error });
@@ -154,7 +167,7 @@ export class Lab {
       nodes.push({ ...node.value, runtime: PodHandle.start(n.netns), proxies: proxies.value });
     }
     const pods = new Map(plan.nodes.flatMap((n) => n.pods.map((p) => [p.key, PodHandle.start(p.netns)] as const)));
-    return ok(new Lab(plan, nodes, pods, PodHandle.start(plan.fabricNetns), pinRoot));
+    return ok(new Lab(plan, nodes, pods, PodHandle.start(plan.fabricNetns), pinRoot, records));
   }
 
   /**
@@ -177,6 +190,12 @@ export class Lab {
   onEvent(listener: (node: string, e: DatapathEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Hears every L7 record of every node's proxies; returns a function that stops listening. */
+  onProxyRecord(listener: (r: ProxyRecord) => void): () => void {
+    this.#records.add(listener);
+    return () => this.#records.delete(listener);
   }
 
   /** Stops the runtimes and removes the namespaces and pins. */

@@ -22,6 +22,12 @@ export class FlowObserver {
   readonly drops: Counter = new Map();
   /** hubble_policy_verdicts_total by direction, match, action. */
   readonly policyVerdicts: Counter = new Map();
+  /** hubble_http_requests_total by method, protocol, reporter. */
+  readonly httpRequests: Counter = new Map();
+  /** hubble_http_responses_total by method, protocol, status, reporter. */
+  readonly httpResponses: Counter = new Map();
+  /** hubble_kafka_requests_total by topic, api_key, error_code, reporter. */
+  readonly kafkaRequests: Counter = new Map();
 
   constructor(capacity = DEFAULT_RING_CAPACITY) {
     if (capacity > MAX_RING_CAPACITY) throw new RangeError(`ring capacity ${capacity} is over ${MAX_RING_CAPACITY}`);
@@ -75,6 +81,15 @@ export class FlowObserver {
         f.verdict === "DROPPED" ? "dropped" : f.verdict === "REDIRECTED" ? "redirected" : f.verdict === "AUDIT" ? "audit" : "forwarded";
       add(this.policyVerdicts, [f.traffic_direction === "INGRESS" ? "ingress" : "egress", match, action]);
     }
+    // Hubble's reporter: the proxy on the client's side (egress) or the server's (ingress).
+    const reporter = f.traffic_direction === "INGRESS" ? "server" : "client";
+    const http = f.l7?.http;
+    if (http !== undefined && f.l7?.type === "REQUEST") add(this.httpRequests, [http.method ?? "", http.protocol ?? "", reporter]);
+    if (http !== undefined && f.l7?.type === "RESPONSE")
+      add(this.httpResponses, [http.method ?? "", http.protocol ?? "", String(http.code ?? 0), reporter]);
+    const kafka = f.l7?.kafka;
+    if (kafka !== undefined && f.l7?.type === "REQUEST")
+      add(this.kafkaRequests, [kafka.topic ?? "", kafka.api_key ?? "", String(kafka.error_code ?? 0), reporter]);
   }
 }
 

@@ -8,12 +8,23 @@
  * identity: the destination's datapath checks the flow as its real source, never as this host.
  */
 import { createServer, isIPv4, Socket, type Server } from "node:net";
-import { err, ok, PROTO, proxyPortFor, type Engine, type IdentityInfo, type NumericIdentity, type Result } from "@membrane/engine";
+import {
+  err,
+  ok,
+  PROTO,
+  proxyPortFor,
+  type Engine,
+  type IdentityInfo,
+  type NumericIdentity,
+  type ProxyRecord,
+  type Result,
+} from "@membrane/engine";
 import { lookupConntrack, markedSocket, transparentListener, type MapFd } from "@membrane/datapath";
 import {
   failedSocket,
   HttpProxy,
   KafkaProxy,
+  type ConnectionContext,
   type ConnectionRoute,
   type Dialer,
   type KafkaFlowRecord,
@@ -31,11 +42,17 @@ type Direction = "ingress" | "egress";
 
 const ignore = (): void => undefined;
 
-/** What the proxies of a node report. */
+/** What the proxies of a node report: an L7 record per request and response, and why a connection failed. */
 export interface ProxyEvents {
-  readonly onHttpFlow?: (record: L7FlowRecord) => void;
-  readonly onKafkaFlow?: (record: KafkaFlowRecord) => void;
+  readonly onRecord?: (record: ProxyRecord) => void;
   readonly onError?: (message: string) => void;
+}
+
+/** Who talks to whom on a proxied connection, for its records. */
+interface Peers {
+  readonly client: ProxyRecord["client"];
+  readonly server: ProxyRecord["server"];
+  readonly proxyPort: number;
 }
 
 /** The mark the upstream socket of a proxied flow carries: which proxy it left, and the source identity. */
@@ -68,6 +85,12 @@ export class NodeProxies {
     events: ProxyEvents = {},
   ): Promise<Result<NodeProxies, string>> {
     const policy = new EnginePolicySource(engine);
+    const peers = new WeakMap<ConnectionContext, Peers>();
+    const onRecord = events.onRecord ?? ignore;
+    const record = (r: L7FlowRecord | KafkaFlowRecord): void => {
+      const p = peers.get(r.connection);
+      if (p !== undefined) onRecord(proxyRecord(nodeName, r, p));
+    };
     const dial: Dialer = (upstream) => {
       const fd = markedSocket(netns, isIPv4(upstream.host) ? 4 : 6, upstream.mark ?? 0);
       if (!fd.ok) return failedSocket(`upstream socket: ${fd.error.message}`);
@@ -81,13 +104,23 @@ export class NodeProxies {
     };
     for (const parser of SERVED)
       for (const direction of ["ingress", "egress"] as const) {
-        const route = (socket: Socket): ConnectionRoute | null => routeOf(engine, policy, conntrack, nodeName, direction, socket);
+        const port = proxyPortFor(parser, direction);
+        const route = (socket: Socket): ConnectionRoute | null => {
+          const r = routeOf(engine, policy, conntrack, nodeName, direction, socket);
+          if (r !== null)
+            peers.set(r.context, {
+              client: { ip: socket.remoteAddress!, port: socket.remotePort!, identity: r.context.sourceIdentity as NumericIdentity },
+              server: { ip: r.upstream.host, port: r.upstream.port },
+              proxyPort: port,
+            });
+          return r;
+        };
         const proxy =
           parser === "http"
-            ? new HttpProxy({ policy, route, dial, onFlow: events.onHttpFlow ?? ignore })
-            : new KafkaProxy({ policy, route, dial, onFlow: events.onKafkaFlow ?? ignore, onError: events.onError ?? ignore });
+            ? new HttpProxy({ policy, route, dial, onFlow: record })
+            : new KafkaProxy({ policy, route, dial, onFlow: record, onError: events.onError ?? ignore });
         proxies.push(proxy);
-        const listening = await listen(netns, proxyPortFor(parser, direction), (s) => proxy.handle(s));
+        const listening = await listen(netns, port, (s) => proxy.handle(s));
         if (!listening.ok) {
           stop();
           return err(`the ${direction} ${parser} proxy of ${nodeName}: ${listening.error}`);
@@ -155,4 +188,40 @@ function routeOf(
     direction === "ingress" ? endpoint.key : (engine.endpointByIp(localAddress)?.key ?? localAddress),
   );
   return { context, upstream: { host: localAddress, port: localPort, mark: upstreamMark(direction, source.id) } };
+}
+
+/** A proxy's record as the engine's ProxyRecord (Hubble's l7 fields; its summary line). */
+function proxyRecord(node: string, r: L7FlowRecord | KafkaFlowRecord, p: Peers): ProxyRecord {
+  const latency = r.type === "RESPONSE" ? { latency_ns: Number(r.latencyNs) } : {};
+  const base = { node, direction: r.connection.direction, type: r.type, verdict: r.verdict, ...p, time: r.time.toISOString() };
+  if ("http" in r) {
+    const h = r.http;
+    const code = "code" in h ? h.code : undefined;
+    return {
+      ...base,
+      l7: {
+        ...latency,
+        http: { ...(code === undefined ? {} : { code }), method: h.method, url: h.url, protocol: h.protocol, headers: h.headers },
+      },
+      summary:
+        code === undefined
+          ? `${h.protocol} ${h.method} ${h.url}`
+          : `${h.protocol} ${code} ${Math.round(Number(latency.latency_ns ?? 0) / 1e6)}ms (${h.method} ${h.url})`,
+    };
+  }
+  const k = r.kafka;
+  return {
+    ...base,
+    l7: {
+      ...latency,
+      kafka: {
+        error_code: k.errorCode ?? 0,
+        api_version: k.apiVersion,
+        api_key: k.apiKey,
+        correlation_id: k.correlationId,
+        topic: k.topic,
+      },
+    },
+    summary: `Kafka ${r.type === "REQUEST" ? "request" : "response"} ${k.apiKey} correlation id ${k.correlationId} topic '${k.topic}'`,
+  };
 }

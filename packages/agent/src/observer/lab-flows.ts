@@ -1,10 +1,11 @@
 /**
- * The kernel's events as Hubble flows: each datapath event of a lab is resolved by the engine
- * (endpoints, identities, the policies behind the entry the kernel used) and written as one JSON
- * line in Hubble's `{flow, node_name, time}` shape, which `membrane observe --input-file` reads.
+ * A lab's flows as Hubble flows: each datapath event and each L7 proxy record is resolved by the
+ * engine (endpoints, identities, the policies behind the entry used) into Hubble's
+ * `{flow, node_name, time}` shape — written as JSON lines `membrane observe --input-file` reads,
+ * or kept in the agent's ring.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
-import { datapathFlow, type Engine, type FlowRecord } from "@membrane/engine";
+import { datapathFlow, proxyFlow, type Engine, type FlowRecord } from "@membrane/engine";
 import { dropReasonName, type DatapathEvent } from "@membrane/datapath";
 import type { Lab } from "../lab/lab.ts";
 
@@ -21,9 +22,14 @@ export function kernelFlowRecord(engine: Engine, node: string, e: DatapathEvent)
   return { flow, node_name: node, time };
 }
 
-/** Hands every event of the lab, as a flow record, to `sink`, until the returned function is called. */
-export function pipeKernelFlows(lab: Lab, engine: Engine, sink: (r: FlowRecord) => void): () => void {
-  return lab.onEvent((node, e) => sink(kernelFlowRecord(engine, node, e)));
+/** Hands every datapath event and proxy record of the lab, as a flow record, to `sink`, until the returned function is called. */
+export function pipeLabFlows(lab: Lab, engine: Engine, sink: (r: FlowRecord) => void): () => void {
+  const stopKernel = lab.onEvent((node, e) => sink(kernelFlowRecord(engine, node, e)));
+  const stopProxies = lab.onProxyRecord((r) => sink({ flow: proxyFlow(engine, r), node_name: r.node, time: r.time }));
+  return () => {
+    stopKernel();
+    stopProxies();
+  };
 }
 
 /** A sink writing (or appending) flow records to a file as JSON lines, and how to close it (resolves once flushed). */
