@@ -61,6 +61,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	const __u8 dir = egress ? CT_EGRESS : CT_INGRESS;
 	struct ct_entry *entry = 0;
 	__u32 enforced, magic;
+	__u8 audit = 0;
 	int rc;
 
 	rc = parse_packet(skb, &p);
@@ -103,11 +104,15 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		 * to-container skips policy for traffic from its ingress proxy). */
 		rc = 0;
 	} else {
-		rc = policy_lookup(ep->ep_id, c.remote_identity, egress, p.t.proto, p.t.policy_port, &c.match_type);
-		if (rc < 0) {
+		rc = policy_lookup(ep->ep_id, c.remote_identity, egress, p.t.proto, p.t.policy_port, &c.match_type, &audit);
+		if (rc == DROP_POLICY && (ep->flags & (egress ? ENDPOINT_F_EGRESS_AUDIT : ENDPOINT_F_INGRESS_AUDIT)))
+			audit = 1;
+		/* Audit mode: a policy drop passes, reported as the drop it would have been. */
+		if (rc < 0 && audit && (rc == DROP_POLICY || rc == DROP_POLICY_DENY))
+			c.flags = EVENT_F_AUDIT;
+		else if (rc < 0)
 			/* A later fragment has no ports: only a rule that ignores them could allow it. */
 			return drop(skb, &p.t, &c, p.t.nonfirst_fragment && rc == DROP_POLICY ? DROP_FRAG_NOSUPPORT : rc);
-		}
 	}
 	c.verdict = rc;
 	/* An L7 port: the proxy decides. What the pod sends is handed to the proxy here; what it would
@@ -120,7 +125,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	if (entry) {
 		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len);
 	} else {
-		int err = ct_create(&p.t, dir, c.remote_identity, rc, skb->len);
+		int err = ct_create(&p.t, dir, c.remote_identity, rc > 0 ? rc : 0, skb->len);
 		if (err)
 			return drop(skb, &p.t, &c, err);
 		enforced = ep->flags & (egress ? ENDPOINT_F_EGRESS_ENFORCED : ENDPOINT_F_INGRESS_ENFORCED);

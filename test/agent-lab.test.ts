@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Engine, loadScenario, policyKey, type HubbleFlow as Flow } from "@membrane/engine";
-import { Lab, runLive } from "@membrane/agent";
+import { Lab, pipeLabFlows, runLive } from "@membrane/agent";
 import { parseManifest } from "@membrane/manifest";
 
 /**
@@ -114,6 +114,63 @@ spec:
     );
     assert.match(fresh[1]!.reason.summary, /on the wire: connected/);
     lab.nodes.forEach((n) => n.agent.apply(engine.deletePolicy(policyKey(allowX))));
+  });
+
+  test("audit mode in the kernel: an audited deny lets traffic pass and reports AUDIT naming it; unmarked, it drops", async () => {
+    const denyA = (audit: boolean) =>
+      loadScenario([
+        ...cluster,
+        ...docs(
+          "deny-a.yaml",
+          `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: b-deny-a
+  namespace: ns1
+  annotations: { policy.membrane.dev/audit-mode: "${audit ? "enabled" : "disabled"}" }
+spec:
+  endpointSelector: { matchLabels: { app: b } }
+  ingressDeny:
+    - fromEndpoints: [{ matchLabels: { app: a } }]
+`,
+        ),
+      ]).policies[0]!;
+    const flows: Flow[] = [];
+    const stop = pipeLabFlows(lab, engine, (r) => flows.push(r.flow));
+    try {
+      const apply = (cs: ReturnType<Engine["upsertPolicy"]>) =>
+        assert.deepEqual(
+          lab.nodes.flatMap((n) => n.agent.apply(cs)),
+          [],
+        );
+      apply(engine.upsertPolicy(denyA(true)));
+      const audited = await runLive(lab, engine, scenario.tests);
+      assert.equal(audited[0]!.audited, true);
+      assert.equal(audited[0]!.actual, "allow", audited[0]!.reason.summary);
+      assert.equal(audited[0]!.pass, true, audited[0]!.reason.summary);
+      const b = lab.plan.nodes.flatMap((n) => n.pods).find((p) => p.key === "ns1/b")!;
+      const audit = flows.find((f) => f.verdict === "AUDIT" && f.IP?.destination === b.ip);
+      assert.ok(audit, JSON.stringify(flows.map((f) => f.verdict)));
+      assert.deepEqual(
+        audit.ingress_denied_by?.map((p) => p.name),
+        ["b-deny-a"],
+      );
+      // The mark removed: no map entry changes, yet the kernel's entry leaves audit mode.
+      apply(engine.upsertPolicy(denyA(false)));
+      const enforced = await runLive(lab, engine, scenario.tests);
+      assert.equal(enforced[0]!.actual, "deny", enforced[0]!.reason.summary);
+      assert.match(enforced[0]!.reason.summary, /on the wire: dropped by the kernel \(ingress, POLICY_DENY\)/);
+      // The pod's own mark: its policy and entries stay the same, its deny entry goes into audit mode.
+      const pod = engine.cluster.pods.find((p) => p.namespace === "ns1" && p.name === "b")!;
+      apply(engine.upsertPod({ ...pod, annotations: new Map([["policy.membrane.dev/audit-mode", "enabled"]]) }));
+      const podAudited = await runLive(lab, engine, scenario.tests);
+      assert.equal(podAudited[0]!.audited, true);
+      assert.equal(podAudited[0]!.pass, true, podAudited[0]!.reason.summary);
+      apply(engine.upsertPod(pod));
+    } finally {
+      stop();
+      lab.nodes.forEach((n) => n.agent.apply(engine.deletePolicy(policyKey(denyA(false)))));
+    }
   });
 
   test("the agent reports how full the policy map is", () => {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Engine, loadScenario, type Flow } from "@membrane/engine";
+import { Engine, loadScenario, type HubbleFlow as Flow } from "@membrane/engine";
 import { FlowObserver, Lab, metricsText, pipeLabFlows, runLive } from "@membrane/agent";
 import { parseManifest } from "@membrane/manifest";
 

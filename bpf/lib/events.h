@@ -62,6 +62,7 @@ struct event_context {
 	__u8 direction;
 	__u8 match_type;
 	__u8 ct_state;
+	__u8 flags; /* EVENT_F_* */
 	__u32 ep_id;
 	__u32 local_identity;
 	__u32 remote_identity;
@@ -88,7 +89,7 @@ static __always_inline void send_event(struct __sk_buff *skb, const struct tuple
 	ev->match_type = c->match_type;
 	ev->ct_state = c->ct_state;
 	ev->tcp_flags = t->tcp_flags;
-	ev->pad = 0;
+	ev->flags = c->flags;
 	ev->ep_id = c->ep_id;
 	ev->local_identity = c->local_identity;
 	ev->remote_identity = c->remote_identity;

@@ -36,10 +36,11 @@ static __always_inline __u8 match_type_of(const struct policy_entry *e, int iden
  * (host order): the proxy port (0 = plain allow) or a negative drop code. The identity's own
  * longest-prefix entry is taken at once when it is a deny; otherwise it competes with the
  * any-peer entry: higher precedence, then longer prefix, then the identity's own entry.
- * `*match_type` says which entry decided (MATCH_NONE when none matched).
+ * `*match_type` says which entry decided (MATCH_NONE when none matched); `*audit` is set when
+ * that entry is a deny in audit mode.
  */
 static __always_inline int policy_lookup(__u32 ep_id, __u32 identity, __u8 egress, __u8 proto, __u16 dport,
-					 __u8 *match_type)
+					 __u8 *match_type, __u8 *audit)
 {
 	struct policy_key key = {
 		.prefixlen = POLICY_FULL_PREFIX,
@@ -55,6 +56,7 @@ static __always_inline int policy_lookup(__u32 ep_id, __u32 identity, __u8 egres
 		l3 = bpf_map_lookup_elem(&membrane_policy, &key);
 		if (l3 && l3->deny) {
 			*match_type = match_type_of(l3, 1);
+			*audit = l3->deny == POLICY_ENTRY_DENY_AUDIT;
 			return DROP_POLICY_DENY;
 		}
 	}
@@ -71,6 +73,7 @@ static __always_inline int policy_lookup(__u32 ep_id, __u32 identity, __u8 egres
 	*match_type = match_type_of(c, c && c == l3);
 	if (!c)
 		return DROP_POLICY;
+	*audit = c->deny == POLICY_ENTRY_DENY_AUDIT;
 	return c->deny ? DROP_POLICY_DENY : c->proxy_port;
 }
 

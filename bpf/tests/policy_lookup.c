@@ -17,11 +17,11 @@ int policy_lookup_test(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct policy_query *q = data + 14;
-	__u8 match_type;
+	__u8 match_type, audit;
 
 	if ((void *)(q + 1) > end)
 		return -1;
-	return policy_lookup(q->ep_id, q->identity, q->egress, q->proto, q->dport, &match_type);
+	return policy_lookup(q->ep_id, q->identity, q->egress, q->proto, q->dport, &match_type, &audit);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -32,10 +32,16 @@ struct policy_key {
 struct policy_entry {
 	__u16 proxy_port;        /* non-zero: redirect to this L7 proxy port */
 	__u16 precedence;        /* a deny has 0x1ff; a redirect outranks a plain allow */
-	__u8 deny;
+	__u8 deny;               /* POLICY_ENTRY_* */
 	__u8 lpm_prefix_length;  /* bits of the key after the fixed prefix: 0, or 8 + port prefix */
 	__u16 pad;
 };
+
+/* policy_entry.deny: an allow, a deny, or a deny whose policies are all in audit mode (the packet
+ * passes, reported AUDIT). */
+#define POLICY_ENTRY_ALLOW 0
+#define POLICY_ENTRY_DENY 1
+#define POLICY_ENTRY_DENY_AUDIT 2
 
 /* Policy-verdict match types (Hubble's policy_match_type; policy-semantics.md §7.2). */
 #define MATCH_NONE 0
@@ -82,6 +88,11 @@ struct endpoint_info {
 #define ENDPOINT_F_EGRESS_ENFORCED 2
 #define ENDPOINT_F_HAS_IPV4 4
 #define ENDPOINT_F_HAS_IPV6 8
+/* Audit mode (policy-semantics.md §9): a drop for want of an allow in this direction passes and is
+ * reported AUDIT (the endpoint, its namespace, or every policy that made the direction default
+ * deny is in audit mode). */
+#define ENDPOINT_F_INGRESS_AUDIT 16
+#define ENDPOINT_F_EGRESS_AUDIT 32
 
 /* ------------------------------------------------------------------ conntrack (lib/conntrack.h) */
 
@@ -130,6 +141,9 @@ struct ct_entry {
 #define CT_STATE_REPLY 2
 #define CT_STATE_RELATED 3
 
+/* event.flags: a policy verdict whose drop audit mode turned into a pass (verdict: the drop code). */
+#define EVENT_F_AUDIT 1
+
 struct event {
 	__u8 type;       /* EVENT_* */
 	__u8 direction;  /* 1 ingress, 2 egress (Hubble's traffic_direction) */
@@ -138,7 +152,7 @@ struct event {
 	__u8 match_type; /* MATCH_* */
 	__u8 ct_state;   /* CT_STATE_* */
 	__u8 tcp_flags;
-	__u8 pad;
+	__u8 flags;      /* EVENT_F_* */
 	__u32 ep_id;
 	__u32 local_identity;
 	__u32 remote_identity;

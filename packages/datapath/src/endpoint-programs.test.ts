@@ -50,14 +50,16 @@ const key = (identity: number, proto: number, port: number): PolicyKey => ({
   prefixLen: proto === 0 || port === 0 ? 0 : 16,
 });
 
-/** Plays endpoint `ep` behind loopback (all directions enforced). */
-function become(ep: typeof A): void {
+/** Plays endpoint `ep` behind loopback (all directions enforced; audit mode as asked). */
+function become(ep: typeof A, audit: { ingress?: boolean; egress?: boolean } = {}): void {
   const w = new EndpointMapWriter(dp.maps.endpoints);
   const r = w.upsert(LO, {
     epId: ep.epId,
     identity: ep.id,
     ingressEnforced: true,
     egressEnforced: true,
+    ingressAudit: audit.ingress ?? false,
+    egressAudit: audit.egress ?? false,
     addresses: [parseIp(ep.ip)!, parseIp(ep.ip6)!],
   });
   assert.ok(r.ok);
@@ -360,6 +362,48 @@ describe("from_container and to_container", () => {
     } finally {
       server.close();
     }
+  });
+
+  test("audit mode: a would-be drop passes with a policy verdict carrying its drop code; other drops still drop", () => {
+    // Default deny in audit mode (the endpoint's flag), egress only.
+    become(A, { egress: true });
+    const out = { src: A.ip, dst: B.ip, proto: "tcp", sport: 40000, dport: 80 } as const;
+    assert.equal(run("fromContainer", out).retval, TC_ACT_OK);
+    assert.deepEqual(
+      events().map((e) => [e.kind, e.verdict, e.audited]),
+      [["policy-verdict", -133, true]],
+    );
+    become(A, { ingress: true });
+    assert.equal(run("fromContainer", { ...out, sport: 40001 }).retval, TC_ACT_SHOT, "the other direction is not audited");
+    assert.deepEqual(
+      events().map((e) => [e.kind, e.audited]),
+      [
+        ["policy-verdict", false],
+        ["drop", false],
+      ],
+    );
+    // A deny entry in audit mode passes too, whatever the endpoint's mode; an enforced one drops.
+    become(B);
+    const audited = new PolicyMapWriter(
+      dp.maps.policy,
+      () => B.epId,
+      (_ep, entry) => entry.precedence === 0x1ff,
+    );
+    assert.ok(audited.sync("B", "ingress", [{ key: key(A.id, 6, 80), entry: deny }]).ok);
+    assert.equal(run("toContainer", out).retval, TC_ACT_OK);
+    assert.deepEqual(
+      events().map((e) => [e.kind, e.verdict, e.audited]),
+      [["policy-verdict", -181, true]],
+    );
+    assert.ok(policy.sync("B", "ingress", [{ key: key(A.id, 6, 80), entry: deny }]).ok);
+    assert.equal(run("toContainer", { ...out, sport: 40002 }).retval, TC_ACT_SHOT);
+    assert.deepEqual(
+      events().map((e) => [e.kind, e.verdict, e.audited]),
+      [
+        ["policy-verdict", -181, false],
+        ["drop", -181, false],
+      ],
+    );
   });
 
   test("ingress L7: the flow is tracked with its proxy port and bounced to the proxy device; without one it fails closed", () => {

@@ -69,7 +69,14 @@ export class NodeAgent {
   private constructor(engine: Engine, nodeName: string, datapath: Datapath, options: NodeAgentOptions) {
     this.#engine = engine;
     this.#node = nodeName;
-    this.#policy = new PolicyMapWriter(datapath.maps.policy, (ep) => this.#local.get(ep)?.epId ?? 0);
+    this.#policy = new PolicyMapWriter(
+      datapath.maps.policy,
+      (ep) => this.#local.get(ep)?.epId ?? 0,
+      (key, entry) => {
+        const ep = engine.endpoint(key);
+        return ep !== undefined && engine.entryAudited(ep, entry);
+      },
+    );
     this.#ipcache = new IpcacheMapWriter(datapath.maps.ipcache);
     this.#endpoints = new EndpointMapWriter(datapath.maps.endpoints);
     this.#capacity = options.policyCapacity;
@@ -146,6 +153,7 @@ export class NodeAgent {
   apply(cs: ChangeSet): AgentError[] {
     const local = cs.changes.filter((c) => this.#local.has(c.endpoint));
     const errors: AgentError[] = this.#policy.apply(local).map((error) => ({ kind: "policy", error }));
+    // Audit marks arrive as map changes too: a marked policy gives its entries new origins, a re-added pod gets all its entries again.
     for (const key of new Set(local.map((c) => c.endpoint))) errors.push(...this.#writeRecord(key));
     for (const key of cs.endpointsRemoved) this.#forget(key);
     errors.push(...this.#syncIpcache());
@@ -195,6 +203,8 @@ export class NodeAgent {
       identity: ep.identity.id,
       ingressEnforced: policy.ingress.enforcement.kind !== "not-enforced",
       egressEnforced: policy.egress.enforcement.kind !== "not-enforced",
+      ingressAudit: this.#engine.defaultDenyAudited(ep, "ingress"),
+      egressAudit: this.#engine.defaultDenyAudited(ep, "egress"),
       addresses: ep.pod.ips.flatMap((ip) => parseIp(ip) ?? []),
     });
     return r.ok ? [] : [{ kind: "endpoint", endpoint: key, error: r.error }];

@@ -3,7 +3,7 @@ import type { IpAddress, NumericIdentity } from "@membrane/engine";
 
 export const ENDPOINT_INFO = { size: 32, ep_id: 0, identity: 4, flags: 8, ipv4: 12, ipv6: 16 } as const;
 
-export const ENDPOINT_FLAGS = { ingressEnforced: 1, egressEnforced: 2, hasIpv4: 4, hasIpv6: 8 } as const;
+export const ENDPOINT_FLAGS = { ingressEnforced: 1, egressEnforced: 2, hasIpv4: 4, hasIpv6: 8, ingressAudit: 16, egressAudit: 32 } as const;
 
 /** What the datapath knows of a local endpoint. */
 export interface EndpointRecord {
@@ -11,6 +11,9 @@ export interface EndpointRecord {
   readonly identity: NumericIdentity;
   readonly ingressEnforced: boolean;
   readonly egressEnforced: boolean;
+  /** Audit mode for drops for want of an allow, per direction. */
+  readonly ingressAudit: boolean;
+  readonly egressAudit: boolean;
   readonly addresses: readonly IpAddress[];
 }
 
@@ -26,7 +29,11 @@ export function encodeEndpointInfo(ep: EndpointRecord): Buffer {
   const b = Buffer.alloc(ENDPOINT_INFO.size);
   b.writeUInt32LE(ep.epId, ENDPOINT_INFO.ep_id);
   b.writeUInt32LE(ep.identity, ENDPOINT_INFO.identity);
-  let flags = (ep.ingressEnforced ? ENDPOINT_FLAGS.ingressEnforced : 0) | (ep.egressEnforced ? ENDPOINT_FLAGS.egressEnforced : 0);
+  let flags =
+    (ep.ingressEnforced ? ENDPOINT_FLAGS.ingressEnforced : 0) |
+    (ep.egressEnforced ? ENDPOINT_FLAGS.egressEnforced : 0) |
+    (ep.ingressAudit ? ENDPOINT_FLAGS.ingressAudit : 0) |
+    (ep.egressAudit ? ENDPOINT_FLAGS.egressAudit : 0);
   const v4 = ep.addresses.find((a) => a.family === 4);
   const v6 = ep.addresses.find((a) => a.family === 6);
   if (v4 !== undefined) {

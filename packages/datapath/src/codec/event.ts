@@ -10,6 +10,7 @@ export const EVENT = {
   match_type: 4,
   ct_state: 5,
   tcp_flags: 6,
+  flags: 7,
   ep_id: 8,
   local_identity: 12,
   remote_identity: 16,
@@ -22,6 +23,9 @@ export const EVENT = {
   saddr: 48,
   daddr: 64,
 } as const;
+
+/** event.flags: audit mode let a would-be drop pass (its verdict is the drop code). */
+const EVENT_F_AUDIT = 1;
 
 const CT_STATES = ["new", "established", "reply", "related"] as const;
 
@@ -63,6 +67,7 @@ export function decodeEvent(b: Buffer): DatapathEvent | undefined {
     sourcePort: b.readUInt16BE(EVENT.sport),
     destinationPort: b.readUInt16BE(EVENT.dport),
     tcpFlags: b[EVENT.tcp_flags]!,
+    audited: (b[EVENT.flags]! & EVENT_F_AUDIT) !== 0,
     ifindex: b.readUInt32LE(EVENT.ifindex),
     length: b.readUInt32LE(EVENT.len),
     timestamp: b.readBigUInt64LE(EVENT.timestamp),

@@ -31,12 +31,16 @@ export function encodePolicyKey(epId: number, direction: Direction, key: PolicyK
   return b;
 }
 
-/** `struct policy_entry` for the entry stored under `key`. */
-export function encodePolicyEntry(key: PolicyKey, entry: PolicyEntry): Buffer {
+/** policy_entry.deny (abi.h POLICY_ENTRY_*). */
+const ENTRY_DENY = 1;
+const ENTRY_DENY_AUDIT = 2;
+
+/** `struct policy_entry` for the entry stored under `key`; an `audited` deny lets packets pass, reported AUDIT. */
+export function encodePolicyEntry(key: PolicyKey, entry: PolicyEntry, audited = false): Buffer {
   const b = Buffer.alloc(POLICY_ENTRY.size);
   b.writeUInt16LE(entry.proxyPort, POLICY_ENTRY.proxy_port);
   b.writeUInt16LE(entry.precedence, POLICY_ENTRY.precedence);
-  b[POLICY_ENTRY.deny] = entry.deny ? 1 : 0;
+  b[POLICY_ENTRY.deny] = entry.deny ? (audited ? ENTRY_DENY_AUDIT : ENTRY_DENY) : 0;
   b[POLICY_ENTRY.lpm_prefix_length] = variableBits(key);
   return b;
 }
@@ -60,7 +64,7 @@ export function decodePolicyKey(b: Buffer): { readonly epId: number; readonly di
 /** Reads back a `struct policy_entry`; what the kernel does not hold (parser, origins) is unknown. */
 export function decodePolicyEntry(b: Buffer): PolicyEntry {
   return {
-    deny: b[POLICY_ENTRY.deny] === 1,
+    deny: b[POLICY_ENTRY.deny] !== 0,
     precedence: b.readUInt16LE(POLICY_ENTRY.precedence),
     proxyPort: b.readUInt16LE(POLICY_ENTRY.proxy_port),
     parser: null,

@@ -32,10 +32,17 @@ export class PolicyMapWriter {
   readonly #map: MapFd;
   readonly #epId: (endpoint: string) => number;
   readonly #shadow = new Map<string, Shadow>();
+  readonly #audited: (endpoint: string, entry: PolicyEntry) => boolean;
 
-  constructor(map: MapFd, endpointId: (endpoint: string) => number) {
+  /** `audited` tells which deny entries are in audit mode (default: none). */
+  constructor(
+    map: MapFd,
+    endpointId: (endpoint: string) => number,
+    audited: (endpoint: string, entry: PolicyEntry) => boolean = () => false,
+  ) {
     this.#map = map;
     this.#epId = endpointId;
+    this.#audited = audited;
   }
 
   /** How many entries the kernel holds for all endpoints (what map pressure is measured against). */
@@ -101,7 +108,7 @@ export class PolicyMapWriter {
           mapDelete(this.#map, k);
           shadow.delete(keyText(key));
         } else {
-          mapUpdate(this.#map, k, encodePolicyEntry(key, before));
+          mapUpdate(this.#map, k, encodePolicyEntry(key, before, this.#audited(c.endpoint, before)));
           shadow.set(keyText(key), { key, entry: before });
         }
       }
@@ -111,7 +118,11 @@ export class PolicyMapWriter {
     // new map is never briefly absent.
     for (const { key, entry } of c.upserted) {
       const before = shadow.get(keyText(key))?.entry;
-      const w = mapUpdate(this.#map, encodePolicyKey(epId, c.direction, key), encodePolicyEntry(key, entry));
+      const w = mapUpdate(
+        this.#map,
+        encodePolicyKey(epId, c.direction, key),
+        encodePolicyEntry(key, entry, this.#audited(c.endpoint, entry)),
+      );
       if (!w.ok) return fail(w.error);
       undo.push({ key, before });
       shadow.set(keyText(key), { key, entry });

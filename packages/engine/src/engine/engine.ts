@@ -8,6 +8,7 @@ import type { Policy } from "../policy-api/types.ts";
 import type { IdentityInfo, PeerContext } from "../policy/peer-selector.ts";
 import { NamedPortIndex } from "../policy/named-ports.ts";
 import { l7PolicyFor } from "../policy/l7-filter.ts";
+import type { PolicyEntry } from "../policy/map-state.ts";
 import { resolveEndpoint, selectsSubject, type EndpointPolicy, type Subject } from "../policy/resolve.ts";
 import type { L7Policy } from "../l7/l7-policy.ts";
 import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts";
@@ -229,6 +230,23 @@ export class Engine {
       pod: ep?.pod,
       policies: keys.map((k) => this.#policies.get(k)),
     });
+  }
+
+  /** Whether `ep`'s drops for want of an allow in `direction` are audited (by the policies that made it default deny). */
+  defaultDenyAudited(ep: EndpointInfo, direction: "ingress" | "egress"): boolean {
+    const e = this.policyOf(ep)[direction].enforcement;
+    return "by" in e && this.isAudited(ep, [...e.by]);
+  }
+
+  /** Whether a deny entry of `ep`'s map is in audit mode (its rules' policies, or the endpoint's own mode). */
+  entryAudited(ep: EndpointInfo, entry: PolicyEntry): boolean {
+    return (
+      entry.deny &&
+      this.isAudited(
+        ep,
+        entry.derivedFrom.flatMap((d) => (d.kind === "rule" ? [d.origin] : [])),
+      )
+    );
   }
 
   /** A reserved identity with its labels. */

@@ -27,6 +27,8 @@ export interface DatapathRecord {
   /** The port policy looked up (for ICMP the type). */
   readonly destinationPort: number;
   readonly tcpFlags: number;
+  /** Audit mode let the would-be drop in `verdict` pass. */
+  readonly audited: boolean;
   readonly time: string;
 }
 
@@ -78,11 +80,11 @@ export function datapathFlow(engine: Engine, r: DatapathRecord): Flow {
   const side = local === undefined ? undefined : engine.policyOf(local)[r.direction];
   const lookup = side?.map.lookup(r.remoteIdentity, r.proto, r.destinationPort);
   const policies = side === undefined || lookup === undefined ? [] : policiesOf({ lookup, enforcement: side.enforcement }, engine.revision);
-  const dropped = r.verdict < 0;
+  const dropped = r.verdict < 0 && !r.audited;
   const remote = r.remoteIdentity;
   return clean({
     time: r.time,
-    verdict: dropped ? "DROPPED" : r.verdict > 0 ? "REDIRECTED" : "FORWARDED",
+    verdict: r.audited ? "AUDIT" : dropped ? "DROPPED" : r.verdict > 0 ? "REDIRECTED" : "FORWARDED",
     drop_reason: dropped ? -r.verdict : undefined,
     drop_reason_desc: dropped ? (r.dropReasonName ?? undefined) : undefined,
     IP: { source: r.source, destination: r.destination, ipVersion: r.source.includes(":") ? "IPv6" : "IPv4" },
@@ -96,7 +98,8 @@ export function datapathFlow(engine: Engine, r: DatapathRecord): Flow {
     policy_match_type: r.kind === "policy-verdict" ? r.matchType : undefined,
     proxy_port: r.verdict > 0 ? r.verdict : undefined,
     is_reply: false,
-    [dropped ? `${dir}_denied_by` : `${dir}_allowed_by`]: policies.length > 0 ? policies : undefined,
+    // An audited flow names the policies that would have dropped it.
+    [dropped || r.audited ? `${dir}_denied_by` : `${dir}_allowed_by`]: policies.length > 0 ? policies : undefined,
     policy_log: lookup === undefined ? undefined : logsOf({ lookup }),
     Summary: `${protocolName(r.proto)}${r.kind === "drop" ? " (kernel drop)" : ""}`,
   });
