@@ -35,6 +35,49 @@ static __always_inline int assign_tcp(struct __sk_buff *skb, struct bpf_sock_tup
 	return sk ? ASSIGN_AND_RELEASE(skb, sk) : DROP_PROXY_LOOKUP_FAILED;
 }
 
+#ifndef PROXY_ORIGINS_MAP_SIZE
+#define PROXY_ORIGINS_MAP_SIZE 65536
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PROXY_ORIGINS_MAP_SIZE);
+	__type(key, struct proxy_origin_key);
+	__type(value, struct proxy_origin);
+} membrane_proxy_origins SEC(".maps");
+
+/* Stack room is spent (the programs sit near the 512-byte limit): the record is built in a per-CPU scratch entry. */
+struct origin_scratch {
+	struct proxy_origin_key key;
+	struct proxy_origin value;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct origin_scratch);
+} membrane_origin_scratch SEC(".maps");
+
+/* Records where a redirected UDP flow was going (see abi.h); 0 or DROP_PROXY_SET_FAILED. */
+static __always_inline int record_origin(const struct tuple *t, __u32 identity)
+{
+	__u32 zero = 0;
+	struct origin_scratch *s = bpf_map_lookup_elem(&membrane_origin_scratch, &zero);
+
+	if (!s)
+		return DROP_PROXY_SET_FAILED;
+	__builtin_memcpy(s->key.saddr, t->saddr, 16);
+	s->key.sport = t->sport;
+	s->key.proto = t->proto;
+	s->key.family = t->family;
+	__builtin_memcpy(s->value.daddr, t->daddr, 16);
+	s->value.dport = t->dport;
+	s->value.pad = 0;
+	s->value.identity = identity;
+	return bpf_map_update_elem(&membrane_proxy_origins, &s->key, &s->value, BPF_ANY) ? DROP_PROXY_SET_FAILED : 0;
+}
+
 /* UDP: the proxy's one unconnected socket. */
 static __always_inline int assign_udp(struct __sk_buff *skb, struct bpf_sock_tuple *listener, __u32 size)
 {
@@ -70,7 +113,7 @@ static __always_inline int redirect_to_proxy(struct __sk_buff *skb, const struct
 	if (t->proto == IPPROTO_TCP)
 		err = assign_tcp(skb, &flow, &listener, size);
 	else if (t->proto == IPPROTO_UDP)
-		err = assign_udp(skb, &listener, size);
+		err = record_origin(t, identity) ?: assign_udp(skb, &listener, size);
 	else
 		return DROP_PROXY_UNKNOWN_PROTO;
 	if (err)

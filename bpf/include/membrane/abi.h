@@ -94,6 +94,25 @@ struct endpoint_info {
 #define ENDPOINT_F_INGRESS_AUDIT 16
 #define ENDPOINT_F_EGRESS_AUDIT 32
 
+/* ------------------------------------------------------------------ proxy origins (lib/proxy.h) */
+
+/* A datagram handed to a proxy's unconnected UDP socket does not tell Node where it was going (no
+ * IP_ORIGDSTADDR in Node's dgram): the datapath records each redirected UDP flow's original
+ * destination and source identity by its source, as Cilium's early proxy map did. */
+struct proxy_origin_key {
+	__u8 saddr[16];
+	__be16 sport;
+	__u8 proto;
+	__u8 family;
+};
+
+struct proxy_origin {
+	__u8 daddr[16];
+	__be16 dport;
+	__u16 pad;
+	__u32 identity; /* the source's */
+};
+
 /* ------------------------------------------------------------------ conntrack (lib/conntrack.h) */
 
 /* A flow as one endpoint saw it in one direction (Cilium's TUPLE_F_OUT / TUPLE_F_IN scopes). */

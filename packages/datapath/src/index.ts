@@ -13,5 +13,7 @@ export * from "./maps/endpoint-map.ts";
 export * from "./loader/load.ts";
 export * from "./maps/conntrack-gc.ts";
 export * from "./maps/conntrack-lookup.ts";
+export * from "./maps/proxy-origins.ts";
+export type { ProxyOrigin } from "./codec/proxy-origin.ts";
 export * from "./maps/counters.ts";
 export * from "./kernel/sockets.ts";

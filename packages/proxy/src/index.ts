@@ -18,7 +18,7 @@ export type {
   HttpResponseInfo,
   HttpProxyOptions,
 } from "./http/index.ts";
-export type { Dialer } from "./common/dial.ts";
+export type { Dialer, UdpDialer, Upstream as ProxyUpstream } from "./common/dial.ts";
 export { failedSocket } from "./common/dial.ts";
 export { parseHostPort, StaticPolicySource, RequestDecider, DEFAULT_PROXY_LIMITS, ACCESS_DENIED_BODY, HttpProxy } from "./http/index.ts";
 export * from "./dns/index.ts";

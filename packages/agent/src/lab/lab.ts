@@ -5,7 +5,8 @@
  * `stop()` removes exactly what `start()` made, by name.
  */
 import { rmSync } from "node:fs";
-import { err, ok, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
+import { err, ok, type ChangeSet, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
+import type { LearnedAnswer } from "@membrane/proxy";
 import { collectConntrack, decodeEvent, loadDatapath, openRing, type DatapathEvent, type RingReader } from "@membrane/datapath";
 import { attach, HOOKS, ifindexOf, type Hooks } from "../node/attach.ts";
 import { NodeAgent, type AgentError } from "../node/node-agent.ts";
@@ -17,6 +18,14 @@ import { planLab, PROXY_DEVICE, UPLINK_DEVICE, VXLAN_DEVICE, type LabPlan, type 
 
 /** How often expired conntrack entries are collected (Cilium's GC interval adapts; 30 s is its usual floor). */
 const CT_GC_INTERVAL_MS = 30_000;
+
+/** The DNS cache's clock: seconds. */
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** Applies an engine change to every node's kernel; what a kernel refuses is reported (the wire will disagree). */
+function applyEverywhere(nodes: readonly LabNode[], cs: ChangeSet): void {
+  for (const n of nodes) for (const e of n.agent.apply(cs)) process.stderr.write(`membrane lab: ${n.name}: ${JSON.stringify(e)}\n`);
+}
 
 /** Policy map capacity of a lab node (the datapath's POLICY_MAP_SIZE). */
 const LAB_POLICY_MAP_SIZE = 65536;
@@ -99,6 +108,7 @@ export class Lab {
   readonly #gc: NodeJS.Timeout;
 
   private constructor(
+    engine: Engine,
     plan: LabPlan,
     nodes: LabNode[],
     pods: Map<string, PodHandle>,
@@ -113,8 +123,10 @@ export class Lab {
     this.world = world;
     this.#pinRoot = pinRoot;
     for (const n of nodes) this.#watch(n);
+    // Expired DNS answers close what they opened (Cilium's DNS GC; connections to them are not kept yet).
     this.#gc = setInterval(() => {
       for (const n of this.#nodes) collectConntrack(n.agent.datapath.maps.conntrack);
+      applyEverywhere(this.#nodes, engine.expireDns(nowSeconds()));
     }, CT_GC_INTERVAL_MS).unref();
   }
 
@@ -156,10 +168,16 @@ export class Lab {
     const onRecord = (r: ProxyRecord): void => {
       for (const l of records) l(r);
     };
+    // What a DNS proxy learned reaches every node's kernel before the client gets the answer.
+    const onDnsAnswer = (a: LearnedAnswer): void =>
+      applyEverywhere(nodes, engine.learnDnsAnswer(a.name, a.ips, a.ttlSeconds, nowSeconds()));
     for (const [i, n] of plan.nodes.entries()) {
       const node = await startNode(engine, plan, i, pinRoot);
       if (!node.ok) return fail(node.error);
-      const proxies = await NodeProxies.start(engine, n.name, netnsPath(n.netns), node.value.agent.datapath.maps.conntrack, { onRecord });
+      const proxies = await NodeProxies.start(engine, n.name, netnsPath(n.netns), node.value.agent.datapath.maps, {
+        onRecord,
+        onDnsAnswer,
+      });
       if (!proxies.ok) {
         await Promise.all(nodes.map((x) => x.proxies.stop()));
         return fail({ kind: "command", message: proxies.error });
@@ -167,7 +185,7 @@ export class Lab {
       nodes.push({ ...node.value, runtime: PodHandle.start(n.netns), proxies: proxies.value });
     }
     const pods = new Map(plan.nodes.flatMap((n) => n.pods.map((p) => [p.key, PodHandle.start(p.netns)] as const)));
-    return ok(new Lab(plan, nodes, pods, PodHandle.start(plan.fabricNetns), pinRoot, records));
+    return ok(new Lab(engine, plan, nodes, pods, PodHandle.start(plan.fabricNetns), pinRoot, records));
   }
 
   /**

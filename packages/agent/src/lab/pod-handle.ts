@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { netnsPath } from "./exec.ts";
 import type { ConnectRequest, ServerKind } from "./pod-protocol.ts";
 
-export type { ConnectProtocol, ConnectRequest, ServerKind, TcpExchange } from "./pod-protocol.ts";
+export type { ConnectProtocol, ConnectRequest, ServerKind, Exchange } from "./pod-protocol.ts";
 
 /** A request in flight: its answer (null: connected) and a way to give up early. */
 export interface PendingConnect {
@@ -80,6 +80,11 @@ export class PodHandle {
     let r = this.#listening.get(key);
     if (r === undefined) this.#listening.set(key, (r = this.#result({ op: "listen", protocol, port, address }).result));
     return r;
+  }
+
+  /** Adds names (name → IPv4 address) this process answers as a DNS server. */
+  async zone(records: Readonly<Record<string, string>>): Promise<string | null> {
+    return this.#result({ op: "zone", records }).result;
   }
 
   connect(r: ConnectRequest): PendingConnect {

@@ -14,7 +14,7 @@ export type ServerKind = "TCP" | "UDP";
  * the handshake and data both passed), only the handshake (a flow the proxy holds until the client
  * speaks), an HTTP request answered by the server, or a Kafka request answered by the broker.
  */
-export type TcpExchange =
+export type Exchange =
   | { readonly kind: "greeting" }
   | { readonly kind: "handshake" }
   | {
@@ -24,7 +24,9 @@ export type TcpExchange =
       readonly headers: readonly (readonly [string, string])[];
       readonly host: string | null;
     }
-  | { readonly kind: "kafka"; readonly request: string };
+  | { readonly kind: "kafka"; readonly request: string }
+  /** UDP: an A query for `name`; answered unless the DNS proxy REFUSED it (`l4Only`: any answer will do). */
+  | { readonly kind: "dns"; readonly name: string; readonly l4Only: boolean };
 
 export type ConnectProtocol = "TCP" | "UDP" | "ICMP";
 
@@ -35,8 +37,8 @@ export interface ConnectRequest {
   readonly timeoutMs: number;
   /** The local address to send from (a world address of the fabric). */
   readonly source?: string | undefined;
-  /** TCP: what success means (default: the greeting). */
-  readonly exchange?: TcpExchange | undefined;
+  /** What success means (TCP default: the greeting; UDP default: the echo). */
+  readonly exchange?: Exchange | undefined;
 }
 
 /** The error an exchange ends with when an L7 proxy answered instead of the server (its detail follows). */

@@ -23,7 +23,8 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer, connect, type Socket } from "node:net";
 import { createInterface } from "node:readline";
-import { KAFKA_MARKER, L7_DENIED, type ConnectRequest, type ServerKind, type TcpExchange } from "./pod-protocol.ts";
+import { CLASS_IN, decodeMessage, encodeMessage, RCODE, RR_TYPE, type DnsMessage } from "@membrane/proxy";
+import { KAFKA_MARKER, L7_DENIED, type ConnectRequest, type Exchange, type ServerKind } from "./pod-protocol.ts";
 
 export const GREETING = "membrane\n";
 
@@ -31,6 +32,7 @@ type Request =
   | { readonly id: number; readonly op: "listen"; readonly protocol: ServerKind; readonly port: number; readonly address?: string }
   | ({ readonly id: number; readonly op: "connect" } & ConnectRequest)
   | { readonly id: number; readonly op: "cancel"; readonly target: number }
+  | { readonly id: number; readonly op: "zone"; readonly records: Readonly<Record<string, string>> }
   | { readonly id: number; readonly op: "stream"; readonly ip: string; readonly port: number; readonly intervalMs: number }
   | { readonly id: number; readonly op: "stream-stop"; readonly target: number };
 
@@ -95,7 +97,7 @@ function listen(id: number, protocol: ServerKind, port: number, address = "0.0.0
     return;
   }
   const socket = createSocket("udp4");
-  socket.on("message", (msg, from) => socket.send(msg, from.port, from.address));
+  socket.on("message", (msg, from) => socket.send(dnsAnswer(msg) ?? msg, from.port, from.address));
   socket.on("error", failed);
   socket.bind(port, address, () => answer(id, null));
 }
@@ -154,7 +156,7 @@ function serveKafka(s: Socket): void {
 }
 
 function connectTcp(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {
-  const exchange: TcpExchange = r.exchange ?? { kind: "greeting" };
+  const exchange: Exchange = r.exchange ?? { kind: "greeting" };
   if (exchange.kind === "http") return requestHttp(r, exchange, done);
   const s: Socket = connect({ host: r.ip, port: r.port, localAddress: r.source });
   let data = Buffer.alloc(0);
@@ -178,7 +180,7 @@ function connectTcp(r: Extract<Request, { op: "connect" }>, done: (error: string
 /** One HTTP/1.1 request; a 403 is the proxy's denial (Envoy's `Access denied`). */
 function requestHttp(
   r: Extract<Request, { op: "connect" }>,
-  x: Extract<TcpExchange, { kind: "http" }>,
+  x: Extract<Exchange, { kind: "http" }>,
   done: (error: string | null) => void,
 ): () => void {
   const req = httpRequest(
@@ -204,6 +206,68 @@ function requestHttp(
   req.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
   req.end();
   return () => req.destroy();
+}
+
+/** Names this process answers as a DNS server (`zone` requests add to it), lowercased and fully qualified. */
+const zone = new Map<string, string>();
+
+const fqdn = (name: string): string => (name.endsWith(".") ? name : `${name}.`).toLowerCase();
+
+/**
+ * A UDP server answers DNS queries (the cluster's DNS in a lab): an A record from the zone, else
+ * NXDOMAIN. Anything that is not a query is echoed (the UDP greeting).
+ */
+function dnsAnswer(msg: Buffer): Uint8Array | null {
+  const q = decodeMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
+  const first = q.ok ? q.value.questions[0] : undefined;
+  if (!q.ok || q.value.header.qr || first === undefined) return null;
+  const ip = first.type === RR_TYPE.A ? zone.get(fqdn(first.name)) : undefined;
+  const answer: DnsMessage = {
+    header: { ...q.value.header, qr: true, aa: true, ra: true, rcode: ip === undefined ? RCODE.NXDOMAIN : RCODE.NOERROR },
+    questions: [first],
+    answers: ip === undefined ? [] : [{ name: first.name, type: RR_TYPE.A, class: CLASS_IN, ttl: 60, data: { kind: "a", address: ip } }],
+    authorities: [],
+    additionals: [],
+  };
+  const encoded = encodeMessage(answer);
+  return encoded.ok ? encoded.value : null;
+}
+
+/** One A query; any answer but REFUSED (the DNS proxy's denial) counts as answered, and with `l4Only` any answer at all. */
+function queryDns(
+  r: Extract<Request, { op: "connect" }>,
+  { name, l4Only }: Extract<Exchange, { kind: "dns" }>,
+  done: (error: string | null) => void,
+): () => void {
+  const s: UdpSocket = createSocket("udp4");
+  const id = Math.floor(Math.random() * 0x10000);
+  const query = encodeMessage({
+    header: { id, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, z: false, ad: false, cd: false, rcode: 0 },
+    questions: [{ name: fqdn(name), type: RR_TYPE.A, class: CLASS_IN }],
+    answers: [],
+    authorities: [],
+    additionals: [],
+  });
+  if (!query.ok) {
+    done(query.error.message);
+    return () => undefined;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const send = (): void => {
+    s.send(query.value, r.port, r.ip);
+    timer = setTimeout(send, 200);
+  };
+  s.on("message", (msg) => {
+    const a = decodeMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
+    if (!a.ok || a.value.header.id !== id || !a.value.header.qr) return;
+    done(a.value.header.rcode === RCODE.REFUSED && !l4Only ? `${L7_DENIED}: DNS REFUSED` : null);
+  });
+  s.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
+  s.bind({ address: r.source ?? "0.0.0.0", port: 0 }, send);
+  return () => {
+    clearTimeout(timer);
+    s.close();
+  };
 }
 
 function connectUdp(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {
@@ -246,7 +310,14 @@ function open(r: Extract<Request, { op: "connect" }>): void {
   };
   const timer = setTimeout(() => done("ETIMEDOUT"), r.timeoutMs);
   pending.set(r.id, () => done("cancelled"));
-  stop = r.protocol === "TCP" ? connectTcp(r, done) : r.protocol === "UDP" ? connectUdp(r, done) : ping(r, done);
+  stop =
+    r.protocol === "TCP"
+      ? connectTcp(r, done)
+      : r.protocol === "ICMP"
+        ? ping(r, done)
+        : r.exchange?.kind === "dns"
+          ? queryDns(r, r.exchange, done)
+          : connectUdp(r, done);
 }
 
 createInterface({ input: process.stdin }).on("line", (line) => {
@@ -254,7 +325,10 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   if (r.op === "listen") listen(r.id, r.protocol, r.port, r.address);
   else if (r.op === "connect") open(r);
   else if (r.op === "stream") stream(r);
-  else if (r.op === "stream-stop") {
+  else if (r.op === "zone") {
+    for (const [name, ip] of Object.entries(r.records)) zone.set(fqdn(name), ip);
+    answer(r.id, null);
+  } else if (r.op === "stream-stop") {
     const result = streams.get(r.target)?.stop() ?? { error: "no such stream", sent: 0, echoed: 0 };
     streams.delete(r.target);
     answer(r.id, result.error, { sent: result.sent, echoed: result.echoed });

@@ -5,6 +5,7 @@
  * the flow; otherwise a connection has until the timeout.
  */
 import {
+  decide,
   KAFKA_API_KEYS,
   PROTO,
   runTests,
@@ -17,7 +18,7 @@ import {
 import { dropReasonName, type DatapathEvent } from "@membrane/datapath";
 import { KAFKA_SAMPLE_VERSIONS, kafkaSampleRequest } from "@membrane/proxy";
 import type { Lab } from "../lab/lab.ts";
-import type { ConnectProtocol, PodHandle, TcpExchange } from "../lab/pod-handle.ts";
+import type { ConnectProtocol, PodHandle, Exchange } from "../lab/pod-handle.ts";
 import { L7_DENIED } from "../lab/pod-protocol.ts";
 import { labNodeOf } from "../lab/plan.ts";
 
@@ -44,16 +45,18 @@ type Runnable =
       readonly to: Place;
       readonly port: number;
       readonly protocol: ConnectProtocol;
-      /** TCP: the L7 request the case makes, if any; whether the flow goes to a proxy. */
-      readonly l7: TcpExchange | null;
+      /** The L7 request the case makes, if any; whether the flow goes to a proxy. */
+      readonly l7: Exchange | null;
       readonly redirected: boolean;
+      /** An FQDN destination: the cluster DNS the source asks for the name first. */
+      readonly resolve: { readonly server: Place; readonly port: number; readonly name: string; readonly ip: string } | null;
     }
   | { readonly kind: "skip"; readonly why: string };
 
 type Run = Extract<Runnable, { kind: "run" }>;
 
 /** The case's L7 request as the pod's client sends it, or why it cannot be sent yet. */
-function exchangeOf(c: TestCase): TcpExchange | null | string {
+function exchangeOf(c: TestCase): Exchange | null | string {
   const l7 = c.l7;
   if (l7 === null) return null;
   switch (l7.kind) {
@@ -68,9 +71,19 @@ function exchangeOf(c: TestCase): TcpExchange | null | string {
         return `the lab's Kafka client speaks ${l7.apiKey} v${KAFKA_SAMPLE_VERSIONS.get(apiKey)}, not v${l7.apiVersion}`;
       return { kind: "kafka", request: Buffer.from(request).toString("base64") };
     }
+    case "dns":
+      return c.protocol === "UDP" ? { kind: "dns", name: l7.query, l4Only: false } : "DNS over TCP is not run live yet";
     default:
       return `${l7.kind} requests are not run live yet`;
   }
+}
+
+/** The cluster DNS a source asks (kube-system/kube-dns, through the engine's choice of backend), or why there is none. */
+function clusterDns(lab: Lab, engine: Engine, from: FlowPeerRef): { server: Place; port: number } | string {
+  const v = decide(engine, { from, to: { kind: "service", namespace: "kube-system", name: "kube-dns" }, port: 53, protocol: "UDP" });
+  if (!v.ok || v.value.note !== null || v.value.destination.ip === null) return "no cluster DNS (kube-system/kube-dns) to ask";
+  const server = place(lab, engine, { kind: "ip", ip: v.value.destination.ip });
+  return typeof server === "string" ? server : { server, port: v.value.port };
 }
 
 const serverKey = (r: Run): string => `${r.to.runtime.id}|${r.to.source ?? ""}|${r.protocol === "UDP" ? "UDP" : "TCP"}|${r.port}`;
@@ -80,8 +93,8 @@ const isServiceIp = (engine: Engine, ip: string): boolean => engine.cluster.serv
 /** Every world address the cases talk to or from (the fabric hosts them). */
 export function worldIpsOf(engine: Engine, tests: readonly ConnectivityTest[]): string[] {
   const ips = new Set<string>();
-  const isWorld = (r: FlowPeerRef): r is { kind: "ip"; ip: string } =>
-    r.kind === "ip" &&
+  const isWorld = (r: FlowPeerRef): r is Extract<FlowPeerRef, { kind: "ip" | "fqdn" }> =>
+    (r.kind === "ip" || r.kind === "fqdn") &&
     engine.endpointByIp(r.ip) === undefined &&
     !engine.cluster.nodes.some((n) => n.addresses.includes(r.ip)) &&
     !isServiceIp(engine, r.ip);
@@ -105,6 +118,8 @@ function place(lab: Lab, engine: Engine, r: FlowPeerRef): Place | string {
     }
     case "node":
       return nodePlace(lab, r.name);
+    case "fqdn":
+      return place(lab, engine, { kind: "ip", ip: r.ip });
     case "ip": {
       const ep = engine.endpointByIp(r.ip);
       if (ep !== undefined) return place(lab, engine, { kind: "pod", namespace: ep.pod.namespace, name: ep.pod.name });
@@ -128,7 +143,7 @@ function runnable(lab: Lab, engine: Engine, c: TestCase, r: CaseResult): Runnabl
   const sides = r.verdict === null ? [] : [r.verdict.egress, r.verdict.ingress];
   const redirected = sides.some((s) => s?.outcome === "redirect");
   const parsers = sides.flatMap((s) => (s?.outcome === "redirect" && s.lookup.kind === "match" ? [s.lookup.entry.parser] : []));
-  const unserved = parsers.find((p) => p !== "http" && p !== "kafka");
+  const unserved = parsers.find((p) => p !== "http" && p !== "kafka" && p !== "dns");
   if (unserved !== undefined)
     return { kind: "skip", why: `the flow is redirected to the ${unserved} proxy, which the lab does not run yet` };
   if (c.protocol === "SCTP" || c.protocol === "ICMPv6") return { kind: "skip", why: `${c.protocol} is not run live yet` };
@@ -143,7 +158,16 @@ function runnable(lab: Lab, engine: Engine, c: TestCase, r: CaseResult): Runnabl
   const target: FlowPeerRef = service ? { kind: "ip", ip: r.verdict!.destination.ip! } : c.to;
   const to = place(lab, engine, target);
   if (typeof to === "string") return { kind: "skip", why: to };
-  return { kind: "run", from, to, port: service ? r.verdict!.port : c.port, protocol: c.protocol, l7, redirected };
+  let resolve: Run["resolve"] = null;
+  if (c.to.kind === "fqdn") {
+    const dns = clusterDns(lab, engine, c.from);
+    if (typeof dns === "string") return { kind: "skip", why: dns };
+    resolve = { ...dns, name: c.to.fqdn, ip: c.to.ip };
+  }
+  // A plain datagram to the DNS proxy goes nowhere: a query stands in for it, whatever its answer.
+  const plainDns = l7 === null && c.protocol === "UDP" && parsers.includes("dns");
+  const exchange: Exchange | null = plainDns ? { kind: "dns", name: "membrane.invalid", l4Only: true } : l7;
+  return { kind: "run", from, to, port: service ? r.verdict!.port : c.port, protocol: c.protocol, l7: exchange, redirected, resolve };
 }
 
 /** What happened on the wire; for a drop the kernel reported, where and why. */
@@ -163,12 +187,21 @@ export async function runLive(
   options = DEFAULT_LIVE_OPTIONS,
 ): Promise<CaseResult[]> {
   const decided = runTests(engine, tests);
+  // Deciding FQDN cases taught the engine their names' answers: the kernels learn them too, so both
+  // sides decide on the same state.
+  const unsynced = lab.nodes.flatMap((n) => n.agent.sync());
+  if (unsynced.length > 0) throw new Error(`the lab's kernels could not take the engine's state: ${JSON.stringify(unsynced)}`);
   const cases = tests.flatMap((t) => t.cases);
   const plans = cases.map((c, i) => runnable(lab, engine, c, decided[i]!));
-  // Servers first: each destination listens on what its cases need.
+  // Servers first: each destination listens on what its cases need; the cluster DNS knows the FQDN cases' names.
   const servers = new Map<string, Run>();
   for (const p of plans) if (p.kind === "run" && p.protocol !== "ICMP") servers.set(serverKey(p), p);
   const listens = [...servers.values()].map((p) => p.to.runtime.listen(p.protocol === "UDP" ? "UDP" : "TCP", p.port, p.to.source));
+  for (const p of plans)
+    if (p.kind === "run" && p.resolve !== null) {
+      const { server, port, name, ip } = p.resolve;
+      listens.push(server.runtime.listen("UDP", port, server.source), server.runtime.zone({ [name]: ip }));
+    }
   const failedListen = (await Promise.all(listens)).find((e) => e !== null);
   if (failedListen !== undefined && failedListen !== null) throw new Error(`a lab server could not listen: ${failedListen}`);
   // Drops are reported by the datapath as they happen: a waiting case learns its fate at once.
@@ -180,13 +213,26 @@ export async function runLive(
   const outcome = (p: Run, c: TestCase) => {
     // A plain TCP case to a proxied flow can only see the handshake: the proxy holds the
     // connection until the client speaks, so the server's greeting never comes.
-    const exchange: TcpExchange | undefined = p.l7 ?? (p.protocol === "TCP" && p.redirected ? { kind: "handshake" } : undefined);
+    const exchange: Exchange | undefined = p.l7 ?? (p.protocol === "TCP" && p.redirected ? { kind: "handshake" } : undefined);
     const flow = flowKey(PROTO[c.protocol], p.from.ip, p.to.ip, p.port);
     // Cases of one flow making different requests each run; the same request runs once.
     const key = `${flow} ${JSON.stringify(exchange ?? null)}`;
     let result = wire.get(key);
     if (result === undefined) {
       result = (async () => {
+        // An FQDN destination: the name is asked first, through the source's DNS proxy if it has one.
+        const resolved =
+          p.resolve === null
+            ? null
+            : await p.from.runtime.connect({
+                protocol: "UDP",
+                ip: p.resolve.server.ip,
+                port: p.resolve.port,
+                timeoutMs: options.timeoutMs,
+                exchange: { kind: "dns", name: p.resolve.name, l4Only: false },
+              }).result;
+        const asked =
+          p.resolve === null ? "" : `; ${p.resolve.name} ${resolved === null ? "resolved" : `did not resolve (${resolved})`} first`;
         const pending = p.from.runtime.connect({
           protocol: p.protocol,
           ip: p.to.ip,
@@ -205,7 +251,7 @@ export async function runLive(
         const error = await pending.result;
         waiters.delete(onDrop);
         if (error === null)
-          return { verdict: "allow" as const, detail: p.l7 === null ? "connected" : `the ${p.l7.kind} request was answered` };
+          return { verdict: "allow" as const, detail: `${p.l7 === null ? "connected" : `the ${p.l7.kind} request was answered`}${asked}` };
         if (error.startsWith(L7_DENIED))
           return { verdict: "deny" as const, detail: `denied by the L7 proxy (${error.slice(L7_DENIED.length + 2)})` };
         if (dropped !== undefined)
@@ -215,7 +261,7 @@ export async function runLive(
             drop: { direction: dropped.direction, reason: dropReasonName(dropped.verdict) },
           };
         // Silence (or a reset) is how a drop without its event looks; anything else is the lab failing.
-        if (error === "ETIMEDOUT" || error === "ECONNRESET") return { verdict: "deny" as const, detail: `no answer (${error})` };
+        if (error === "ETIMEDOUT" || error === "ECONNRESET") return { verdict: "deny" as const, detail: `no answer (${error})${asked}` };
         return { verdict: "error" as const, detail: error };
       })();
       wire.set(key, result);

@@ -31,8 +31,12 @@ export class EnginePolicySource implements L7PolicySource {
   }
 
   /** A context for a connection of `subject` (what the route resolver hands the proxy). */
-  contextFor(subject: PolicySubject, source: NumericIdentity, destination: string): ConnectionContext {
-    const context: ConnectionContext = { sourceIdentity: source, destination, port: subject.port, direction: subject.direction };
+  contextFor<D extends PolicySubject["direction"]>(
+    subject: PolicySubject & { readonly direction: D },
+    source: NumericIdentity,
+    destination: string,
+  ): ConnectionContext & { readonly direction: D } {
+    const context = { sourceIdentity: source, destination, port: subject.port, direction: subject.direction };
     this.#subjects.set(context, subject);
     return context;
   }

@@ -29,22 +29,23 @@ import {
   type Dialer,
   type KafkaFlowRecord,
   type L7FlowRecord,
+  type LearnedAnswer,
 } from "@membrane/proxy";
 import { EnginePolicySource } from "./engine-policy-source.ts";
+import { upstreamMark } from "./marks.ts";
+import { startNodeDnsProxy, type NodeDnsProxy, type NodeProxyContext } from "./node-dns-proxy.ts";
 
-// bpf/include/membrane/abi.h
-const MARK_FROM_PROXY_INGRESS = 0xa00;
-const MARK_FROM_PROXY_EGRESS = 0xb00;
-
-/** The parsers served by a TCP proxy here (DNS, TLS and l7proto ports have no listener: their flows fail closed). */
+/** The parsers served by a TCP proxy here besides DNS (TLS and l7proto ports have no listener: their flows fail closed). */
 const SERVED = ["http", "kafka"] as const;
 type Direction = "ingress" | "egress";
 
 const ignore = (): void => undefined;
 
-/** What the proxies of a node report: an L7 record per request and response, and why a connection failed. */
+/** What the proxies of a node report: an L7 record per request and response, DNS answers to learn, and why a connection failed. */
 export interface ProxyEvents {
   readonly onRecord?: (record: ProxyRecord) => void;
+  /** An allowed DNS answer, before the client gets it (the DNS proxy waits for a returned promise). */
+  readonly onDnsAnswer?: (answer: LearnedAnswer) => void | Promise<void>;
   readonly onError?: (message: string) => void;
 }
 
@@ -55,33 +56,25 @@ interface Peers {
   readonly proxyPort: number;
 }
 
-/** The mark the upstream socket of a proxied flow carries: which proxy it left, and the source identity. */
-export function upstreamMark(direction: Direction, source: NumericIdentity): number {
-  // Only 16 bits of identity fit. The ingress proxy's flows skip policy at the destination, so a
-  // wider source (a CIDR identity) is left out there; an egress source is a local pod's identity.
-  const carried = source <= 0xffff ? source << 16 : 0;
-  return (direction === "ingress" ? MARK_FROM_PROXY_INGRESS : MARK_FROM_PROXY_EGRESS) | carried;
-}
-
 export class NodeProxies {
   readonly #servers: Server[];
-  readonly #proxies: (HttpProxy | KafkaProxy)[];
+  readonly #proxies: (HttpProxy | KafkaProxy | NodeDnsProxy)[];
 
-  private constructor(servers: Server[], proxies: (HttpProxy | KafkaProxy)[]) {
+  private constructor(servers: Server[], proxies: (HttpProxy | KafkaProxy | NodeDnsProxy)[]) {
     this.#servers = servers;
     this.#proxies = proxies;
   }
 
   /**
    * Starts the proxies of node `nodeName`, whose network namespace is at `netns` (a path such as
-   * /run/netns/NAME; null: this process's own); `conntrack` is its datapath's conntrack map. Fails
-   * when a listener cannot be made (the port taken, no privilege).
+   * /run/netns/NAME; null: this process's own); `maps` are its datapath's. Fails when a listener
+   * cannot be made (the port taken, no privilege).
    */
   static async start(
     engine: Engine,
     nodeName: string,
     netns: string | null,
-    conntrack: MapFd,
+    maps: NodeProxyContext["maps"],
     events: ProxyEvents = {},
   ): Promise<Result<NodeProxies, string>> {
     const policy = new EnginePolicySource(engine);
@@ -97,7 +90,7 @@ export class NodeProxies {
       return new Socket({ fd: fd.value, readable: true, writable: true }).connect(upstream.port, upstream.host);
     };
     const servers: Server[] = [];
-    const proxies: (HttpProxy | KafkaProxy)[] = [];
+    const proxies: (HttpProxy | KafkaProxy | NodeDnsProxy)[] = [];
     const stop = (): void => {
       for (const s of servers) s.close();
       for (const p of proxies) void p.close();
@@ -106,7 +99,7 @@ export class NodeProxies {
       for (const direction of ["ingress", "egress"] as const) {
         const port = proxyPortFor(parser, direction);
         const route = (socket: Socket): ConnectionRoute | null => {
-          const r = routeOf(engine, policy, conntrack, nodeName, direction, socket);
+          const r = routeOf(engine, policy, maps.conntrack, nodeName, direction, socket);
           if (r !== null)
             peers.set(r.context, {
               client: { ip: socket.remoteAddress!, port: socket.remotePort!, identity: r.context.sourceIdentity as NumericIdentity },
@@ -127,6 +120,15 @@ export class NodeProxies {
         }
         servers.push(listening.value);
       }
+    const dns = await startNodeDnsProxy(
+      { engine, nodeName, netns, maps, policy, dial },
+      { onAnswer: events.onDnsAnswer ?? ignore, onRecord, onError: events.onError ?? ignore },
+    );
+    if (!dns.ok) {
+      stop();
+      return err(`the DNS proxy of ${nodeName}: ${dns.error}`);
+    }
+    proxies.push(dns.value);
     return ok(new NodeProxies(servers, proxies));
   }
 

@@ -12,6 +12,7 @@ import { ENDPOINT_INFO } from "./endpoint.ts";
 import { DROP_REASON_NAMES, EVENT } from "./event.ts";
 import { IPCACHE_ENTRY, IPCACHE_KEY } from "./ipcache.ts";
 import { POLICY_ENTRY, POLICY_KEY } from "./policy.ts";
+import { PROXY_ORIGIN, PROXY_ORIGIN_KEY } from "./proxy-origin.ts";
 
 /**
  * Every layout the codecs write or read, checked against the C compiler's view of
@@ -29,6 +30,8 @@ const LAYOUTS: Record<string, { readonly size: number } & Readonly<Record<string
   event: EVENT,
   counter: COUNTER,
   datapath_config: DATAPATH_CONFIG,
+  proxy_origin_key: PROXY_ORIGIN_KEY,
+  proxy_origin: PROXY_ORIGIN,
 };
 
 test("the TypeScript codecs match abi.h field for field", async () => {

@@ -8,6 +8,9 @@ import { closeSync } from "node:fs";
 import type { Result } from "@membrane/engine";
 import { call, type KernelError } from "./addon.ts";
 
+/** A stream (TCP) or datagram (UDP) socket. */
+export type SocketKind = "tcp" | "udp";
+
 /** A socket file descriptor made by the addon (non-blocking, close-on-exec). */
 export type SocketFd = number & { readonly __brand: "SocketFd" };
 
@@ -24,12 +27,19 @@ const IPV6_TRANSPARENT = 75;
  * A TCP socket bound to `ip:port` with IP_TRANSPARENT, in the network namespace at `netns` (a
  * path such as /run/netns/NAME; null: the caller's own), ready for `server.listen({ fd })`
  * (libuv calls listen(2) on it). Without IP_TRANSPARENT the SYN-ACK from the original destination's
- * address finds no route and the connection never opens (measured: datapath-notes.md §6).
+ * address finds no route and the connection never opens (measured: datapath-notes.md §6). A UDP
+ * one (for `dgram` `bind({ fd })`) may be bound to an address that is not local: a transparent
+ * proxy answers a datagram from the address it was sent to.
  */
-export function transparentListener(netns: string | null, ip: string, port: number): Result<SocketFd, KernelError> {
+export function transparentListener(
+  netns: string | null,
+  ip: string,
+  port: number,
+  kind: SocketKind = "tcp",
+): Result<SocketFd, KernelError> {
   const v6 = ip.includes(":");
   return call((a) => {
-    const fd = a.socketIn(netns, v6 ? 6 : 4, true);
+    const fd = a.socketIn(netns, v6 ? 6 : 4, kind === "tcp");
     try {
       a.setSockOpt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
       a.setSockOpt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
@@ -42,10 +52,13 @@ export function transparentListener(netns: string | null, ip: string, port: numb
   });
 }
 
-/** An unconnected TCP socket in the network namespace at `netns` whose packets carry `mark`, for `new net.Socket({ fd }).connect(…)`. */
-export function markedSocket(netns: string | null, family: 4 | 6, mark: number): Result<SocketFd, KernelError> {
+/**
+ * An unconnected socket in the network namespace at `netns` whose packets carry `mark`, for
+ * `new net.Socket({ fd }).connect(…)` (TCP) or `dgram` `bind({ fd })` (UDP).
+ */
+export function markedSocket(netns: string | null, family: 4 | 6, mark: number, kind: SocketKind = "tcp"): Result<SocketFd, KernelError> {
   return call((a) => {
-    const fd = a.socketIn(netns, family, true);
+    const fd = a.socketIn(netns, family, kind === "tcp");
     try {
       a.setSockOpt(fd, SOL_SOCKET, SO_MARK, mark);
     } catch (e) {

@@ -22,6 +22,7 @@ const MAPS = {
   events: "membrane_events",
   config: "membrane_config",
   counters: "membrane_counters",
+  proxyOrigins: "membrane_proxy_origins",
 } as const;
 const PROGRAMS = {
   fromContainer: "from_container",

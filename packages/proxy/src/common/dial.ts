@@ -1,4 +1,5 @@
-import { connect, Socket } from "node:net";
+import dgram from "node:dgram";
+import { connect, isIPv6, Socket } from "node:net";
 import type { HostPort } from "./host-port.ts";
 
 /** Where a proxy sends what it allowed. */
@@ -16,6 +17,17 @@ export interface Upstream extends HostPort {
  * namespace). Never throws: a connection that cannot be made is a socket that fails.
  */
 export type Dialer = (upstream: Upstream) => Socket;
+
+/** Makes the UDP socket an upstream exchange uses (the agent's is marked and in its node's namespace). */
+export type UdpDialer = (upstream: Upstream) => dgram.Socket;
+
+/** A plain UDP socket; like {@link plainDialer}, it cannot carry a mark. */
+export const plainUdpDialer: UdpDialer = (upstream) => {
+  const s = dgram.createSocket(isIPv6(upstream.host) ? "udp6" : "udp4");
+  if (upstream.mark !== undefined)
+    setImmediate(() => s.emit("error", new Error(`no dialer can mark the socket to ${upstream.host}:${upstream.port}`)));
+  return s;
+};
 
 /** A socket that fails with `message` as soon as its user listens. */
 export function failedSocket(message: string): Socket {

@@ -1,4 +1,5 @@
 import type { L7Policy } from "@membrane/engine";
+import type { Upstream } from "../common/dial.ts";
 import type { HostPort } from "../common/host-port.ts";
 
 /**
@@ -38,7 +39,7 @@ export interface DnsPeer {
 /** Everything the proxy needs to serve one query: its policy context and the original destination server. */
 export interface DnsRoute {
   readonly context: DnsPolicyContext;
-  readonly upstream: HostPort;
+  readonly upstream: Upstream;
 }
 
 /**

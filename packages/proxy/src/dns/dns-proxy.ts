@@ -1,17 +1,33 @@
 import dgram from "node:dgram";
 import { createServer, isIPv6, type Server, type Socket } from "node:net";
 import { err, ok, type Result } from "@membrane/engine";
-import type { DnsPolicySource, DnsRouteResolver, HostPort } from "./context.ts";
+import { plainDialer, plainUdpDialer, type Dialer, type UdpDialer } from "../common/dial.ts";
+import type { DnsPeer, DnsPolicySource, DnsRouteResolver, HostPort } from "./context.ts";
 import type { AnswerListener, DnsFlowListener } from "./flow-record.ts";
 import { DEFAULT_DNS_PROXY_LIMITS, type DnsProxyLimits } from "./limits.ts";
 import { QueryHandler, type RejectCode } from "./query-handler.ts";
 import { TcpSession } from "./tcp-session.ts";
 import { Upstreams } from "./upstreams.ts";
 
+/** Sockets bound elsewhere (a node's transparent listeners), and the address they serve. */
+export interface DnsSockets {
+  readonly udp: dgram.Socket;
+  readonly tcp: Server;
+  readonly address: HostPort;
+}
+
 /** What a DNS proxy is built from. */
 export interface DnsProxyOptions {
-  /** The address to listen on; port 0 picks a free port (the same one for UDP and TCP). */
-  readonly listen: HostPort;
+  /** The address to listen on (port 0 picks a free port, the same one for UDP and TCP), or sockets already listening. */
+  readonly listen: HostPort | DnsSockets;
+  /**
+   * The UDP socket a reply to `peer` leaves from (default: the listener). A transparent proxy
+   * answers from the address the query was sent to; null drops the reply.
+   */
+  readonly replyFrom?: (peer: DnsPeer) => dgram.Socket | null;
+  /** How upstream connections and sockets are opened (default: plain ones). */
+  readonly dial?: Dialer;
+  readonly dialUdp?: UdpDialer;
   /** Finds each query's policy context and original server. */
   readonly routeOf: DnsRouteResolver;
   readonly policy: DnsPolicySource;
@@ -47,6 +63,7 @@ export class DnsProxy {
   readonly #sessions = new Set<TcpSession>();
   readonly #address: HostPort;
   readonly #onError: (message: string) => void;
+  readonly #replyFrom: (peer: DnsPeer) => dgram.Socket | null;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -57,8 +74,10 @@ export class DnsProxy {
     tcp: Server,
     address: HostPort,
     onError: (message: string) => void,
+    replyFrom: ((peer: DnsPeer) => dgram.Socket | null) | undefined,
   ) {
     this.#handler = handler;
+    this.#replyFrom = replyFrom ?? (() => udp);
     this.#onError = onError;
     this.#upstreams = upstreams;
     this.#limits = limits;
@@ -74,9 +93,10 @@ export class DnsProxy {
   /** Starts a proxy: binds UDP and TCP on the same port. */
   static async start(options: DnsProxyOptions): Promise<Result<DnsProxy, string>> {
     const limits: DnsProxyLimits = { ...DEFAULT_DNS_PROXY_LIMITS, ...options.limits };
-    const bound = await bindBoth(options.listen);
+    const listen = options.listen;
+    const bound = "udp" in listen ? ok({ udp: listen.udp, tcp: listen.tcp, port: listen.address.port }) : await bindBoth(listen);
     if (!bound.ok) return bound;
-    const upstreams = new Upstreams(limits);
+    const upstreams = new Upstreams(limits, options.dial ?? plainDialer, options.dialUdp ?? plainUdpDialer);
     const onError = options.onError ?? (() => undefined);
     const handler = new QueryHandler({
       routeOf: options.routeOf,
@@ -90,7 +110,8 @@ export class DnsProxy {
       onError,
     });
     const { udp, tcp, port } = bound.value;
-    return ok(new DnsProxy(handler, upstreams, limits, udp, tcp, { host: options.listen.host, port }, onError));
+    const host = "udp" in listen ? listen.address.host : listen.host;
+    return ok(new DnsProxy(handler, upstreams, limits, udp, tcp, { host, port }, onError, options.replyFrom));
   }
 
   /** The address both servers listen on. */
@@ -108,7 +129,7 @@ export class DnsProxy {
     const peer = { protocol: "udp", remote: { host: rinfo.address, port: rinfo.port }, local: this.#address } as const;
     this.#handler.handle(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), peer).then(
       (reply) => {
-        if (reply !== null && this.#closing === undefined) this.#udp.send(reply, rinfo.port, rinfo.address);
+        if (reply !== null && this.#closing === undefined) this.#replyFrom(peer)?.send(reply, rinfo.port, rinfo.address);
       },
       (e: unknown) => this.#onError(`udp query from ${rinfo.address}:${rinfo.port} failed: ${String(e)}`),
     );

@@ -16,7 +16,7 @@ export type { DnsFlowRecord, DnsFlowInfo, DnsFlowVerdict, DnsFlowListener, Learn
 export type { DnsProxyLimits } from "./limits.ts";
 export { DEFAULT_DNS_PROXY_LIMITS } from "./limits.ts";
 export type { RejectCode } from "./query-handler.ts";
-export type { DnsProxyOptions } from "./dns-proxy.ts";
+export type { DnsProxyOptions, DnsSockets } from "./dns-proxy.ts";
 export { DnsProxy } from "./dns-proxy.ts";
 export type { StandaloneDnsProxyOptions, DnsProxyHandle } from "./standalone.ts";
 export { startDnsProxy } from "./standalone.ts";

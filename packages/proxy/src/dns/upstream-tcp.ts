@@ -1,6 +1,5 @@
-import { connect } from "node:net";
 import { err, type Result } from "@membrane/engine";
-import type { HostPort } from "./context.ts";
+import type { Dialer, Upstream } from "../common/dial.ts";
 import { checkAnswer, type Exchanged, type ExchangeError } from "./exchange.ts";
 import { FrameReader, frame } from "./tcp-framing.ts";
 import type { DnsQuestion } from "./wire-types.ts";
@@ -10,7 +9,8 @@ import type { DnsQuestion } from "./wire-types.ts";
  * whole exchange — connect, send, answer — must finish within `timeoutMs`; `signal` aborts it.
  */
 export function tcpExchange(
-  target: HostPort,
+  target: Upstream,
+  dial: Dialer,
   query: Uint8Array,
   question: DnsQuestion,
   timeoutMs: number,
@@ -18,7 +18,7 @@ export function tcpExchange(
 ): Promise<Result<Exchanged, ExchangeError>> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(err({ kind: "closed" }));
-    const socket = connect({ host: target.host, port: target.port });
+    const socket = dial(target);
     const reader = new FrameReader();
     const clientId = (query[0]! << 8) | query[1]!;
     let done = false;

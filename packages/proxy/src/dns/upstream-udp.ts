@@ -1,8 +1,7 @@
 import { randomInt } from "node:crypto";
-import dgram from "node:dgram";
-import { isIPv6 } from "node:net";
+import type dgram from "node:dgram";
 import { err, ok, type Result } from "@membrane/engine";
-import type { HostPort } from "./context.ts";
+import type { UdpDialer, Upstream } from "../common/dial.ts";
 import { checkAnswer, type Exchanged, type ExchangeError } from "./exchange.ts";
 import type { DnsQuestion } from "./wire-types.ts";
 
@@ -19,7 +18,7 @@ interface Pending {
  * with a fresh random ID that is swapped back on the answer (as Cilium does), resent on timeout.
  */
 export class UdpUpstream {
-  readonly target: HostPort;
+  readonly target: Upstream;
   readonly #socket: dgram.Socket;
   readonly #ready: Promise<Result<void, string>>;
   readonly #pending = new Map<number, Pending>();
@@ -27,9 +26,9 @@ export class UdpUpstream {
   /** When the last query started (ms, monotonic enough for idling). */
   lastUsed = Date.now();
 
-  constructor(target: HostPort) {
+  constructor(target: Upstream, dial: UdpDialer) {
     this.target = target;
-    this.#socket = dgram.createSocket(isIPv6(target.host) ? "udp6" : "udp4");
+    this.#socket = dial(target);
     this.#socket.on("message", (m) => this.#onMessage(m));
     this.#socket.on("error", (e) => this.#failAll({ kind: "unreachable", message: e.message }));
     this.#ready = new Promise((resolve) => {

@@ -1,5 +1,5 @@
 import { err, type Result } from "@membrane/engine";
-import type { HostPort } from "./context.ts";
+import type { Dialer, UdpDialer, Upstream } from "../common/dial.ts";
 import type { Exchanged, ExchangeError } from "./exchange.ts";
 import type { DnsProxyLimits } from "./limits.ts";
 import { tcpExchange } from "./upstream-tcp.ts";
@@ -18,25 +18,30 @@ export class Upstreams {
   readonly #limits: DnsProxyLimits;
   readonly #udp = new Map<string, UdpUpstream>();
   readonly #abort = new AbortController();
+  readonly #dial: Dialer;
+  readonly #dialUdp: UdpDialer;
 
-  constructor(limits: DnsProxyLimits) {
+  constructor(limits: DnsProxyLimits, dial: Dialer, dialUdp: UdpDialer) {
     this.#limits = limits;
+    this.#dial = dial;
+    this.#dialUdp = dialUdp;
   }
 
   /** Forwards `query` (bytes, first question) to `target`; the answer comes back with the query's ID. */
-  exchange(protocol: "udp" | "tcp", target: HostPort, query: Uint8Array, question: DnsQuestion): Promise<Result<Exchanged, ExchangeError>> {
+  exchange(protocol: "udp" | "tcp", target: Upstream, query: Uint8Array, question: DnsQuestion): Promise<Result<Exchanged, ExchangeError>> {
     if (this.#abort.signal.aborted) return Promise.resolve(err({ kind: "closed" }));
     const { upstreamTimeoutMs, udpAttempts } = this.#limits;
-    if (protocol === "tcp") return tcpExchange(target, query, question, upstreamTimeoutMs, this.#abort.signal);
+    if (protocol === "tcp") return tcpExchange(target, this.#dial, query, question, upstreamTimeoutMs, this.#abort.signal);
     return this.#udpFor(target).exchange(query, question, upstreamTimeoutMs, udpAttempts);
   }
 
-  #udpFor(target: HostPort): UdpUpstream {
-    const key = `${target.host}|${target.port}`;
+  #udpFor(target: Upstream): UdpUpstream {
+    // One socket per server and mark: the mark is the source identity the server's datapath sees.
+    const key = `${target.host}|${target.port}|${target.mark ?? ""}`;
     let u = this.#udp.get(key);
     if (u === undefined) {
       this.#evictIdle();
-      u = new UdpUpstream(target);
+      u = new UdpUpstream(target, this.#dialUdp);
       this.#udp.set(key, u);
     }
     return u;
