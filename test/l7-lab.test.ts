@@ -150,3 +150,67 @@ describe("L7 redirection in a two-node lab", () => {
     assert.match(metrics, /^hubble_http_responses_total\{method="GET",protocol="HTTP\/1.1",status="403",reporter="server"\} 1$/m);
   });
 });
+
+const FQDN_POLICY = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: a-to-example, namespace: ns1 }
+spec:
+  endpointSelector: { matchLabels: { app: a } }
+  egress:
+    - toEndpoints: [{ matchLabels: { k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns } }]
+      toPorts: [{ ports: [{ port: "53", protocol: UDP }], rules: { dns: [{ matchPattern: "*.example.com" }] } }]
+    - toFQDNs: [{ matchName: api.example.com }]
+      toPorts: [{ ports: [{ port: "443", protocol: TCP }] }]
+`;
+
+describe("toFQDNs in a two-node lab", () => {
+  const scenario = loadScenario([...read("testdata/contract/_cluster.yaml"), ...docs("fqdn.yaml", FQDN_POLICY)]);
+  const engine = new Engine(scenario.cluster, scenario.policies);
+  const API = "93.184.216.34";
+  let lab: Lab;
+
+  before(async () => {
+    const started = await Lab.start(engine, [API]);
+    assert.ok(started.ok, started.ok ? "" : JSON.stringify(started.error));
+    lab = started.value;
+  });
+  after(() => lab?.stop());
+
+  test("an answer the DNS proxy allowed opens the answered address in the kernel, and its expiry closes it", async () => {
+    const observer = new FlowObserver();
+    const stop = pipeLabFlows(lab, engine, (r) => observer.push(r));
+    const a = lab.pods.get("ns1/a")!;
+    const dnsServer = lab.plan.nodes.flatMap((n) => n.pods).find((p) => p.key === "kube-system/coredns")!;
+    const coredns = lab.pods.get("kube-system/coredns")!;
+    assert.equal(await coredns.listen("UDP", 53), null);
+    assert.equal(await coredns.zone({ "api.example.com": API, "www.example.org": API }), null);
+    assert.equal(await lab.world.listen("TCP", 443, API), null);
+    const connect = () => a.connect({ protocol: "TCP", ip: API, port: 443, timeoutMs: 1000 }).result;
+    const ask = (name: string) =>
+      a.connect({ protocol: "UDP", ip: dnsServer.ip, port: 53, timeoutMs: 2000, exchange: { kind: "dns", name, l4Only: false } }).result;
+    try {
+      assert.equal(await connect(), "ETIMEDOUT", "before any answer the address is the world's: no rule allows it");
+      assert.match((await ask("www.example.org")) ?? "", /DNS REFUSED/, "a name no DNS rule allows is refused by the proxy");
+      // Asked across the tunnel (coredns is on the other node) through a's node's DNS proxy.
+      assert.equal(await ask("api.example.com"), null);
+      assert.equal(await connect(), null, "the answered address is now api.example.com's, which toFQDNs allows");
+      const dns = observer
+        .snapshot()
+        .map((r) => r.flow)
+        .filter((f) => f.l7?.dns !== undefined)
+        .map((f) =>
+          [f.verdict, f.l7?.type, Object.keys(f.l4 ?? {})[0], f.l7?.dns?.query, f.l7?.dns?.rcode, ...(f.l7?.dns?.ips ?? [])].join(" "),
+        );
+      assert.ok(dns.includes("DROPPED REQUEST UDP www.example.org. "), dns.join("\n"));
+      assert.ok(dns.includes(`FORWARDED RESPONSE UDP api.example.com. 0 ${API}`), dns.join("\n"));
+      const metrics = metricsText(observer, { policies: engine.policies.size, nodes: [] });
+      assert.match(metrics, /^hubble_dns_queries_total\{rcode="",qtypes="A",ips_returned="0"\} 2$/m);
+      assert.match(metrics, /^hubble_dns_responses_total\{rcode="0",qtypes="A",ips_returned="1"\} 1$/m);
+      // The answer expires (far past any TTL): the address goes back to the world, and the kernel closes it.
+      for (const n of lab.nodes) assert.deepEqual(n.agent.apply(engine.expireDns(Math.floor(Date.now() / 1000) + 86_400)), []);
+      assert.equal(await connect(), "ETIMEDOUT");
+    } finally {
+      stop();
+    }
+  });
+});

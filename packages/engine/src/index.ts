@@ -61,7 +61,7 @@ export { decide } from "./verdict/decide.ts";
 export type { TestCase, CaseL7, ConnectivityTest } from "./scenario/connectivity-test.ts";
 export type { Scenario } from "./scenario/load-scenario.ts";
 export { loadScenario } from "./scenario/load-scenario.ts";
-export type { CaseReason, CaseResult } from "./scenario/run-tests.ts";
+export type { CaseReason, CaseResult, RunHooks } from "./scenario/run-tests.ts";
 export { runTests } from "./scenario/run-tests.ts";
 export type { L7Policy } from "./l7/l7-policy.ts";
 export type { HttpRequest, HeaderAction, HttpDecision } from "./l7/http.ts";

@@ -186,11 +186,11 @@ export async function runLive(
   tests: readonly ConnectivityTest[],
   options = DEFAULT_LIVE_OPTIONS,
 ): Promise<CaseResult[]> {
-  const decided = runTests(engine, tests);
-  // Deciding FQDN cases taught the engine their names' answers: the kernels learn them too, so both
+  // Deciding an FQDN case teaches the engine its name's answer: the kernels learn it too, so both
   // sides decide on the same state.
-  const unsynced = lab.nodes.flatMap((n) => n.agent.sync());
-  if (unsynced.length > 0) throw new Error(`the lab's kernels could not take the engine's state: ${JSON.stringify(unsynced)}`);
+  const unapplied: unknown[] = [];
+  const decided = runTests(engine, tests, { onChange: (cs) => unapplied.push(...lab.nodes.flatMap((n) => n.agent.apply(cs))) });
+  if (unapplied.length > 0) throw new Error(`the lab's kernels refused what the engine learned: ${JSON.stringify(unapplied)}`);
   const cases = tests.flatMap((t) => t.cases);
   const plans = cases.map((c, i) => runnable(lab, engine, c, decided[i]!));
   // Servers first: each destination listens on what its cases need; the cluster DNS knows the FQDN cases' names.

@@ -26,6 +26,9 @@ export class FlowObserver {
   readonly httpRequests: Counter = new Map();
   /** hubble_http_responses_total by method, protocol, status, reporter. */
   readonly httpResponses: Counter = new Map();
+  /** hubble_dns_queries_total and hubble_dns_responses_total by rcode, qtypes, ips_returned. */
+  readonly dnsQueries: Counter = new Map();
+  readonly dnsResponses: Counter = new Map();
   /** hubble_kafka_requests_total by topic, api_key, error_code, reporter. */
   readonly kafkaRequests: Counter = new Map();
 
@@ -87,6 +90,11 @@ export class FlowObserver {
     if (http !== undefined && f.l7?.type === "REQUEST") add(this.httpRequests, [http.method ?? "", http.protocol ?? "", reporter]);
     if (http !== undefined && f.l7?.type === "RESPONSE")
       add(this.httpResponses, [http.method ?? "", http.protocol ?? "", String(http.code ?? 0), reporter]);
+    const dns = f.l7?.dns;
+    if (dns !== undefined) {
+      const labels = [String(dns.rcode ?? ""), (dns.qtypes ?? []).join(","), String(dns.ips?.length ?? 0)];
+      add(f.l7?.type === "RESPONSE" ? this.dnsResponses : this.dnsQueries, labels);
+    }
     const kafka = f.l7?.kafka;
     if (kafka !== undefined && f.l7?.type === "REQUEST")
       add(this.kafkaRequests, [kafka.topic ?? "", kafka.api_key ?? "", String(kafka.error_code ?? 0), reporter]);

@@ -165,6 +165,7 @@ function dnsRecord(node: string, r: DnsFlowRecord, proxyPort: number): ProxyReco
     direction: "egress",
     type: r.type,
     verdict: r.verdict === "ERROR" ? "DROPPED" : r.verdict,
+    proto: r.protocol === "udp" ? PROTO.UDP : PROTO.TCP,
     client: { ip: client.host, port: client.port, identity: asIdentity(r.sourceIdentity) },
     server: { ip: server.host, port: server.port },
     proxyPort,

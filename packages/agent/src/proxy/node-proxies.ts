@@ -195,7 +195,15 @@ function routeOf(
 /** A proxy's record as the engine's ProxyRecord (Hubble's l7 fields; its summary line). */
 function proxyRecord(node: string, r: L7FlowRecord | KafkaFlowRecord, p: Peers): ProxyRecord {
   const latency = r.type === "RESPONSE" ? { latency_ns: Number(r.latencyNs) } : {};
-  const base = { node, direction: r.connection.direction, type: r.type, verdict: r.verdict, ...p, time: r.time.toISOString() };
+  const base = {
+    node,
+    direction: r.connection.direction,
+    type: r.type,
+    verdict: r.verdict,
+    proto: PROTO.TCP,
+    ...p,
+    time: r.time.toISOString(),
+  };
   if ("http" in r) {
     const h = r.http;
     const code = "code" in h ? h.code : undefined;

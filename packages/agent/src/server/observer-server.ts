@@ -52,6 +52,13 @@ export function metricsText(observer: FlowObserver, figures: AgentFigures): stri
       ["method", "protocol", "status", "reporter"],
       observer.httpResponses,
     ),
+    ...metricLines("hubble_dns_queries_total", "Number of DNS queries observed", ["rcode", "qtypes", "ips_returned"], observer.dnsQueries),
+    ...metricLines(
+      "hubble_dns_responses_total",
+      "Number of DNS responses observed",
+      ["rcode", "qtypes", "ips_returned"],
+      observer.dnsResponses,
+    ),
     ...metricLines(
       "hubble_kafka_requests_total",
       "Count of Kafka requests",

@@ -46,7 +46,7 @@ export async function test(args: TestArgs, out: Output): Promise<number> {
     const rs = runTests(
       s.engine,
       s.scenario.tests,
-      total > 5000 ? (done) => out.status(progressBar(before + done, total, "cases")) : undefined,
+      total > 5000 ? { onProgress: (done) => out.status(progressBar(before + done, total, "cases")) } : {},
     );
     before += rs.length;
     return rs.map((r) => ({ scenario: s, r }));

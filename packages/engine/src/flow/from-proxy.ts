@@ -18,6 +18,8 @@ export interface ProxyRecord {
   readonly direction: "ingress" | "egress";
   readonly type: "REQUEST" | "RESPONSE";
   readonly verdict: "FORWARDED" | "DROPPED";
+  /** TCP or UDP (DNS). */
+  readonly proto: number;
   /** The connection's client and server (the original destination). */
   readonly client: { readonly ip: string; readonly port: number; readonly identity: NumericIdentity };
   readonly server: { readonly ip: string; readonly port: number };
@@ -38,7 +40,7 @@ export function proxyFlow(engine: Engine, r: ProxyRecord): Flow {
   const local = r.direction === "ingress" ? serverEp : clientEp;
   const side = local === null ? undefined : engine.policyOf(local)[r.direction];
   const peer = r.direction === "ingress" ? clientId.id : (serverEp?.identity.id ?? engine.identityOfIp(r.server.ip, r.node).id);
-  const lookup = side?.map.lookup(peer, 6, r.server.port);
+  const lookup = side?.map.lookup(peer, r.proto, r.server.port);
   const policies = side === undefined || lookup === undefined ? [] : policiesOf({ lookup, enforcement: side.enforcement }, engine.revision);
   const reply = r.type === "RESPONSE";
   const [from, to] = reply ? [r.server, r.client] : [r.client, r.server];
@@ -46,7 +48,10 @@ export function proxyFlow(engine: Engine, r: ProxyRecord): Flow {
     time: r.time,
     verdict: r.verdict,
     IP: { source: from.ip, destination: to.ip, ipVersion: from.ip.includes(":") ? "IPv6" : "IPv4" },
-    l4: { TCP: { source_port: from.port, destination_port: to.port } },
+    l4:
+      r.proto === 17
+        ? { UDP: { source_port: from.port, destination_port: to.port } }
+        : { TCP: { source_port: from.port, destination_port: to.port } },
     source: reply ? server : client,
     destination: reply ? client : server,
     Type: "L7",

@@ -1,4 +1,4 @@
-import type { Engine } from "../engine/engine.ts";
+import type { ChangeSet, Engine } from "../engine/engine.ts";
 import { grpcRequest, HttpMatcher } from "../l7/http.ts";
 import { kafkaAllows } from "../l7/kafka.ts";
 import { compileDnsPattern, matchesName } from "../l7/dns-pattern.ts";
@@ -111,9 +111,9 @@ export function requestHost(to: FlowPeerRef, port: number): string {
  * teaches the DNS cache when it passed a DNS proxy (§8.5, E31): membrane checks that the source's
  * egress DNS rules allow the name (approximating "some DNS-proxy rule on the node saw it").
  */
-export function learnThroughProxy(engine: Engine, from: FlowPeerRef, name: string, ip: string): boolean {
+export function learnThroughProxy(engine: Engine, from: FlowPeerRef, name: string, ip: string): ChangeSet | null {
   const ep = from.kind === "pod" ? engine.endpoint(`${from.namespace}/${from.name}`) : undefined;
-  if (ep === undefined) return false;
+  if (ep === undefined) return null;
   const allowed = engine
     .policyOf(ep)
     .egress.entries.filter((e) => !e.deny && e.ports !== "all")
@@ -124,6 +124,5 @@ export function learnThroughProxy(engine: Engine, from: FlowPeerRef, name: strin
           pr.l7.rules.some((r) => (r.kind === "matchName" ? matchesName(r.matchName, name) : compileDnsPattern(r.matchPattern)(name))),
       ),
     );
-  if (allowed) engine.learnDnsAnswer(name, [ip], 3600, 0);
-  return allowed;
+  return allowed ? engine.learnDnsAnswer(name, [ip], 3600, 0) : null;
 }

@@ -1,4 +1,4 @@
-import type { Engine } from "../engine/engine.ts";
+import type { ChangeSet, Engine } from "../engine/engine.ts";
 import type { DerivedFrom } from "../policy/map-state.ts";
 import { decide, type FlowVerdict, type SideDecision } from "../verdict/decide.ts";
 import { formatPeerRef } from "../verdict/flow.ts";
@@ -41,18 +41,26 @@ export interface CaseResult {
 }
 
 /** Runs every case of every test; `onProgress` hears how many are done, every 1,000 cases. */
-export function runTests(engine: Engine, tests: readonly ConnectivityTest[], onProgress?: (done: number) => void): CaseResult[] {
+/** What a caller of runTests hears while it runs. */
+export interface RunHooks {
+  /** Every 1,000 cases. */
+  readonly onProgress?: (done: number) => void;
+  /** A change deciding made to the engine (an FQDN case's answer learned): a live datapath must get it too. */
+  readonly onChange?: (cs: ChangeSet) => void;
+}
+
+export function runTests(engine: Engine, tests: readonly ConnectivityTest[], hooks: RunHooks = {}): CaseResult[] {
   const out: CaseResult[] = [];
   for (const t of tests) {
     for (const c of t.cases) {
-      out.push(runCase(engine, t, c));
-      if (onProgress !== undefined && out.length % 1000 === 0) onProgress(out.length);
+      out.push(runCase(engine, t, c, hooks.onChange));
+      if (hooks.onProgress !== undefined && out.length % 1000 === 0) hooks.onProgress(out.length);
     }
   }
   return out;
 }
 
-function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
+function runCase(engine: Engine, t: ConnectivityTest, c: TestCase, onChange: RunHooks["onChange"]): CaseResult {
   const base = {
     case: c,
     l7: null,
@@ -65,7 +73,10 @@ function runCase(engine: Engine, t: ConnectivityTest, c: TestCase): CaseResult {
     protocol: c.protocol,
     expect: c.expect,
   };
-  if (c.to.kind === "fqdn") learnThroughProxy(engine, c.from, c.to.fqdn, c.to.ip);
+  if (c.to.kind === "fqdn") {
+    const learned = learnThroughProxy(engine, c.from, c.to.fqdn, c.to.ip);
+    if (learned !== null) onChange?.(learned);
+  }
   const result = decide(engine, { from: c.from, to: c.to, port: c.port, protocol: c.protocol });
   if (!result.ok) {
     const actual = result.error.kind === "unsupported" ? "unsupported" : "deny";
