@@ -6,6 +6,7 @@
  */
 import {
   decide,
+  formatPeerRef,
   KAFKA_API_KEYS,
   PROTO,
   runTests,
@@ -152,9 +153,10 @@ function runnable(lab: Lab, engine: Engine, c: TestCase, r: CaseResult): Runnabl
   if (typeof from === "string") return { kind: "skip", why: from };
   // A service is reached at the backend and target port the engine chose: policy sees the flow
   // after load balancing (§7.1), and the lab has no load balancer of its own.
-  const service = c.to.kind === "service" || (c.to.kind === "ip" && isServiceIp(engine, c.to.ip));
+  // An entity destination (kube-apiserver) is the address the engine resolved it to.
+  const service = c.to.kind === "service" || c.to.kind === "entity" || (c.to.kind === "ip" && isServiceIp(engine, c.to.ip));
   if (service && (r.verdict === null || r.verdict.note !== null || r.verdict.destination.ip === null))
-    return { kind: "skip", why: r.verdict?.note ?? "the service has no backend" };
+    return { kind: "skip", why: r.verdict?.note ?? `${formatPeerRef(c.to)} has no address to reach` };
   const target: FlowPeerRef = service ? { kind: "ip", ip: r.verdict!.destination.ip! } : c.to;
   const to = place(lab, engine, target);
   if (typeof to === "string") return { kind: "skip", why: to };
