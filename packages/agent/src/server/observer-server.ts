@@ -7,6 +7,7 @@
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { decodeQuery, queryPredicate, selectFlows } from "@membrane/engine";
 import type { Counter, FlowObserver } from "../observer/flow-observer.ts";
 
 /** Figures of the agent itself, read when /metrics is scraped. */
@@ -87,12 +88,20 @@ export function serveObserver(
     if (req.method !== "GET") return reply(res, 405, "text/plain", "only GET\n");
     switch (url.pathname) {
       case "/v1/flows": {
+        // Hubble's GetFlows: the query's filters and window select, here, from the ring and the live flows.
+        const q = decodeQuery((k) => url.searchParams.get(k));
+        if (!q.ok) return reply(res, 400, "text/plain", `${q.error}\n`);
+        const matches = queryPredicate(q.value);
+        if (!matches.ok) return reply(res, 400, "text/plain", `${matches.error}\n`);
         res.writeHead(200, { "content-type": "application/x-ndjson" });
-        for (const r of observer.snapshot()) res.write(JSON.stringify(r) + "\n");
-        if (url.searchParams.get("follow") !== "true") return res.end();
+        for (const r of selectFlows(observer.snapshot(), q.value, (r) => matches.value(r.flow))) res.write(JSON.stringify(r) + "\n");
+        if (!q.value.follow) return res.end();
         // A follower learns where the history ends and the live flows begin.
         res.write('{"history_end":true}\n');
-        const stop = observer.follow((r) => res.write(JSON.stringify(r) + "\n"));
+        const stop = observer.follow((r) => {
+          if (matches.value(r.node_name === undefined ? r.flow : { ...r.flow, node_name: r.node_name }))
+            res.write(JSON.stringify(r) + "\n");
+        });
         res.on("close", stop);
         return;
       }

@@ -3,29 +3,20 @@ import { parseArgs } from "node:util";
 import {
   compactLine,
   dictBlock,
-  flowFilter,
+  encodeQuery,
+  isFilterFlag,
+  PLAIN_FILTERS as PLAIN,
+  queryPredicate,
+  selectFlows,
+  SIDED_FILTERS as SIDED,
   tableRows,
-  type FilterKind,
-  type FlowPredicate,
+  type FilterFlag,
+  type FlowQuery,
   type HubbleFlow,
   type FlowRecord,
-  type Side,
 } from "@membrane/engine";
 import type { Output } from "../output.ts";
 
-/** Hubble's filter flags: `--X` (either side), `--from-X`, `--to-X`, and one-sided ones. */
-const SIDED: readonly FilterKind[] = ["namespace", "pod", "label", "identity", "ip", "fqdn", "port"];
-const PLAIN: readonly FilterKind[] = [
-  "verdict",
-  "drop-reason-desc",
-  "type",
-  "protocol",
-  "http-status",
-  "http-method",
-  "http-path",
-  "traffic-direction",
-  "node-name",
-];
 const SHORT: Readonly<Record<string, string>> = { namespace: "n", label: "l", type: "t" };
 
 const OPTIONS = {
@@ -80,7 +71,7 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
     return 2;
   }
   // Values of one flag OR together (kept apart when --not negates some of them); flags AND together.
-  const groups = new Map<string, { name: string; negate: boolean; values: string[] }>();
+  const groups = new Map<string, FilterFlag & { values: string[] }>();
   let negate = false;
   for (const t of parsed.tokens ?? []) {
     if (t.kind !== "option") continue;
@@ -88,32 +79,35 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
       negate = true;
       continue;
     }
-    if (t.value === undefined) continue;
+    if (t.value === undefined || !isFilterFlag(t.name)) continue;
     const key = `${negate ? "!" : ""}${t.name}`;
-    const g = groups.get(key) ?? { name: t.name, negate, values: [] };
+    const g = groups.get(key) ?? { flag: t.name, negate, values: [] };
     g.values.push(t.value);
     groups.set(key, g);
     negate = false;
-  }
-  const predicates: FlowPredicate[] = [];
-  for (const g of groups.values()) {
-    const built = filterOf(g.name, g.values);
-    if (built === null) continue;
-    if (typeof built === "string") {
-      out.stderr(`membrane observe: --${g.name}: ${built}`);
-      return 2;
-    }
-    predicates.push(g.negate ? (f) => !built(f) : built);
   }
   const window = timeWindow(v["since"] as string | undefined, v["until"] as string | undefined, now());
   if (typeof window === "string") {
     out.stderr(`membrane observe: ${window}`);
     return 2;
   }
+  const n = (k: string): number | null => (v[k] === undefined ? null : Number(v[k]));
+  // Hubble's defaults: the last 20 flows, all of them since --since or with --all; following, the last --last (0).
+  const query: FlowQuery = {
+    filters: [...groups.values()],
+    ...window,
+    first: follow ? null : n("first"),
+    number: follow ? (n("last") ?? 0) : v["all"] || n("first") !== null ? null : (n("last") ?? (window.since !== null ? null : 20)),
+    follow,
+  };
+  const matches = queryPredicate(query);
+  if (!matches.ok) {
+    out.stderr(`membrane observe: ${matches.error}`);
+    return 2;
+  }
   const source = file ?? `${server}/v1/flows`;
-  const flows: HubbleFlow[] = [];
-  /** One JSON line of a file or of the agent: kept when it passes the time window and the filters. */
-  const take = (line: string, where: string): HubbleFlow | null => {
+  /** One JSON line of a file or of the agent, as a flow (its record's node name inside). */
+  const parse = (line: string, where: string): HubbleFlow | null => {
     if (line.trim() === "") return null;
     let rec: FlowRecord | HubbleFlow;
     try {
@@ -123,11 +117,7 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
       return null;
     }
     const nodeName = "flow" in rec ? (rec.flow.node_name ?? rec.node_name) : rec.node_name;
-    const flow: HubbleFlow = "flow" in rec ? { ...rec.flow, ...(nodeName === undefined ? {} : { node_name: nodeName }) } : rec;
-    const t = flow.time === undefined ? NaN : Date.parse(flow.time);
-    if (window.since !== null && !(t >= window.since)) return null;
-    if (window.until !== null && !(t <= window.until)) return null;
-    return predicates.every((p) => p(flow)) ? flow : null;
+    return "flow" in rec ? { ...rec.flow, ...(nodeName === undefined ? {} : { node_name: nodeName }) } : rec;
   };
   const opts = { policyNames: v["print-policy-names"] === true, nodeName: v["print-node-name"] === true };
   const print = (selected: readonly HubbleFlow[]): void => {
@@ -136,30 +126,19 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
     else if (format === "table") out.stdout(tableRows(selected, opts));
     else for (const f of selected) out.stdout(format === "dict" ? dictBlock(f, opts) : compactLine(f, opts));
   };
-  if (follow) return followAgent(server, take, print, out, v["last"] === undefined ? 0 : Number(v["last"]));
+  // The agent selects what the query asks (Hubble's server-side filters); a file is selected here.
+  const url = `${server}/v1/flows?${new URLSearchParams(encodeQuery(query)).toString()}`;
+  if (follow) return followAgent(url, server, parse, print, out);
   const text =
-    file === "-"
-      ? await stdin()
-      : file !== undefined
-        ? await readFile(file, "utf8").catch((e: Error) => e)
-        : await fetchText(`${server}/v1/flows`);
+    file === "-" ? await stdin() : file !== undefined ? await readFile(file, "utf8").catch((e: Error) => e) : await fetchText(url);
   if (text instanceof Error) {
     out.stderr(
       `membrane observe: cannot read ${source}: ${text.message}${file === undefined ? " (is `membrane agent --lab` running? or read recorded flows with --input-file FILE|-)" : ""}`,
     );
     return 2;
   }
-  for (const [i, line] of text.split("\n").entries()) {
-    const f = take(line, `${file ?? source}:${i + 1}`);
-    if (f !== null) flows.push(f);
-  }
-  const n = (k: string): number | undefined => (v[k] === undefined ? undefined : Number(v[k]));
-  const selected = v["all"]
-    ? flows
-    : n("first") !== undefined
-      ? flows.slice(0, n("first"))
-      : flows.slice(-(n("last") ?? (window.since !== null ? flows.length : 20)));
-  print(selected);
+  const flows = text.split("\n").flatMap((line, i) => parse(line, `${file ?? source}:${i + 1}`) ?? []);
+  print(file === undefined ? flows : selectFlows(flows, query, matches.value));
   return 0;
 }
 
@@ -171,32 +150,35 @@ const HISTORY_END = '{"history_end":true}';
 async function fetchText(url: string): Promise<string | Error> {
   try {
     const res = await fetch(url);
-    return res.ok ? await res.text() : new Error(`HTTP ${res.status}`);
+    return res.ok ? await res.text() : new Error(`HTTP ${res.status}: ${(await res.text()).trim()}`);
   } catch (e) {
     return e instanceof Error && e.cause instanceof Error ? e.cause : (e as Error);
   }
 }
 
-/** `-f`: the last `last` matching flows of the agent's ring, then every new matching flow until interrupted. */
+/** `-f`: the agent's selection of its ring (the last `--last` matching flows), then every new matching flow until interrupted. */
 async function followAgent(
+  url: string,
   server: string,
-  take: (line: string, where: string) => HubbleFlow | null,
+  parse: (line: string, where: string) => HubbleFlow | null,
   print: (flows: readonly HubbleFlow[]) => void,
   out: Output,
-  last: number,
 ): Promise<number> {
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
   let res: Response;
   try {
-    res = await fetch(`${server}/v1/flows?follow=true`, { signal: stop.signal });
+    res = await fetch(url, { signal: stop.signal });
+    if (!res.ok) {
+      out.stderr(`membrane observe: ${server}: HTTP ${res.status}: ${(await res.text()).trim()}`);
+      return 2;
+    }
   } catch (e) {
     out.stderr(`membrane observe: cannot follow ${server}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`);
     return 2;
   }
-  // The ring's flows come first, up to the agent's marker: keep the last `last` of them; what
-  // follows is printed as it comes.
+  // The ring's flows come first, up to the agent's marker; what follows is printed as it comes.
   let backlog: HubbleFlow[] | null = [];
   let pending = "";
   const decoder = new TextDecoder();
@@ -207,11 +189,11 @@ async function followAgent(
       pending = lines.pop()!;
       for (const line of lines) {
         if (backlog !== null && line === HISTORY_END) {
-          print(backlog.slice(backlog.length - Math.min(last, backlog.length)));
+          print(backlog);
           backlog = null;
           continue;
         }
-        const f = take(line, server);
+        const f = parse(line, server);
         if (backlog !== null) {
           if (f !== null) backlog.push(f);
           continue;
@@ -226,19 +208,6 @@ async function followAgent(
     }
   }
   return 0;
-}
-
-function filterOf(name: string, given: readonly string[]): FlowPredicate | string | null {
-  const [side, kind]: [Side, string] = name.startsWith("from-")
-    ? ["from", name.slice(5)]
-    : name.startsWith("to-")
-      ? ["to", name.slice(3)]
-      : ["either", name];
-  if (!(SIDED as readonly string[]).includes(kind) && !(PLAIN as readonly string[]).includes(kind)) return null;
-  // Hubble lets one value list several with commas, except label selectors, which use commas themselves.
-  const values = kind === "label" ? given : given.flatMap((v) => v.split(",")).filter((x) => x !== "");
-  const r = flowFilter(kind as FilterKind, side, values);
-  return r.ok ? r.value : r.error;
 }
 
 /** `--since/--until`: RFC 3339 or relative (`30s`, `5m`, `2h`, `1d` ago). */

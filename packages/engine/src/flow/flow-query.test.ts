@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { decodeQuery, encodeQuery, isFilterFlag, queryPredicate, selectFlows, type FlowQuery } from "./flow-query.ts";
+
+const Q: FlowQuery = {
+  filters: [{ flag: "to-pod", values: ["ns1/b,ns1/c"], negate: true }],
+  since: 1000,
+  until: null,
+  number: 5,
+  first: null,
+  follow: true,
+};
+
+test("a flow query survives its URL form; a malformed one is an error naming the parameter", () => {
+  const params = encodeQuery(Q);
+  assert.deepEqual(
+    decodeQuery((k) => params[k] ?? null),
+    { ok: true, value: Q },
+  );
+  assert.deepEqual(
+    decodeQuery((k) => (k === "number" ? "many" : null)),
+    { ok: false, error: "number: not a number: many" },
+  );
+  assert.equal(decodeQuery((k) => (k === "filter" ? "{" : null)).ok, false);
+  assert.equal(decodeQuery((k) => (k === "filter" ? '[{"flag":1}]' : null)).ok, false);
+});
+
+test("filter flags are observe's: sided kinds take from-/to-, plain ones do not", () => {
+  assert.ok(isFilterFlag("pod") && isFilterFlag("from-pod") && isFilterFlag("verdict"));
+  assert.ok(!isFilterFlag("from-verdict") && !isFilterFlag("output") && !isFilterFlag("to-"));
+});
+
+test("a query selects by every flag (commas list values, --not negates), the window, then first or last", () => {
+  const flows = [0, 1, 2, 3].map((i) => ({
+    time: new Date(1000 * i).toISOString(),
+    destination: { namespace: "ns1", pod_name: ["b", "c", "d", "e"][i]! },
+  }));
+  const p = queryPredicate(Q);
+  assert.ok(p.ok);
+  assert.deepEqual(
+    selectFlows(flows, Q, p.value).map((f) => f.destination.pod_name),
+    ["d", "e"],
+  );
+  assert.deepEqual(
+    selectFlows(flows, { ...Q, filters: [], since: null, first: 2 }, () => true).map((f) => f.destination.pod_name),
+    ["b", "c"],
+  );
+  assert.deepEqual(queryPredicate({ ...Q, filters: [{ flag: "from-ip", values: ["10.0.0.300"], negate: false }] }), {
+    ok: false,
+    error: "--from-ip: ip must be an address or a CIDR",
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * What `observe` asks of a set of flows — Hubble's GetFlowsRequest (filters, time window, number,
+ * first, follow) in membrane's terms: filters are `observe`'s own flags, so the agent's server and
+ * the CLI reading a file select with the same code. It travels as URL query parameters.
+ */
+import { err, ok, type Result } from "../result.ts";
+import { flowFilter, type FilterKind, type FlowPredicate, type Side } from "./filter.ts";
+import type { Flow } from "./flow.ts";
+
+/** Hubble's filter flags: `--X` (either side), `--from-X`, `--to-X`, and one-sided ones. */
+export const SIDED_FILTERS: readonly FilterKind[] = ["namespace", "pod", "label", "identity", "ip", "fqdn", "port"];
+export const PLAIN_FILTERS: readonly FilterKind[] = [
+  "verdict",
+  "drop-reason-desc",
+  "type",
+  "protocol",
+  "http-status",
+  "http-method",
+  "http-path",
+  "traffic-direction",
+  "node-name",
+];
+
+/** One filter flag with its values (which OR together), negated by `--not`. */
+export interface FilterFlag {
+  readonly flag: string;
+  readonly values: readonly string[];
+  readonly negate: boolean;
+}
+
+/** A request for flows. Times are milliseconds since the epoch. */
+export interface FlowQuery {
+  readonly filters: readonly FilterFlag[];
+  readonly since: number | null;
+  readonly until: number | null;
+  /** The last `number` matching flows of the history (null: all). */
+  readonly number: number | null;
+  /** The first `first` matching flows instead (null: not asked). */
+  readonly first: number | null;
+  readonly follow: boolean;
+}
+
+/** Whether a flag names a filter (`from-pod`, `verdict`, …). */
+export function isFilterFlag(flag: string): boolean {
+  const kind = flag.replace(/^(from|to)-/, "");
+  return (PLAIN_FILTERS as readonly string[]).includes(kind) ? kind === flag : (SIDED_FILTERS as readonly string[]).includes(kind);
+}
+
+/** The predicate of one flag, or why its values are wrong. */
+function predicateOf(f: FilterFlag): Result<FlowPredicate, string> {
+  const [side, kind]: [Side, string] = f.flag.startsWith("from-")
+    ? ["from", f.flag.slice(5)]
+    : f.flag.startsWith("to-")
+      ? ["to", f.flag.slice(3)]
+      : ["either", f.flag];
+  if (!isFilterFlag(f.flag)) return err(`--${f.flag} is not a filter`);
+  // Hubble lets one value list several with commas, except label selectors, which use commas themselves.
+  const values = kind === "label" ? f.values : f.values.flatMap((v) => v.split(",")).filter((x) => x !== "");
+  const r = flowFilter(kind as FilterKind, side, values);
+  if (!r.ok) return err(`--${f.flag}: ${r.error}`);
+  const p = r.value;
+  return ok(f.negate ? (flow) => !p(flow) : p);
+}
+
+/** One predicate for the whole query: every flag (AND) and the time window. */
+export function queryPredicate(q: FlowQuery): Result<FlowPredicate, string> {
+  const preds: FlowPredicate[] = [];
+  for (const f of q.filters) {
+    const p = predicateOf(f);
+    if (!p.ok) return p;
+    preds.push(p.value);
+  }
+  return ok((flow: Flow) => {
+    const t = flow.time === undefined ? NaN : Date.parse(flow.time);
+    if (q.since !== null && !(t >= q.since)) return false;
+    if (q.until !== null && !(t <= q.until)) return false;
+    return preds.every((p) => p(flow));
+  });
+}
+
+/** What a query selects of a history (flows, or records holding them): the matching ones, then its first or last `number`. */
+export function selectFlows<T>(history: readonly T[], q: FlowQuery, matches: (item: T) => boolean): T[] {
+  const matching = history.filter(matches);
+  if (q.first !== null) return matching.slice(0, q.first);
+  return q.number === null ? matching : matching.slice(matching.length - Math.min(q.number, matching.length));
+}
+
+/** The query as URL query parameters (`filter` is JSON). */
+export function encodeQuery(q: FlowQuery): Record<string, string> {
+  const p: Record<string, string> = {};
+  if (q.filters.length > 0) p["filter"] = JSON.stringify(q.filters);
+  for (const [k, v] of [
+    ["since", q.since],
+    ["until", q.until],
+    ["number", q.number],
+    ["first", q.first],
+  ] as const)
+    if (v !== null) p[k] = String(v);
+  if (q.follow) p["follow"] = "true";
+  return p;
+}
+
+/** Reads a query back from URL query parameters (`param` gets one); a malformed one is an error naming the parameter. */
+export function decodeQuery(param: (name: string) => string | null): Result<FlowQuery, string> {
+  const num = (k: string): number | null | string => {
+    const v = param(k);
+    if (v === null) return null;
+    const n = Number(v);
+    return Number.isFinite(n) && n >= 0 ? n : `${k}: not a number: ${v}`;
+  };
+  const values = { since: num("since"), until: num("until"), number: num("number"), first: num("first") };
+  for (const v of Object.values(values)) if (typeof v === "string") return err(v);
+  let filters: FilterFlag[] = [];
+  const text = param("filter");
+  if (text !== null) {
+    try {
+      filters = JSON.parse(text) as FilterFlag[];
+    } catch {
+      return err("filter: not JSON");
+    }
+    const bad =
+      !Array.isArray(filters) ||
+      filters.some((f) => typeof f?.flag !== "string" || !Array.isArray(f.values) || typeof f.negate !== "boolean");
+    if (bad) return err("filter: a list of {flag, values, negate}");
+  }
+  return ok({ filters, ...(values as Record<keyof typeof values, number | null>), follow: param("follow") === "true" });
+}
