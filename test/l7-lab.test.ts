@@ -149,6 +149,49 @@ describe("L7 redirection in a two-node lab", () => {
     assert.match(metrics, /^hubble_http_requests_total\{method="POST",protocol="HTTP\/1.1",reporter="client"\} 1$/m);
     assert.match(metrics, /^hubble_http_responses_total\{method="GET",protocol="HTTP\/1.1",status="403",reporter="server"\} 1$/m);
   });
+
+  test("audit mode in the proxies: under an audited policy the denied request reaches the server and shows AUDIT naming the policy", async () => {
+    const annotated = POLICIES.replace(
+      "metadata: { name: c-ingress, namespace: ns2 }",
+      "metadata: { name: c-ingress, namespace: ns2, annotations: { policy.membrane.dev/audit-mode: enabled } }",
+    );
+    const audited = loadScenario(docs("audited.yaml", annotated)).policies.find((p) => p.meta.name === "c-ingress")!;
+    const original = scenario.policies.find((p) => p.meta.name === "c-ingress")!;
+    const apply = (cs: ReturnType<Engine["upsertPolicy"]>) =>
+      assert.deepEqual(
+        lab.nodes.flatMap((n) => n.agent.apply(cs)),
+        [],
+      );
+    const flows: Flow[] = [];
+    const stop = pipeLabFlows(lab, engine, (r) => flows.push(r.flow));
+    apply(engine.upsertPolicy(audited));
+    try {
+      const one = loadScenario(
+        docs(
+          "one.yaml",
+          `apiVersion: membrane.dev/v1alpha1
+kind: ConnectivityTest
+metadata: { name: audited }
+spec:
+  cases: [{ from: ns2/x, to: ns2/c, port: 8080, http: { method: GET, path: /private }, expect: allow }]
+`,
+        ),
+      ).tests;
+      const [r] = await runLive(lab, engine, one);
+      assert.equal(r!.pass, true, r!.reason.summary);
+      assert.equal(r!.audited, true);
+      assert.match(r!.reason.summary, /AUDIT.*on the wire: the http request was answered/);
+      const audit = flows.find((f) => f.verdict === "AUDIT" && f.l7?.http?.url?.endsWith("/private"));
+      assert.ok(audit, flows.map((f) => `${f.verdict} ${f.l7?.http?.url ?? ""}`).join("\n"));
+      assert.deepEqual(
+        audit.ingress_denied_by?.map((p) => p.name),
+        ["c-ingress"],
+      );
+    } finally {
+      stop();
+      apply(engine.upsertPolicy(original));
+    }
+  });
 });
 
 const FQDN_POLICY = `apiVersion: cilium.io/v2

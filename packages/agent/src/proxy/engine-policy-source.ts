@@ -41,6 +41,13 @@ export class EnginePolicySource implements L7PolicySource {
     return context;
   }
 
+  /** Whether audit mode lets what the connection's policy denies pass (engine.l7Audited). */
+  auditedFor(context: ConnectionContext): boolean {
+    const s = this.#subjects.get(context);
+    const ep = s === undefined ? undefined : this.#engine.endpoint(s.endpoint);
+    return s !== undefined && ep !== undefined && this.#engine.l7Audited(ep, s.direction, s.peer.id, s.proto, s.port);
+  }
+
   /** The policy of the connection's subject now; a connection the source does not know is denied everything. */
   policyFor(context: ConnectionContext): L7Policy {
     const s = this.#subjects.get(context);

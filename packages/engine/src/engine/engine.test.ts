@@ -7,6 +7,7 @@ import { DEFAULT_RESOLVE_OPTIONS, resolveEndpoint } from "../policy/resolve.ts";
 import { loadScenario } from "../scenario/load-scenario.ts";
 import { fromPlain } from "../source/from-plain.ts";
 import { DEFAULT_TRANSLATION_OPTIONS } from "../translate/rule-form.ts";
+import { runTests } from "../scenario/run-tests.ts";
 import { decide } from "../verdict/decide.ts";
 import type { FlowPeerRef, FlowProtocol } from "../verdict/flow.ts";
 import { Engine } from "./engine.ts";
@@ -293,4 +294,37 @@ test("ipcacheRevision changes exactly when ipcacheFrom may: CIDR identities, pod
   step("new pod", true, () => e.upsertPod(d));
   const n2 = engineOf([...CLUSTER, node("n2", "172.18.0.3", "10.244.2.0/24")]).cluster.nodes.find((n) => n.name === "n2")!;
   step("new node", true, () => e.upsertNode(n2));
+});
+
+test("§9 + membrane's marks: an L7 denial under a policy in audit mode passes as AUDIT; the agent-wide flag leaves L7 enforced", () => {
+  const l7 = (labels: Record<string, string>) => ({
+    ...cnp("b-l7", {
+      endpointSelector: { matchLabels: { app: "b" } },
+      ingress: [
+        {
+          fromEndpoints: [{ matchLabels: { app: "a" } }],
+          toPorts: [{ ports: [{ port: "80", protocol: "TCP" }], rules: { http: [{ method: "GET", path: "/public" }] } }],
+        },
+      ],
+    }),
+    metadata: { name: "b-l7", namespace: "ns", labels },
+  });
+  const cases = {
+    apiVersion: "membrane.dev/v1alpha1",
+    kind: "ConnectivityTest",
+    metadata: { name: "l7-audit" },
+    spec: { cases: [{ from: "ns/a", to: "ns/b", port: 80, http: { method: "GET", path: "/private" }, expect: "allow" }] },
+  };
+  const run = (labels: Record<string, string>, options: EngineOptions = DEFAULT_ENGINE_OPTIONS) => {
+    const docs = [...CLUSTER, l7(labels), cases];
+    const s = loadScenario(docs.map((d, i) => ({ file: "t.yaml", index: i, pos: { line: 1, column: 1, offset: 0 }, root: fromPlain(d) })));
+    return runTests(new Engine(s.cluster, s.policies, options), s.tests)[0]!;
+  };
+  const audited = run({ "policy.membrane.dev/audit-mode": "enabled" });
+  assert.deepEqual([audited.actual, audited.audited], ["allow", true]);
+  assert.match(audited.reason.summary, /no HTTP rule matches GET \/private: 403 Access denied — AUDIT/);
+  const enforced = run({});
+  assert.deepEqual([enforced.actual, enforced.audited], ["deny", false]);
+  const agentWide = run({}, { ...DEFAULT_ENGINE_OPTIONS, auditMode: true });
+  assert.deepEqual([agentWide.actual, agentWide.audited], ["deny", false]);
 });

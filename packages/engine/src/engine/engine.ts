@@ -14,7 +14,7 @@ import type { L7Policy } from "../l7/l7-policy.ts";
 import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts";
 import { BugError } from "../result.ts";
 import type { RuleEntry, RuleOrigin } from "../translate/rule-form.ts";
-import { isAudited, originKey } from "./audit.ts";
+import { isAudited, isL7Audited, originKey } from "./audit.ts";
 import { EntryIndex, pinnedNamespaces } from "./entry-index.ts";
 import { WorldIdentities, type IdentityDelta } from "./world-identities.ts";
 import { translatePolicy } from "../translate/translate.ts";
@@ -247,6 +247,22 @@ export class Engine {
         entry.derivedFrom.flatMap((d) => (d.kind === "rule" ? [d.origin] : [])),
       )
     );
+  }
+
+  /**
+   * Whether the proxy lets a request it would deny pass, reported AUDIT: the redirect entry of
+   * `ep`'s map for (peer, proto, port) comes from policies in audit mode, or `ep` or its namespace
+   * is marked (see isL7Audited).
+   */
+  l7Audited(ep: EndpointInfo, direction: "ingress" | "egress", peer: NumericIdentity, proto: number, port: number): boolean {
+    const hit = this.policyOf(ep)[direction].map.lookup(peer, proto, port);
+    if (hit.kind !== "match" || hit.entry.proxyPort === 0) return false;
+    const keys = [...new Set(hit.entry.derivedFrom.flatMap((d) => (d.kind === "rule" ? [originKey(d.origin)] : [])))];
+    return isL7Audited({
+      namespace: this.#namespaces.get(ep.pod.namespace),
+      pod: ep.pod,
+      policies: keys.map((k) => this.#policies.get(k)),
+    });
   }
 
   /** A reserved identity with its labels. */

@@ -17,7 +17,8 @@ export interface ProxyRecord {
   /** The side whose policy the proxy enforced. */
   readonly direction: "ingress" | "egress";
   readonly type: "REQUEST" | "RESPONSE";
-  readonly verdict: "FORWARDED" | "DROPPED";
+  /** AUDIT: a request the proxy would have denied, let through by audit mode. */
+  readonly verdict: "FORWARDED" | "DROPPED" | "AUDIT";
   /** TCP or UDP (DNS). */
   readonly proto: number;
   /** The connection's client and server (the original destination). */
@@ -61,7 +62,8 @@ export function proxyFlow(engine: Engine, r: ProxyRecord): Flow {
     traffic_direction: r.direction === "ingress" ? "INGRESS" : "EGRESS",
     is_reply: reply,
     proxy_port: r.proxyPort,
-    [`${r.direction}_${r.verdict === "DROPPED" ? "denied" : "allowed"}_by`]: policies.length > 0 ? policies : undefined,
+    // An audited request names the policies whose L7 rules would have denied it.
+    [`${r.direction}_${r.verdict === "FORWARDED" ? "allowed" : "denied"}_by`]: policies.length > 0 ? policies : undefined,
     Summary: r.summary,
   });
 }

@@ -10,7 +10,9 @@ import { formatPeerRef, type FlowPeerRef } from "../verdict/flow.ts";
 import type { CaseL7 } from "./connectivity-test.ts";
 
 /** The L7 outcome of a request on an allowed connection: decided, or why it cannot be decided offline. */
-export type L7Outcome = { readonly kind: "allow" | "deny"; readonly why: string } | { readonly kind: "unsupported"; readonly why: string };
+export type L7Outcome =
+  | { readonly kind: "allow" | "deny"; readonly why: string; /** a denial audit mode let pass */ readonly audited?: true }
+  | { readonly kind: "unsupported"; readonly why: string };
 
 /**
  * Decides a case's request at every proxy its connection is redirected through (egress at the
@@ -18,13 +20,15 @@ export type L7Outcome = { readonly kind: "allow" | "deny"; readonly why: string 
  */
 export function decideL7(engine: Engine, v: FlowVerdict, to: FlowPeerRef, req: CaseL7, protocol: keyof typeof PROTO): L7Outcome {
   let last: L7Outcome = { kind: "allow", why: "no proxy on the way: every request passes" };
+  let audited = false;
   for (const side of [v.egress, v.ingress]) {
     if (side === null || side.outcome !== "redirect") continue;
     const outcome = decideAtProxy(engine, side, v, to, req, protocol);
     if (outcome.kind !== "allow") return outcome;
+    audited ||= outcome.audited === true;
     last = outcome;
   }
-  return last;
+  return audited ? { ...last, audited: true } : last;
 }
 
 function decideAtProxy(
@@ -39,7 +43,10 @@ function decideAtProxy(
   if (ep === undefined) return { kind: "unsupported", why: `L7 rules of host policies are not decided offline (${side.endpoint})` };
   const policy = engine.l7PolicyOf(ep, side.direction, side.peer, PROTO[protocol], v.port);
   const at = `${side.direction} proxy at ${side.endpoint}`;
-  return judge(policy, req, requestHost(to, v.port), at);
+  const outcome = judge(policy, req, requestHost(to, v.port), at);
+  if (outcome.kind === "deny" && engine.l7Audited(ep, side.direction, side.peer.id, PROTO[protocol], v.port))
+    return { kind: "allow", why: `${outcome.why} — AUDIT: audit mode lets it pass`, audited: true };
+  return outcome;
 }
 
 function judge(policy: L7Policy, req: CaseL7, host: string, at: string): L7Outcome {

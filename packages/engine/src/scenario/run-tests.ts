@@ -88,10 +88,11 @@ function runCase(engine: Engine, t: ConnectivityTest, c: TestCase, onChange: Run
   // An L7 case over an allowed connection is decided by the proxies it is redirected through.
   if (c.l7 !== null && v.verdict === "allow") {
     const l7 = decideL7(engine, v, c.to, c.l7, c.protocol);
+    const l7Audited = audited || (l7.kind === "allow" && l7.audited === true);
     const summary = `${reason.summary}; ${l7.why}`;
     if (l7.kind === "unsupported")
       return { ...base, audited, l7, actual: "unsupported", pass: false, reason: { ...reason, summary }, verdict: v };
-    return { ...base, audited, l7, actual: l7.kind, pass: l7.kind === c.expect, reason: { ...reason, summary }, verdict: v };
+    return { ...base, audited: l7Audited, l7, actual: l7.kind, pass: l7.kind === c.expect, reason: { ...reason, summary }, verdict: v };
   }
   let pass = v.verdict === c.expect;
   if (c.expectMatchType !== null) pass &&= reason.matchType === c.expectMatchType;

@@ -25,6 +25,8 @@ export interface DnsPolicyContext {
  */
 export interface DnsPolicySource {
   policyFor(conn: DnsPolicyContext): L7Policy | Promise<L7Policy>;
+  /** Whether a query the policy denies is forwarded anyway, recorded AUDIT (audit mode); absent: never. */
+  auditedFor?(conn: DnsPolicyContext): boolean;
 }
 
 export type { HostPort };

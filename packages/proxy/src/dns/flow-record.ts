@@ -11,7 +11,7 @@
  */
 
 /** Hubble's verdicts, as far as the DNS proxy gives them. */
-export type DnsFlowVerdict = "FORWARDED" | "DROPPED" | "ERROR";
+export type DnsFlowVerdict = "FORWARDED" | "DROPPED" | "ERROR" | "AUDIT";
 
 /** The DNS part of a record (Hubble's `DNS` message). */
 export interface DnsFlowInfo {

@@ -97,11 +97,13 @@ export class QueryHandler {
       flow.emit("REQUEST", "ERROR", null);
       return this.#reply(query, RCODE.SERVFAIL);
     }
-    if (!allowed) {
+    // Audit mode forwards a query the rules deny (recorded AUDIT); its answer teaches nothing.
+    const audited = !allowed && this.#o.policy.auditedFor?.(route.context) === true;
+    if (!allowed && !audited) {
       flow.emit("REQUEST", "DROPPED", null);
       return this.#reply(query, this.#o.rejectCode === "nameError" ? RCODE.NXDOMAIN : RCODE.REFUSED);
     }
-    flow.emit("REQUEST", "FORWARDED", null);
+    flow.emit("REQUEST", audited ? "AUDIT" : "FORWARDED", null);
     const answer = await this.#o.upstreams.exchange(peer.protocol, route.upstream, bytes, query.questions[0]!);
     if (!answer.ok) {
       if (answer.error.kind === "closed") return null;
@@ -110,7 +112,7 @@ export class QueryHandler {
       return this.#reply(query, RCODE.SERVFAIL);
     }
     const details = answerDetails(answer.value.message);
-    if (isLearnable(details)) await this.#learn({ name: flow.info.query, ips: details.ips, ttlSeconds: details.ttl ?? 0 });
+    if (allowed && isLearnable(details)) await this.#learn({ name: flow.info.query, ips: details.ips, ttlSeconds: details.ttl ?? 0 });
     flow.emit("RESPONSE", "FORWARDED", {
       rcode: details.rcode,
       ips: details.ips,

@@ -9,6 +9,8 @@ export type RequestVerdict =
       readonly rule: number | null;
       /** Header edits to make before forwarding (`log` ones are only recorded). */
       readonly actions: readonly HeaderAction[];
+      /** Set when audit mode lets a denied request pass: why it would have been denied. */
+      readonly audited?: string;
     }
   | { readonly kind: "deny"; readonly reason: string };
 

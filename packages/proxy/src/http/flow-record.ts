@@ -34,7 +34,8 @@ export interface HttpResponseInfo extends HttpRequestInfo {
 export type L7FlowRecord =
   | {
       readonly type: "REQUEST";
-      readonly verdict: "FORWARDED" | "DROPPED";
+      /** AUDIT: a denied request audit mode let through. */
+      readonly verdict: "FORWARDED" | "DROPPED" | "AUDIT";
       readonly http: HttpRequestInfo;
       /** Header actions of the matching rules (including `log` mismatches); empty when denied. */
       readonly actions: readonly HeaderAction[];

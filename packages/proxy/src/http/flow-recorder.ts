@@ -26,7 +26,7 @@ export class FlowRecorder {
   request(
     connection: ConnectionContext,
     req: RecordedRequest,
-    verdict: "FORWARDED" | "DROPPED",
+    verdict: "FORWARDED" | "DROPPED" | "AUDIT",
     headers: ReadonlyHeaders,
     actions: readonly HeaderAction[],
   ): bigint {

@@ -11,14 +11,23 @@ import type { ConnectionContext } from "./connection.ts";
 export interface L7PolicySource {
   /** The policy the proxy enforces for requests on a connection with this context. */
   policyFor(conn: ConnectionContext): L7Policy;
+  /** Whether a request the policy denies passes anyway, recorded AUDIT (audit mode); absent: never. */
+  auditedFor?(conn: ConnectionContext): boolean;
 }
 
 /** A policy source that answers one fixed policy for every connection (standalone mode and tests). */
 export class StaticPolicySource implements L7PolicySource {
   readonly #policy: L7Policy;
+  readonly #audited: boolean;
 
-  constructor(policy: L7Policy) {
+  /** `audited`: what the policy denies passes, recorded AUDIT. */
+  constructor(policy: L7Policy, audited = false) {
     this.#policy = policy;
+    this.#audited = audited;
+  }
+
+  auditedFor(_conn: ConnectionContext): boolean {
+    return this.#audited;
   }
 
   /** The fixed policy, whatever the connection. */

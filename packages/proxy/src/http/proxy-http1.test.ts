@@ -260,6 +260,29 @@ test("flow records: REQUEST and RESPONSE per request, with verdict, code, url an
   }
 });
 
+test("audit mode: a request the rules deny is forwarded and recorded AUDIT; the response is the upstream's", async () => {
+  const p = await startProxy(httpPolicy(httpRule({ method: "GET", path: "/public" })), upstream.port, {}, true);
+  try {
+    let r!: Awaited<ReturnType<typeof curl>>;
+    assert.equal(
+      await hitsDuring(async () => {
+        r = await curl(["--http1.1", "-X", "DELETE", `http://127.0.0.1:${p.port}/public`]);
+      }),
+      1,
+    );
+    assert.equal(r.status, 200);
+    assert.deepEqual(
+      p.flows.map((f) => [f.type, f.verdict]),
+      [
+        ["REQUEST", "AUDIT"],
+        ["RESPONSE", "FORWARDED"],
+      ],
+    );
+  } finally {
+    await p.close();
+  }
+});
+
 test("a gRPC request denied over HTTP/1.1 gets the trailers-only PERMISSION_DENIED reply", async () => {
   const p = await proxyFor(httpRule({ path: "/ok" }));
   const r = await curl([

@@ -24,5 +24,8 @@ export function verdictFor(deps: ServeDeps, request: HttpRequest): RequestVerdic
   } catch (e) {
     return { kind: "deny", reason: `policy source failed: ${String(e)}` };
   }
-  return deps.decider.decide(policy, request);
+  const verdict = deps.decider.decide(policy, request);
+  if (verdict.kind === "deny" && deps.policy.auditedFor?.(deps.route.context) === true)
+    return { kind: "allow", rule: null, actions: [], audited: verdict.reason };
+  return verdict;
 }

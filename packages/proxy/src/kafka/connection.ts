@@ -132,8 +132,10 @@ export class KafkaConnection {
     };
     const context = this.#deps.route.context;
     const verdict = this.#decide(req);
-    if (verdict.kind === "allow") {
-      const start = this.#deps.flows.request(context, info, "FORWARDED");
+    // Audit mode forwards a request the policy denies, recorded AUDIT.
+    const audited = verdict.kind !== "allow" && this.#deps.policy.auditedFor?.(context) === true;
+    if (verdict.kind === "allow" || audited) {
+      const start = this.#deps.flows.request(context, info, audited ? "AUDIT" : "FORWARDED");
       if (req.expectsResponse) this.#slots.push({ kind: "upstream", correlationId: req.header.correlationId, info, start });
       this.#forward(frame.bytes);
       return;

@@ -23,7 +23,8 @@ export interface KafkaFlowInfo {
 export type KafkaFlowRecord =
   | {
       readonly type: "REQUEST";
-      readonly verdict: "FORWARDED" | "DROPPED";
+      /** AUDIT: a denied request audit mode let through. */
+      readonly verdict: "FORWARDED" | "DROPPED" | "AUDIT";
       readonly kafka: KafkaFlowInfo;
       readonly connection: ConnectionContext;
       readonly time: Date;
@@ -50,7 +51,7 @@ export class KafkaFlowRecorder {
   }
 
   /** Records a decided request; returns the time of the decision for the response's latency. */
-  request(connection: ConnectionContext, kafka: KafkaFlowInfo, verdict: "FORWARDED" | "DROPPED"): bigint {
+  request(connection: ConnectionContext, kafka: KafkaFlowInfo, verdict: "FORWARDED" | "DROPPED" | "AUDIT"): bigint {
     const start = process.hrtime.bigint();
     this.#emit({ type: "REQUEST", verdict, kafka, connection, time: new Date() });
     return start;

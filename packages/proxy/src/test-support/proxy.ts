@@ -13,10 +13,15 @@ export interface TestProxy {
 }
 
 /** Starts a proxy on 127.0.0.1 (ephemeral port) enforcing `policy`, forwarding to 127.0.0.1:`upstreamPort`. */
-export async function startProxy(policy: L7Policy, upstreamPort: number, limits: Partial<ProxyLimits> = {}): Promise<TestProxy> {
+export async function startProxy(
+  policy: L7Policy,
+  upstreamPort: number,
+  limits: Partial<ProxyLimits> = {},
+  audited = false,
+): Promise<TestProxy> {
   const flows: L7FlowRecord[] = [];
   const proxy = new HttpProxy({
-    policy: new StaticPolicySource(policy),
+    policy: new StaticPolicySource(policy, audited),
     route: { context: TEST_CONTEXT, upstream: { host: "127.0.0.1", port: upstreamPort } },
     limits,
     onFlow: (r) => flows.push(r),

@@ -236,7 +236,7 @@ export class Http1Connection {
     }
 
     const headers = forwardedHeaders(head, verdict.actions);
-    const start = deps.flows.request(ctx, recorded, "FORWARDED", headers, verdict.actions);
+    const start = deps.flows.request(ctx, recorded, verdict.audited === undefined ? "FORWARDED" : "AUDIT", headers, verdict.actions);
     const ex: Exchange = {
       head,
       reader,

@@ -65,7 +65,7 @@ export function serveStream(
   }
 
   const forwarded = forwardedFields(regular, verdict.actions);
-  const start = deps.flows.request(ctx, recorded, "FORWARDED", forwarded, verdict.actions);
+  const start = deps.flows.request(ctx, recorded, verdict.audited === undefined ? "FORWARDED" : "AUDIT", forwarded, verdict.actions);
   const session = upstream.get();
   const scheme = pseudo(":scheme") ?? "http";
   const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
