@@ -20,7 +20,12 @@ if (!started.ok) throw new Error(JSON.stringify(started.error));
 const lab = started.value;
 const observer = new FlowObserver();
 const unpipe = pipeLabFlows(lab, loaded.engine, (r) => observer.push(r));
-const { server, address } = await serveObserver(observer, () => ({ policies: 0, nodes: [] }), "127.0.0.1", 0);
+const { server, address } = await serveObserver(
+  observer,
+  () => ({ policies: 0, identities: loaded.engine.cache.identityCount, nodes: [] }),
+  "127.0.0.1",
+  0,
+);
 const follower = spawn(join(ROOT, "packages/cli/bin/membrane"), [
   "observe",
   "--server",

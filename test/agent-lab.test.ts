@@ -385,6 +385,8 @@ test("membrane observe follows the agent: a denied connection shows DROPPED with
     assert.match(metrics, /^hubble_drop_total\{reason="POLICY_DENIED",protocol="TCP"\} [1-9]/m);
     assert.match(metrics, /^hubble_policy_verdicts_total\{direction="ingress",match="none",action="dropped"\} [1-9]/m);
     assert.match(metrics, /^membrane_policy_map_entries\{node="kind-worker"\} [1-9]/m);
+    assert.match(metrics, /^membrane_identities [1-9]/m);
+    assert.match(metrics, /^membrane_policy_regenerations_total\{node="kind-worker"\} \d+$/m);
     const status = (await (await fetch(`${server}/v1/status`)).json()) as { max_flows: number; seen_flows: number };
     assert.equal(status.max_flows, 4095);
     assert.ok(status.seen_flows >= 2);

@@ -145,7 +145,7 @@ describe("L7 redirection in a two-node lab", () => {
       assert.ok(shown.includes(line), `no flow "${line}" in:\n${shown.join("\n")}`);
     assert.ok(flows.every((f) => f.event_type?.type === 129 && f.l7?.type !== undefined));
     // And Hubble's HTTP metrics count them, by the side whose proxy reported.
-    const metrics = metricsText(observer, { policies: engine.policies.size, nodes: [] });
+    const metrics = metricsText(observer, { policies: engine.policies.size, identities: 0, nodes: [] });
     assert.match(metrics, /^hubble_http_requests_total\{method="POST",protocol="HTTP\/1.1",reporter="client"\} 1$/m);
     assert.match(metrics, /^hubble_http_responses_total\{method="GET",protocol="HTTP\/1.1",status="403",reporter="server"\} 1$/m);
   });
@@ -246,7 +246,7 @@ describe("toFQDNs in a two-node lab", () => {
         );
       assert.ok(dns.includes("DROPPED REQUEST UDP www.example.org. "), dns.join("\n"));
       assert.ok(dns.includes(`FORWARDED RESPONSE UDP api.example.com. 0 ${API}`), dns.join("\n"));
-      const metrics = metricsText(observer, { policies: engine.policies.size, nodes: [] });
+      const metrics = metricsText(observer, { policies: engine.policies.size, identities: 0, nodes: [] });
       assert.match(metrics, /^hubble_dns_queries_total\{rcode="",qtypes="A",ips_returned="0"\} 2$/m);
       assert.match(metrics, /^hubble_dns_responses_total\{rcode="0",qtypes="A",ips_returned="1"\} 1$/m);
       // The answer expires (far past any TTL): the address goes back to the world, and the kernel closes it.

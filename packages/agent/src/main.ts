@@ -18,7 +18,8 @@ import { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS } from "./live/live-test.ts";
 import { reloadPolicies } from "./lab/reload.ts";
 import { fileSink, pipeLabFlows } from "./observer/lab-flows.ts";
 import { DEFAULT_RING_CAPACITY, FlowObserver } from "./observer/flow-observer.ts";
-import { serveObserver } from "./server/observer-server.ts";
+import { serveObserver, type AgentFigures } from "./server/observer-server.ts";
+import type { Engine } from "@membrane/engine";
 import { readCounters } from "@membrane/datapath";
 
 const USAGE = `membrane agent: the node agent (Linux, root)
@@ -27,14 +28,23 @@ Usage:
   membrane agent --lab <paths…> [--flows FILE] [--observer-listen HOST:PORT] [--ring-capacity N] [policy settings]
   membrane test --live <paths…> [-o text|json|junit] [--timeout-ms N] [--flows FILE]`;
 
-/** The agent's figures for /metrics: map fill and lost events per node, policies. */
-function agentFigures(lab: Lab, engine: { readonly policies: ReadonlyMap<string, unknown> }) {
+/** The agent's figures for /metrics: map fill, lost events and regenerations per node; policies and identities. */
+function agentFigures(lab: Lab, engine: Engine): AgentFigures {
   return {
     policies: engine.policies.size,
+    identities: engine.cache.identityCount,
     nodes: lab.nodes.map((n) => {
       const c = readCounters(n.agent.datapath.maps.counters);
       const lost = c.ok ? Number(c.value["events-lost"].packets + c.value["events-rate-limited"].packets) : 0;
-      return { name: n.name, policyEntries: n.agent.pressure.entries, policyCapacity: n.agent.pressure.capacity, lostEvents: lost };
+      const { count, seconds } = n.agent.regenerations;
+      return {
+        name: n.name,
+        policyEntries: n.agent.pressure.entries,
+        policyCapacity: n.agent.pressure.capacity,
+        lostEvents: lost,
+        regenerations: count,
+        regenerationSeconds: seconds,
+      };
     }),
   };
 }

@@ -49,6 +49,12 @@ export const DEFAULT_EVENTS_PER_SECOND = 50_000;
 /** Warn at 90% (Cilium's policy map filling up is a known outage: cilium/cilium#28337). */
 const PRESSURE_WARNING = 0.9;
 
+/** How often and how long the agent has programmed the kernel from engine changes (Cilium's policy regeneration figures). */
+export interface Regenerations {
+  readonly count: number;
+  readonly seconds: number;
+}
+
 export class NodeAgent {
   readonly #engine: Engine;
   readonly #node: string;
@@ -63,6 +69,7 @@ export class NodeAgent {
   /** Local endpoints: `namespace/pod` → the ifindex of its host-side device and its endpoint id. */
   readonly #local = new Map<string, { readonly ifindex: number; readonly epId: number }>();
   #nextId = 1;
+  #regenerations = { count: 0, seconds: 0 };
   /** The engine's ipcache revision the kernel's ipcache was last synced to. */
   #ipcacheRevision: string | null = null;
 
@@ -149,8 +156,21 @@ export class NodeAgent {
     return errors;
   }
 
+  /** Engine changes applied so far, and the time spent programming the kernel for them. */
+  get regenerations(): Regenerations {
+    return { ...this.#regenerations };
+  }
+
   /** Applies one change of the engine: the local endpoints' map changes, their records, and the ipcache. */
   apply(cs: ChangeSet): AgentError[] {
+    const t0 = process.hrtime.bigint();
+    const errors = this.#apply(cs);
+    this.#regenerations.count++;
+    this.#regenerations.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+    return errors;
+  }
+
+  #apply(cs: ChangeSet): AgentError[] {
     const local = cs.changes.filter((c) => this.#local.has(c.endpoint));
     const errors: AgentError[] = this.#policy.apply(local).map((error) => ({ kind: "policy", error }));
     // Audit marks arrive as map changes too: a marked policy gives its entries new origins, a re-added pod gets all its entries again.

@@ -40,11 +40,18 @@ test("metrics count every flow by Hubble's labels, even those the ring no longer
   ring.push(record(1));
   ring.push(record(2, "DROPPED"));
   ring.push(record(3, "DROPPED"));
-  const text = metricsText(ring, { policies: 4, nodes: [{ name: "n1", policyEntries: 10, policyCapacity: 100, lostEvents: 2 }] });
+  const text = metricsText(ring, {
+    policies: 4,
+    identities: 9,
+    nodes: [{ name: "n1", policyEntries: 10, policyCapacity: 100, lostEvents: 2, regenerations: 3, regenerationSeconds: 0.25 }],
+  });
   assert.match(text, /^hubble_drop_total\{reason="POLICY_DENIED",protocol="TCP"\} 2$/m);
   assert.match(text, /^hubble_policy_verdicts_total\{direction="ingress",match="l3-l4",action="forwarded"\} 1$/m);
   assert.match(text, /^hubble_flows_processed_total\{type="Drop",subtype="",verdict="DROPPED",protocol="TCP"\} 2$/m);
   assert.match(text, /^hubble_lost_events_total\{node="n1"\} 2$/m);
   assert.match(text, /^membrane_policies 4$/m);
+  assert.match(text, /^membrane_identities 9$/m);
+  assert.match(text, /^membrane_policy_regenerations_total\{node="n1"\} 3$/m);
+  assert.match(text, /^membrane_policy_regeneration_seconds_total\{node="n1"\} 0.25$/m);
   assert.match(text, /# TYPE hubble_drop_total counter/);
 });

@@ -20,7 +20,7 @@ const query = (q: Partial<FlowQuery>): string =>
 test("the observer API selects on the server: Hubble's filters, window, number and first, and the same filters when following", async () => {
   const observer = new FlowObserver();
   for (let i = 0; i < 6; i++) observer.push(flow(i, i % 2 === 0 ? "DROPPED" : "FORWARDED", i < 3 ? "a" : "x"));
-  const { server, address } = await serveObserver(observer, () => ({ policies: 0, nodes: [] }), "127.0.0.1", 0);
+  const { server, address } = await serveObserver(observer, () => ({ policies: 0, identities: 0, nodes: [] }), "127.0.0.1", 0);
   const base = `http://127.0.0.1:${address.port}/v1/flows`;
   const times = async (q: Partial<FlowQuery>): Promise<number[]> => {
     const res = await fetch(`${base}?${query(q)}`);

@@ -13,11 +13,16 @@ import type { Counter, FlowObserver } from "../observer/flow-observer.ts";
 /** Figures of the agent itself, read when /metrics is scraped. */
 export interface AgentFigures {
   readonly policies: number;
+  /** Security identities the engine knows. */
+  readonly identities: number;
   readonly nodes: readonly {
     readonly name: string;
     readonly policyEntries: number;
     readonly policyCapacity: number;
     readonly lostEvents: number;
+    /** Engine changes the node's agent applied to its kernel, and the seconds it took in all. */
+    readonly regenerations: number;
+    readonly regenerationSeconds: number;
   }[];
 }
 
@@ -69,9 +74,24 @@ export function metricsText(observer: FlowObserver, figures: AgentFigures): stri
     ...nodes("hubble_lost_events_total", "Number of lost events (datapath ring full or rate limited)", "counter", (n) => n.lostEvents),
     ...nodes("membrane_policy_map_entries", "Entries in the node's kernel policy map", "gauge", (n) => n.policyEntries),
     ...nodes("membrane_policy_map_capacity", "Capacity of the node's kernel policy map", "gauge", (n) => n.policyCapacity),
+    ...nodes(
+      "membrane_policy_regenerations_total",
+      "Engine changes the node's agent programmed into its kernel",
+      "counter",
+      (n) => n.regenerations,
+    ),
+    ...nodes(
+      "membrane_policy_regeneration_seconds_total",
+      "Seconds the node's agent spent programming engine changes into its kernel",
+      "counter",
+      (n) => n.regenerationSeconds,
+    ),
     "# HELP membrane_policies Policies the engine holds",
     "# TYPE membrane_policies gauge",
     `membrane_policies ${figures.policies}`,
+    "# HELP membrane_identities Security identities the engine knows",
+    "# TYPE membrane_identities gauge",
+    `membrane_identities ${figures.identities}`,
     "",
   ].join("\n");
 }

@@ -70,6 +70,11 @@ export class SelectorCache {
     return this.#identities.get(id);
   }
 
+  /** How many identities are known. */
+  get identityCount(): number {
+    return this.#identities.size;
+  }
+
   /** Every known identity. */
   identities(): IterableIterator<IdentityInfo> {
     return this.#identities.values();
