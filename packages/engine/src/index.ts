@@ -82,7 +82,7 @@ export type { ProxyRecord } from "./flow/from-proxy.ts";
 export { proxyFlow } from "./flow/from-proxy.ts";
 export type { FlowPredicate, FilterKind, Side } from "./flow/filter.ts";
 export { flowFilter } from "./flow/filter.ts";
-export type { FilterFlag, FlowQuery } from "./flow/flow-query.ts";
+export type { FilterFlag, FlowFilterGroup, FlowQuery } from "./flow/flow-query.ts";
 export { decodeQuery, encodeQuery, isFilterFlag, queryPredicate, selectFlows, SIDED_FILTERS, PLAIN_FILTERS } from "./flow/flow-query.ts";
 export type { PrintOptions } from "./flow/format.ts";
 export { compactLine, dictBlock, tableRows, stampMilli } from "./flow/format.ts";

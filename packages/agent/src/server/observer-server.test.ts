@@ -15,7 +15,9 @@ const flow = (i: number, verdict: "FORWARDED" | "DROPPED", pod: string): FlowRec
 });
 
 const query = (q: Partial<FlowQuery>): string =>
-  new URLSearchParams(encodeQuery({ filters: [], since: null, until: null, number: null, first: null, follow: false, ...q })).toString();
+  new URLSearchParams(
+    encodeQuery({ allow: [], deny: [], since: null, until: null, number: null, first: null, follow: false, ...q }),
+  ).toString();
 
 test("the observer API selects on the server: Hubble's filters, window, number and first, and the same filters when following", async () => {
   const observer = new FlowObserver();
@@ -32,19 +34,20 @@ test("the observer API selects on the server: Hubble's filters, window, number a
       .map((l) => Date.parse((JSON.parse(l) as FlowRecord).flow.time!) / 1000);
   };
   try {
-    const dropped = { flag: "verdict", values: ["DROPPED"], negate: false };
+    const dropped = [{ flag: "verdict", values: ["DROPPED"] }];
     assert.deepEqual(await times({}), [0, 1, 2, 3, 4, 5]);
-    assert.deepEqual(await times({ filters: [dropped] }), [0, 2, 4]);
-    assert.deepEqual(await times({ filters: [dropped], number: 2 }), [2, 4]);
-    assert.deepEqual(await times({ filters: [dropped], first: 1 }), [0]);
-    assert.deepEqual(await times({ filters: [dropped, { flag: "from-pod", values: ["ns1/a"], negate: true }] }), [4]);
+    assert.deepEqual(await times({ allow: [dropped] }), [0, 2, 4]);
+    assert.deepEqual(await times({ allow: [dropped], number: 2 }), [2, 4]);
+    assert.deepEqual(await times({ allow: [dropped], first: 1 }), [0]);
+    assert.deepEqual(await times({ allow: [dropped], deny: [[{ flag: "from-pod", values: ["ns1/a"] }]] }), [4]);
+    assert.deepEqual(await times({ allow: [dropped, [{ flag: "from-pod", values: ["ns1/x"] }]] }), [0, 2, 3, 4, 5]);
     assert.deepEqual(await times({ since: 2_000, until: 4_000 }), [2, 3, 4]);
-    const bad = await fetch(`${base}?${query({ filters: [{ flag: "identity", values: ["many"], negate: false }] })}`);
+    const bad = await fetch(`${base}?${query({ allow: [[{ flag: "identity", values: ["many"] }]] })}`);
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /--identity: identity must be a number/);
     // Following: the selected history, the marker, then only the live flows that match.
     const stop = new AbortController();
-    const res = await fetch(`${base}?${query({ filters: [dropped], number: 1, follow: true })}`, { signal: stop.signal });
+    const res = await fetch(`${base}?${query({ allow: [dropped], number: 1, follow: true })}`, { signal: stop.signal });
     const reader = res.body!.getReader();
     let text = "";
     const lines = async (n: number): Promise<string[]> => {

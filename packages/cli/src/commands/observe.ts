@@ -70,8 +70,9 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
     out.stderr(`membrane observe: -o must be compact, dict, json, jsonpb or table, not "${format}"`);
     return 2;
   }
-  // Values of one flag OR together (kept apart when --not negates some of them); flags AND together.
-  const groups = new Map<string, FilterFlag & { values: string[] }>();
+  // Values of one flag OR together; flags AND together into Hubble's one allow filter, and each
+  // flag after --not is a deny filter of its own.
+  const groups = new Map<string, { flag: string; negate: boolean; values: string[] }>();
   let negate = false;
   for (const t of parsed.tokens ?? []) {
     if (t.kind !== "option") continue;
@@ -93,8 +94,11 @@ export async function observe(argv: readonly string[], out: Output, stdin: () =>
   }
   const n = (k: string): number | null => (v[k] === undefined ? null : Number(v[k]));
   // Hubble's defaults: the last 20 flows, all of them since --since or with --all; following, the last --last (0).
+  const flags = [...groups.values()];
+  const plain = flags.filter((g) => !g.negate).map(({ flag, values }): FilterFlag => ({ flag, values }));
   const query: FlowQuery = {
-    filters: [...groups.values()],
+    allow: plain.length > 0 ? [plain] : [],
+    deny: flags.filter((g) => g.negate).map(({ flag, values }) => [{ flag, values }]),
     ...window,
     first: follow ? null : n("first"),
     number: follow ? (n("last") ?? 0) : v["all"] || n("first") !== null ? null : (n("last") ?? (window.since !== null ? null : 20)),

@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { decodeQuery, encodeQuery, isFilterFlag, queryPredicate, selectFlows, type FlowQuery } from "./flow-query.ts";
 
 const Q: FlowQuery = {
-  filters: [{ flag: "to-pod", values: ["ns1/b,ns1/c"], negate: true }],
+  allow: [],
+  deny: [[{ flag: "to-pod", values: ["ns1/b,ns1/c"] }]],
   since: 1000,
   until: null,
   number: 5,
@@ -21,8 +22,12 @@ test("a flow query survives its URL form; a malformed one is an error naming the
     decodeQuery((k) => (k === "number" ? "many" : null)),
     { ok: false, error: "number: not a number: many" },
   );
-  assert.equal(decodeQuery((k) => (k === "filter" ? "{" : null)).ok, false);
-  assert.equal(decodeQuery((k) => (k === "filter" ? '[{"flag":1}]' : null)).ok, false);
+  assert.deepEqual(
+    decodeQuery((k) => (k === "allow" ? "{" : null)),
+    { ok: false, error: "allow: not JSON" },
+  );
+  assert.equal(decodeQuery((k) => (k === "deny" ? '[{"flag":"pod","values":[]}]' : null)).ok, false, "a filter is a list of flags");
+  assert.equal(decodeQuery((k) => (k === "deny" ? '[[{"flag":1}]]' : null)).ok, false);
 });
 
 test("filter flags are observe's: sided kinds take from-/to-, plain ones do not", () => {
@@ -30,7 +35,7 @@ test("filter flags are observe's: sided kinds take from-/to-, plain ones do not"
   assert.ok(!isFilterFlag("from-verdict") && !isFilterFlag("output") && !isFilterFlag("to-"));
 });
 
-test("a query selects by every flag (commas list values, --not negates), the window, then first or last", () => {
+test("a query selects by its allow filters (any), deny filters (none), window, then first or last; commas list values", () => {
   const flows = [0, 1, 2, 3].map((i) => ({
     time: new Date(1000 * i).toISOString(),
     destination: { namespace: "ns1", pod_name: ["b", "c", "d", "e"][i]! },
@@ -42,10 +47,29 @@ test("a query selects by every flag (commas list values, --not negates), the win
     ["d", "e"],
   );
   assert.deepEqual(
-    selectFlows(flows, { ...Q, filters: [], since: null, first: 2 }, () => true).map((f) => f.destination.pod_name),
+    selectFlows(flows, { ...Q, deny: [], since: null, first: 2 }, () => true).map((f) => f.destination.pod_name),
     ["b", "c"],
   );
-  assert.deepEqual(queryPredicate({ ...Q, filters: [{ flag: "from-ip", values: ["10.0.0.300"], negate: false }] }), {
+  // Two allow filters OR; the flags of one filter AND.
+  const either = queryPredicate({
+    ...Q,
+    deny: [],
+    since: null,
+    number: null,
+    allow: [
+      [{ flag: "to-pod", values: ["ns1/b"] }],
+      [
+        { flag: "to-pod", values: ["ns1/e"] },
+        { flag: "to-namespace", values: ["ns1"] },
+      ],
+    ],
+  });
+  assert.ok(either.ok);
+  assert.deepEqual(
+    flows.filter(either.value).map((f) => f.destination.pod_name),
+    ["b", "e"],
+  );
+  assert.deepEqual(queryPredicate({ ...Q, allow: [[{ flag: "from-ip", values: ["10.0.0.300"] }]] }), {
     ok: false,
     error: "--from-ip: ip must be an address or a CIDR",
   });

@@ -1,7 +1,9 @@
 /**
- * What `observe` asks of a set of flows — Hubble's GetFlowsRequest (filters, time window, number,
- * first, follow) in membrane's terms: filters are `observe`'s own flags, so the agent's server and
- * the CLI reading a file select with the same code. It travels as URL query parameters.
+ * What `observe` asks of a set of flows — Hubble's GetFlowsRequest (allow and deny filter lists,
+ * time window, number, first, follow) in membrane's terms: a filter is a group of `observe`'s own
+ * flags (ANDed), so the agent's server and the CLI reading a file select with the same code. A
+ * flow passes when it matches some allow filter (or there is none) and no deny filter. The query
+ * travels as URL query parameters.
  */
 import { err, ok, type Result } from "../result.ts";
 import { flowFilter, type FilterKind, type FlowPredicate, type Side } from "./filter.ts";
@@ -21,16 +23,21 @@ export const PLAIN_FILTERS: readonly FilterKind[] = [
   "node-name",
 ];
 
-/** One filter flag with its values (which OR together), negated by `--not`. */
+/** One filter flag with its values (which OR together). */
 export interface FilterFlag {
   readonly flag: string;
   readonly values: readonly string[];
-  readonly negate: boolean;
 }
+
+/** A filter: flags that must all match (Hubble's FlowFilter). */
+export type FlowFilterGroup = readonly FilterFlag[];
 
 /** A request for flows. Times are milliseconds since the epoch. */
 export interface FlowQuery {
-  readonly filters: readonly FilterFlag[];
+  /** Hubble's whitelist: a flow must match one of these (none: every flow). */
+  readonly allow: readonly FlowFilterGroup[];
+  /** Hubble's blacklist: a flow matching one of these is left out. */
+  readonly deny: readonly FlowFilterGroup[];
   readonly since: number | null;
   readonly until: number | null;
   /** The last `number` matching flows of the history (null: all). */
@@ -58,23 +65,35 @@ function predicateOf(f: FilterFlag): Result<FlowPredicate, string> {
   const values = kind === "label" ? f.values : f.values.flatMap((v) => v.split(",")).filter((x) => x !== "");
   const r = flowFilter(kind as FilterKind, side, values);
   if (!r.ok) return err(`--${f.flag}: ${r.error}`);
-  const p = r.value;
-  return ok(f.negate ? (flow) => !p(flow) : p);
+  return ok(r.value);
 }
 
-/** One predicate for the whole query: every flag (AND) and the time window. */
-export function queryPredicate(q: FlowQuery): Result<FlowPredicate, string> {
+/** The predicate of one filter: all its flags. */
+function groupPredicate(group: FlowFilterGroup): Result<FlowPredicate, string> {
   const preds: FlowPredicate[] = [];
-  for (const f of q.filters) {
+  for (const f of group) {
     const p = predicateOf(f);
     if (!p.ok) return p;
     preds.push(p.value);
   }
+  return ok((flow) => preds.every((p) => p(flow)));
+}
+
+/** One predicate for the whole query: the allow and deny lists and the time window. */
+export function queryPredicate(q: FlowQuery): Result<FlowPredicate, string> {
+  const lists: FlowPredicate[][] = [[], []];
+  for (const [i, groups] of [q.allow, q.deny].entries())
+    for (const g of groups) {
+      const p = groupPredicate(g);
+      if (!p.ok) return p;
+      lists[i]!.push(p.value);
+    }
+  const [allow, deny] = lists as [FlowPredicate[], FlowPredicate[]];
   return ok((flow: Flow) => {
     const t = flow.time === undefined ? NaN : Date.parse(flow.time);
     if (q.since !== null && !(t >= q.since)) return false;
     if (q.until !== null && !(t <= q.until)) return false;
-    return preds.every((p) => p(flow));
+    return (allow.length === 0 || allow.some((p) => p(flow))) && !deny.some((p) => p(flow));
   });
 }
 
@@ -85,10 +104,11 @@ export function selectFlows<T>(history: readonly T[], q: FlowQuery, matches: (it
   return q.number === null ? matching : matching.slice(matching.length - Math.min(q.number, matching.length));
 }
 
-/** The query as URL query parameters (`filter` is JSON). */
+/** The query as URL query parameters (`allow` and `deny` are JSON). */
 export function encodeQuery(q: FlowQuery): Record<string, string> {
   const p: Record<string, string> = {};
-  if (q.filters.length > 0) p["filter"] = JSON.stringify(q.filters);
+  if (q.allow.length > 0) p["allow"] = JSON.stringify(q.allow);
+  if (q.deny.length > 0) p["deny"] = JSON.stringify(q.deny);
   for (const [k, v] of [
     ["since", q.since],
     ["until", q.until],
@@ -110,18 +130,23 @@ export function decodeQuery(param: (name: string) => string | null): Result<Flow
   };
   const values = { since: num("since"), until: num("until"), number: num("number"), first: num("first") };
   for (const v of Object.values(values)) if (typeof v === "string") return err(v);
-  let filters: FilterFlag[] = [];
-  const text = param("filter");
-  if (text !== null) {
+  const lists: Record<"allow" | "deny", FlowFilterGroup[]> = { allow: [], deny: [] };
+  for (const k of ["allow", "deny"] as const) {
+    const text = param(k);
+    if (text === null) continue;
+    let groups: unknown;
     try {
-      filters = JSON.parse(text) as FilterFlag[];
+      groups = JSON.parse(text);
     } catch {
-      return err("filter: not JSON");
+      return err(`${k}: not JSON`);
     }
-    const bad =
-      !Array.isArray(filters) ||
-      filters.some((f) => typeof f?.flag !== "string" || !Array.isArray(f.values) || typeof f.negate !== "boolean");
-    if (bad) return err("filter: a list of {flag, values, negate}");
+    const isFlag = (f: unknown): f is FilterFlag =>
+      typeof (f as FilterFlag)?.flag === "string" &&
+      Array.isArray((f as FilterFlag).values) &&
+      (f as FilterFlag).values.every((v) => typeof v === "string");
+    if (!Array.isArray(groups) || !groups.every((g) => Array.isArray(g) && g.every(isFlag)))
+      return err(`${k}: a list of filters, each a list of {flag, values}`);
+    lists[k] = groups as FlowFilterGroup[];
   }
-  return ok({ filters, ...(values as Record<keyof typeof values, number | null>), follow: param("follow") === "true" });
+  return ok({ ...lists, ...(values as Record<keyof typeof values, number | null>), follow: param("follow") === "true" });
 }
