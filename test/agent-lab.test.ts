@@ -337,8 +337,18 @@ test("membrane agent --lab applies an edited policy file to the kernel and tears
   }
 });
 
-test("membrane observe follows the agent: a denied connection shows DROPPED with its policy; metrics count it", async () => {
-  const child = spawn(membrane, ["agent", "--lab", "examples/star-wars", "--observer-listen", "127.0.0.1:0"], { cwd: root });
+/**
+ * Runs `membrane agent --lab examples/star-wars` with `agentFlags`, follows it with `membrane observe
+ * -f` and `observeFlags`, and makes a connection attempt from the tiefighter to the deathstar's
+ * TCP/443 once a second (the follower may still be starting; it also gets the ring's last 100)
+ * until a flow is printed; `check` gets that flow and the observer's address.
+ */
+async function observeAttempts(
+  agentFlags: string[],
+  observeFlags: string[],
+  check: (f: Flow, server: string) => Promise<void>,
+): Promise<void> {
+  const child = spawn(membrane, ["agent", "--lab", "examples/star-wars", "--observer-listen", "127.0.0.1:0", ...agentFlags], { cwd: root });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -357,23 +367,26 @@ test("membrane observe follows the agent: a denied connection shows DROPPED with
     const tiefighter = (await until(/pod default\/tiefighter: \S+ \(nsenter --net=\/run\/netns\/(\S+)/, () => out, "the pods"))[1]!;
     const deathstar = (await until(/pod default\/deathstar-\S+: (\S+) /, () => out, "the pods"))[1]!;
     let followed = "";
-    follower = spawn(
-      membrane,
-      ["observe", "--server", server, "-f", "--last", "100", "--verdict", "DROPPED", "-t", "policy-verdict", "-o", "json"],
-      {
-        cwd: root,
-      },
-    );
+    follower = spawn(membrane, ["observe", "--server", server, "-f", "--last", "100", ...observeFlags, "-o", "json"], { cwd: root });
     follower.stdout!.on("data", (d: Buffer) => (followed += d.toString()));
-    // A denied connection attempt from the tiefighter pod (deathstar allows only TCP/80 from the
-    // empire), made once a second: the follower may still be starting (it also gets the ring's last 100).
     const attempt = (): void => {
       spawn("nsenter", [`--net=/run/netns/${tiefighter}`, "timeout", "1", "bash", "-c", `echo > /dev/tcp/${deathstar}/443`]);
     };
     attempt();
     const again = setInterval(attempt, 1000);
     const line = (await until(/^\{.*\}$/m, () => followed, "a followed flow").finally(() => clearInterval(again)))[0];
-    const f = (JSON.parse(line) as { flow: Flow }).flow;
+    await check((JSON.parse(line) as { flow: Flow }).flow, server);
+  } finally {
+    follower?.kill("SIGINT");
+    const closed = new Promise((resolve) => child.on("close", resolve));
+    child.kill("SIGTERM");
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 10000))]);
+  }
+}
+
+// The deathstar admits only TCP/80 from the empire (rule1), so the tiefighter's TCP/443 is a policy drop.
+test("membrane observe follows the agent: a denied connection shows DROPPED with its policy; metrics count it", async () => {
+  await observeAttempts([], ["--verdict", "DROPPED", "-t", "policy-verdict"], async (f, server) => {
     assert.equal(f.verdict, "DROPPED");
     assert.equal(f.source?.pod_name, "tiefighter");
     assert.equal(f.traffic_direction, "INGRESS");
@@ -390,10 +403,19 @@ test("membrane observe follows the agent: a denied connection shows DROPPED with
     const status = (await (await fetch(`${server}/v1/status`)).json()) as { max_flows: number; seen_flows: number };
     assert.equal(status.max_flows, 4095);
     assert.ok(status.seen_flows >= 2);
-  } finally {
-    follower?.kill("SIGINT");
-    const closed = new Promise((resolve) => child.on("close", resolve));
-    child.kill("SIGTERM");
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 10000))]);
-  }
+  });
+});
+
+test("with --policy-audit-mode the same attempt passes the kernel and membrane observe shows AUDIT naming the policy", async () => {
+  await observeAttempts(["--policy-audit-mode"], ["--verdict", "AUDIT"], async (f, server) => {
+    assert.equal(f.verdict, "AUDIT");
+    assert.equal(f.source?.pod_name, "tiefighter");
+    assert.deepEqual(
+      f.ingress_denied_by?.map((p) => p.name),
+      ["rule1"],
+    );
+    const metrics = await (await fetch(`${server}/metrics`)).text();
+    assert.match(metrics, /^hubble_policy_verdicts_total\{direction="ingress",match="none",action="audit"\} [1-9]/m);
+    assert.doesNotMatch(metrics, /^hubble_drop_total\{reason="POLICY_DENIED"/m);
+  });
 });
