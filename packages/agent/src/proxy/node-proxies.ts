@@ -9,13 +9,13 @@
  */
 import { createServer, isIPv4, Socket, type Server } from "node:net";
 import {
+  asIdentity,
   err,
   ok,
   PROTO,
   proxyPortFor,
   type Engine,
   type IdentityInfo,
-  type NumericIdentity,
   type ProxyRecord,
   type Result,
 } from "@membrane/engine";
@@ -102,7 +102,7 @@ export class NodeProxies {
           const r = routeOf(engine, policy, maps.conntrack, nodeName, direction, socket);
           if (r !== null)
             peers.set(r.context, {
-              client: { ip: socket.remoteAddress!, port: socket.remotePort!, identity: r.context.sourceIdentity as NumericIdentity },
+              client: { ip: socket.remoteAddress!, port: socket.remotePort!, identity: asIdentity(r.context.sourceIdentity) },
               server: { ip: r.upstream.host, port: r.upstream.port },
               proxyPort: port,
             });
