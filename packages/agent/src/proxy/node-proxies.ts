@@ -8,17 +8,7 @@
  * identity: the destination's datapath checks the flow as its real source, never as this host.
  */
 import { createServer, isIPv4, Socket, type Server } from "node:net";
-import {
-  asIdentity,
-  err,
-  ok,
-  PROTO,
-  proxyPortFor,
-  type Engine,
-  type IdentityInfo,
-  type ProxyRecord,
-  type Result,
-} from "@membrane/engine";
+import { asIdentity, err, ok, PROTO, proxyPortFor, type Engine, type IdentityInfo, type ProxyRecord, type Result } from "@membrane/engine";
 import { lookupConntrack, markedSocket, transparentListener, type MapFd } from "@membrane/datapath";
 import {
   failedSocket,
