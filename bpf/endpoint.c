@@ -123,6 +123,9 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 			return drop(skb, &p.t, &c, err);
 	}
 	if (entry) {
+		/* The flow follows the policy in force: a redirect that came after the flow began is
+		 * where to_proxy must send it (a stale port 0 would drop the packet there). */
+		entry->proxy_port = rc > 0 ? rc : 0;
 		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len);
 	} else {
 		int err = ct_create(&p.t, dir, c.remote_identity, rc > 0 ? rc : 0, skb->len);

@@ -428,6 +428,16 @@ describe("from_container and to_container", () => {
     assert.ok(r.ok);
     assert.equal(r.value.retval, TC_ACT_SHOT);
     assert.equal(events().at(-1)?.verdict, -178);
+    // A flow that began before the redirect follows it from its next packet on.
+    clearMap(dp.maps.conntrack, CT_KEY.size);
+    assert.ok(policy.sync("B", "ingress", [{ key: key(A.id, 6, 80), entry: allow() }]).ok);
+    assert.equal(run("toContainer", syn).retval, TC_ACT_OK);
+    assert.ok(policy.sync("B", "ingress", [{ key: key(A.id, 6, 80), entry: allow(15001) }]).ok);
+    assert.equal(run("toContainer", { ...syn, tcpFlags: TCP.ack }).retval, TC_ACT_REDIRECT);
+    assert.deepEqual(
+      conntrack().map((c) => c.proxyPort),
+      [15001],
+    );
     // A flow the datapath never redirected is not the proxy device's to take.
     clearMap(dp.maps.conntrack, CT_KEY.size);
     const stray = testRun(dp.programs.toProxy, frame(syn), { ifindex: LO });
@@ -471,10 +481,12 @@ test("conntrack GC deletes expired flows and keeps live ones; the datapath's dea
   // UDP lives 60 s, a TCP flow that has sent only a SYN 60 s too: deadlines a minute from now.
   for (const e of [udp!, tcp!]) assert.ok(e.expires > before + 59_000_000_000n && e.expires < process.hrtime.bigint() + 61_000_000_000n);
   // Now: nothing is expired; a minute and a bit later, both are.
-  assert.deepEqual(collectConntrack(dp.maps.conntrack).ok && conntrack().length, 2);
+  const live = collectConntrack(dp.maps.conntrack);
+  assert.ok(live.ok);
+  assert.deepEqual([conntrack().length, [...live.value.liveDestinations]], [2, [B.ip]], "the live flows' destinations are reported");
   const gc = collectConntrack(dp.maps.conntrack, process.hrtime.bigint() + 61_000_000_000n);
   assert.ok(gc.ok);
-  assert.deepEqual(gc.value, { scanned: 2, deleted: 2 });
+  assert.deepEqual(gc.value, { scanned: 2, deleted: 2, liveDestinations: new Set() });
   assert.equal(conntrack().length, 0);
 });
 

@@ -123,11 +123,7 @@ export class Lab {
     this.world = world;
     this.#pinRoot = pinRoot;
     for (const n of nodes) this.#watch(n);
-    // Expired DNS answers close what they opened (Cilium's DNS GC; connections to them are not kept yet).
-    this.#gc = setInterval(() => {
-      for (const n of this.#nodes) collectConntrack(n.agent.datapath.maps.conntrack);
-      applyEverywhere(this.#nodes, engine.expireDns(nowSeconds()));
-    }, CT_GC_INTERVAL_MS).unref();
+    this.#gc = setInterval(() => this.collectGarbage(engine), CT_GC_INTERVAL_MS).unref();
   }
 
   get nodes(): readonly LabNode[] {
@@ -202,6 +198,20 @@ export class Lab {
       this.#watch(this.#nodes[i]!);
     }
     return ok(undefined);
+  }
+
+  /**
+   * Collects expired conntrack entries, then expired DNS answers (Cilium's DNS GC): an expired
+   * answer still used by a live connection stays (Cilium's zombie) until the connection ends; the
+   * others close what they opened. `now` is the DNS cache's clock (seconds).
+   */
+  collectGarbage(engine: Engine, now = nowSeconds()): void {
+    const live = new Set<string>();
+    for (const n of this.#nodes) {
+      const gc = collectConntrack(n.agent.datapath.maps.conntrack);
+      if (gc.ok) for (const ip of gc.value.liveDestinations) live.add(ip);
+    }
+    applyEverywhere(this.#nodes, engine.expireDns(now, live));
   }
 
   /** Hears every datapath event of every node; returns a function that stops listening. */

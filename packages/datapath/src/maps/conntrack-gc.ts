@@ -6,12 +6,13 @@
  */
 import { err, ok, type Result } from "@membrane/engine";
 import { mapDelete, mapKeys, mapLookup, type KernelError, type MapFd } from "../kernel/bpf.ts";
-import { CT_ENTRY, CT_KEY } from "../codec/conntrack.ts";
+import { CT_ENTRY, CT_KEY, decodeConntrack } from "../codec/conntrack.ts";
 
-/** What one collection did. */
+/** What one collection did, and the destinations of the flows still live (the DNS cache keeps those: Cilium's zombies). */
 export interface GcReport {
   readonly scanned: number;
   readonly deleted: number;
+  readonly liveDestinations: ReadonlySet<string>;
 }
 
 /** Deletes every entry whose deadline is before `now` (default: the monotonic clock now). */
@@ -19,13 +20,18 @@ export function collectConntrack(map: MapFd, now: bigint = process.hrtime.bigint
   const keys = mapKeys(map, CT_KEY.size);
   if (!keys.ok) return err(keys.error);
   let deleted = 0;
+  const liveDestinations = new Set<string>();
   for (const k of keys.value) {
     const v = mapLookup(map, k, CT_ENTRY.size);
     if (!v.ok) return err(v.error);
-    if (v.value === null || v.value.readBigUInt64LE(CT_ENTRY.expires) >= now) continue;
+    if (v.value === null) continue;
+    if (v.value.readBigUInt64LE(CT_ENTRY.expires) >= now) {
+      liveDestinations.add(decodeConntrack(k, v.value).destination);
+      continue;
+    }
     const d = mapDelete(map, k);
     if (!d.ok) return err(d.error);
     if (d.value) deleted++;
   }
-  return ok({ scanned: keys.value.length, deleted });
+  return ok({ scanned: keys.value.length, deleted, liveDestinations });
 }
