@@ -179,6 +179,8 @@ interface WireOutcome {
   readonly drop?: { readonly direction: "ingress" | "egress"; readonly reason: string };
 }
 
+const TCP_SYN = 0x02;
+
 const flowKey = (proto: number, src: string, dst: string, port: number): string => `${proto} ${src} ${dst} ${port}`;
 
 /** Runs every case of `tests` in the lab; results are in `membrane test`'s shape, `actual` being the wire's verdict. */
@@ -209,7 +211,9 @@ export async function runLive(
   // Drops are reported by the datapath as they happen: a waiting case learns its fate at once.
   const waiting = new Map<string, Set<(e: DatapathEvent) => void>>();
   const stop = lab.onEvent((_node, e) => {
-    if (e.kind === "drop") for (const w of waiting.get(flowKey(e.proto, e.source, e.destination, e.destinationPort)) ?? []) w(e);
+    // A TCP case is decided by its SYN; a late packet of an earlier connection of the same flow is not its fate.
+    const opening = e.proto !== PROTO.TCP || (e.tcpFlags & TCP_SYN) !== 0;
+    if (e.kind === "drop" && opening) for (const w of waiting.get(flowKey(e.proto, e.source, e.destination, e.destinationPort)) ?? []) w(e);
   });
   const wire = new Map<string, Promise<WireOutcome>>();
   const outcome = (p: Run, c: TestCase) => {
