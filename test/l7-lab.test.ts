@@ -251,7 +251,7 @@ describe("toFQDNs in a two-node lab", () => {
       assert.match(metrics, /^hubble_dns_responses_total\{rcode="0",qtypes="A",ips_returned="1"\} 1$/m);
       // The answer expires (far past any TTL) while a connection to it is still tracked: kept (a zombie).
       const later = Math.floor(Date.now() / 1000) + 86_400;
-      lab.collectGarbage(engine, later);
+      lab.collectGarbage(later);
       assert.deepEqual(engine.dnsNamesOf(API), ["api.example.com."]);
       // Once no flow to it is live, the address goes back to the world, and the kernel closes it.
       for (const n of lab.nodes) assert.deepEqual(n.agent.apply(engine.expireDns(later)), []);

@@ -105,6 +105,7 @@ export class Lab {
   readonly #pinRoot: string;
   #listeners = new Set<(node: string, e: DatapathEvent) => void>();
   readonly #records: Set<(r: ProxyRecord) => void>;
+  readonly #engine: Engine;
   readonly #gc: NodeJS.Timeout;
 
   private constructor(
@@ -123,7 +124,8 @@ export class Lab {
     this.world = world;
     this.#pinRoot = pinRoot;
     for (const n of nodes) this.#watch(n);
-    this.#gc = setInterval(() => this.collectGarbage(engine), CT_GC_INTERVAL_MS).unref();
+    this.#engine = engine;
+    this.#gc = setInterval(() => this.collectGarbage(), CT_GC_INTERVAL_MS).unref();
   }
 
   get nodes(): readonly LabNode[] {
@@ -173,6 +175,8 @@ export class Lab {
       const proxies = await NodeProxies.start(engine, n.name, netnsPath(n.netns), node.value.agent.datapath.maps, {
         onRecord,
         onDnsAnswer,
+        // Malformed frames, upstream failures: worth a line, as the agent's other failures are.
+        onError: (m) => process.stderr.write(`membrane lab: ${n.name}: ${m}\n`),
       });
       if (!proxies.ok) {
         await Promise.all(nodes.map((x) => x.proxies.stop()));
@@ -205,13 +209,13 @@ export class Lab {
    * answer still used by a live connection stays (Cilium's zombie) until the connection ends; the
    * others close what they opened. `now` is the DNS cache's clock (seconds).
    */
-  collectGarbage(engine: Engine, now = nowSeconds()): void {
+  collectGarbage(now = nowSeconds()): void {
     const live = new Set<string>();
     for (const n of this.#nodes) {
       const gc = collectConntrack(n.agent.datapath.maps.conntrack);
       if (gc.ok) for (const ip of gc.value.liveDestinations) live.add(ip);
     }
-    applyEverywhere(this.#nodes, engine.expireDns(now, live));
+    applyEverywhere(this.#nodes, this.#engine.expireDns(now, live));
   }
 
   /** Hears every datapath event of every node; returns a function that stops listening. */

@@ -79,8 +79,9 @@ export class NodeAgent {
     this.#policy = new PolicyMapWriter(
       datapath.maps.policy,
       (ep) => this.#local.get(ep)?.epId ?? 0,
+      // Only a deny can be audited: allows (nearly every entry) skip the endpoint lookup.
       (key, entry) => {
-        const ep = engine.endpoint(key);
+        const ep = entry.deny ? engine.endpoint(key) : undefined;
         return ep !== undefined && engine.entryAudited(ep, entry);
       },
     );

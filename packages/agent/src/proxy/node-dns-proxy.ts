@@ -9,7 +9,7 @@
 import dgram from "node:dgram";
 import { createServer, isIPv4, type Server } from "node:net";
 import { asIdentity, err, ok, PROTO, proxyPortFor, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
-import { lookupConntrack, lookupProxyOrigin, markedSocket, transparentListener, type Datapath } from "@membrane/datapath";
+import { lookupProxyOrigin, markedSocket, transparentListener, type Datapath, type ProxyOrigin } from "@membrane/datapath";
 import {
   DnsProxy,
   parseHostPort,
@@ -23,6 +23,7 @@ import {
 } from "@membrane/proxy";
 import type { EnginePolicySource } from "./engine-policy-source.ts";
 import { upstreamMark } from "./marks.ts";
+import { trackedConnection } from "./tracked-connection.ts";
 
 /** What the node's proxies share. */
 export interface NodeProxyContext {
@@ -63,17 +64,28 @@ export async function startNodeDnsProxy(ctx: NodeProxyContext, events: DnsProxyE
     const server = createServer({ allowHalfOpen: true });
     server.listen({ fd: tcpFd.value }, () => resolve(server));
   });
+  // The proxy hands one peer object to both the route and the reply of a datagram: one map lookup serves both.
+  const origins = new WeakMap<DnsPeer, ProxyOrigin | null>();
+  const originOf = (peer: DnsPeer): ProxyOrigin | null => {
+    let o = origins.get(peer);
+    if (o === undefined) {
+      const found = lookupProxyOrigin(ctx.maps.proxyOrigins, peer.remote.host, peer.remote.port, PROTO.UDP);
+      o = found.ok ? found.value : null;
+      origins.set(peer, o);
+    }
+    return o;
+  };
   const replies = new Map<string, dgram.Socket>();
   /** The transparent socket a reply leaves from: the address the query was sent to. */
   const replyFrom = (peer: DnsPeer): dgram.Socket | null => {
-    const origin = lookupProxyOrigin(ctx.maps.proxyOrigins, peer.remote.host, peer.remote.port, PROTO.UDP);
-    if (!origin.ok || origin.value === null) return null;
-    const key = `${origin.value.destination}|${origin.value.destinationPort}`;
+    const origin = originOf(peer);
+    if (origin === null) return null;
+    const key = `${origin.destination}|${origin.destinationPort}`;
     let s = replies.get(key);
     if (s === undefined) {
-      const fd = transparentListener(ctx.netns, origin.value.destination, origin.value.destinationPort, "udp");
+      const fd = transparentListener(ctx.netns, origin.destination, origin.destinationPort, "udp");
       if (!fd.ok) return null;
-      s = dgram.createSocket(isIPv4(origin.value.destination) ? "udp4" : "udp6");
+      s = dgram.createSocket(isIPv4(origin.destination) ? "udp4" : "udp6");
       s.on("error", () => undefined);
       s.bind({ fd: fd.value });
       replies.set(key, s);
@@ -89,7 +101,7 @@ export async function startNodeDnsProxy(ctx: NodeProxyContext, events: DnsProxyE
   };
   const started = await DnsProxy.start({
     listen: { udp, tcp, address: { host: "127.0.0.1", port } },
-    routeOf: (peer) => routeOf(ctx, peer),
+    routeOf: (peer) => routeOf(ctx, peer, originOf),
     policy: ctx.policy,
     replyFrom,
     dial: ctx.dial,
@@ -116,26 +128,17 @@ export async function startNodeDnsProxy(ctx: NodeProxyContext, events: DnsProxyE
  * rules; the server is where the datagram was going (the proxy origins map) or the connection's
  * local address (TCP, assigned transparently), and the flow must be one the datapath tracked.
  */
-function routeOf(ctx: NodeProxyContext, peer: DnsPeer): DnsRoute | null {
+function routeOf(ctx: NodeProxyContext, peer: DnsPeer, originOf: (peer: DnsPeer) => ProxyOrigin | null): DnsRoute | null {
   const { engine } = ctx;
   const client = engine.endpointByIp(peer.remote.host);
   if (client === undefined) return null;
   let server: { host: string; port: number };
   if (peer.protocol === "udp") {
-    const origin = lookupProxyOrigin(ctx.maps.proxyOrigins, peer.remote.host, peer.remote.port, PROTO.UDP);
-    if (!origin.ok || origin.value === null) return null;
-    server = { host: origin.value.destination, port: origin.value.destinationPort };
+    const origin = originOf(peer);
+    if (origin === null) return null;
+    server = { host: origin.destination, port: origin.destinationPort };
   } else {
-    const flow = {
-      source: peer.remote.host,
-      destination: peer.local.host,
-      sourcePort: peer.remote.port,
-      destinationPort: peer.local.port,
-      proto: PROTO.TCP,
-      direction: "egress" as const,
-    };
-    const tracked = lookupConntrack(ctx.maps.conntrack, flow);
-    if (!tracked.ok || tracked.value === null) return null;
+    if (trackedConnection(ctx.maps.conntrack, peer.remote, peer.local, "egress") === null) return null;
     server = peer.local;
   }
   const peerIdentity = engine.identityOfIp(server.host, ctx.nodeName);

@@ -9,7 +9,7 @@
  */
 import { createServer, isIPv4, Socket, type Server } from "node:net";
 import { asIdentity, err, ok, PROTO, proxyPortFor, type Engine, type IdentityInfo, type ProxyRecord, type Result } from "@membrane/engine";
-import { lookupConntrack, markedSocket, transparentListener, type MapFd } from "@membrane/datapath";
+import { markedSocket, transparentListener, type MapFd } from "@membrane/datapath";
 import {
   failedSocket,
   HttpProxy,
@@ -23,6 +23,7 @@ import {
 } from "@membrane/proxy";
 import { EnginePolicySource } from "./engine-policy-source.ts";
 import { upstreamMark } from "./marks.ts";
+import { trackedConnection } from "./tracked-connection.ts";
 import { startNodeDnsProxy, type NodeDnsProxy, type NodeProxyContext } from "./node-dns-proxy.ts";
 
 /** The parsers served by a TCP proxy here besides DNS (TLS and l7proto ports have no listener: their flows fail closed). */
@@ -158,20 +159,16 @@ function routeOf(
 ): ConnectionRoute | null {
   const { remoteAddress, remotePort, localAddress, localPort } = socket;
   if (remoteAddress === undefined || remotePort === undefined || localAddress === undefined || localPort === undefined) return null;
-  const flow = {
-    source: remoteAddress,
-    destination: localAddress,
-    sourcePort: remotePort,
-    destinationPort: localPort,
-    proto: PROTO.TCP,
+  const tracked = trackedConnection(
+    conntrack,
+    { host: remoteAddress, port: remotePort },
+    { host: localAddress, port: localPort },
     direction,
-  };
-  const tracked = lookupConntrack(conntrack, flow);
-  if (!tracked.ok || tracked.value === null) return null;
+  );
+  if (tracked === null) return null;
   const endpoint = engine.endpointByIp(direction === "ingress" ? localAddress : remoteAddress);
   if (endpoint === undefined) return null;
-  const source: IdentityInfo | undefined =
-    direction === "ingress" ? engine.cache.identity(tracked.value.remoteIdentity) : endpoint.identity;
+  const source: IdentityInfo | undefined = direction === "ingress" ? engine.cache.identity(tracked.remoteIdentity) : endpoint.identity;
   if (source === undefined) return null;
   const peer = direction === "ingress" ? source : engine.identityOfIp(localAddress, nodeName);
   const context = policy.contextFor(
