@@ -55,3 +55,20 @@ test("metrics count every flow by Hubble's labels, even those the ring no longer
   assert.match(text, /^membrane_policy_regeneration_seconds_total\{node="n1"\} 0.25$/m);
   assert.match(text, /# TYPE hubble_drop_total counter/);
 });
+
+test("L7 flows count by Hubble's labels: the reporter is the client's proxy for egress, the server's for ingress", () => {
+  const ring = new FlowObserver();
+  const l7 = (direction: "INGRESS" | "EGRESS", l7: NonNullable<FlowRecord["flow"]["l7"]>): FlowRecord => ({
+    flow: { verdict: "FORWARDED", Type: "L7", event_type: { type: 129 }, traffic_direction: direction, l7 },
+  });
+  ring.push(l7("EGRESS", { type: "REQUEST", kafka: { api_key: "produce", topic: "payments", error_code: 0 } }));
+  ring.push(l7("INGRESS", { type: "REQUEST", kafka: { api_key: "fetch", topic: "orders", error_code: 29 } }));
+  ring.push(l7("INGRESS", { type: "RESPONSE", http: { method: "GET", protocol: "HTTP/1.1", code: 403 } }));
+  ring.push(l7("EGRESS", { type: "RESPONSE", dns: { rcode: 0, qtypes: ["A"], ips: ["10.0.0.1", "10.0.0.2"] } }));
+  const text = metricsText(ring, { policies: 0, identities: 0, nodes: [] });
+  assert.match(text, /^hubble_kafka_requests_total\{topic="payments",api_key="produce",error_code="0",reporter="client"\} 1$/m);
+  assert.match(text, /^hubble_kafka_requests_total\{topic="orders",api_key="fetch",error_code="29",reporter="server"\} 1$/m);
+  assert.match(text, /^hubble_http_responses_total\{method="GET",protocol="HTTP\/1.1",status="403",reporter="server"\} 1$/m);
+  assert.match(text, /^hubble_dns_responses_total\{rcode="0",qtypes="A",ips_returned="2"\} 1$/m);
+  assert.match(text, /^hubble_flows_processed_total\{type="L7",subtype="",verdict="FORWARDED",protocol=""\} 4$/m);
+});

@@ -71,6 +71,27 @@ test("denied names get REFUSED with the query's ID, question and RD; one DROPPED
   }
 });
 
+test("audit mode: a denied name is forwarded and answered, recorded AUDIT, and its answer teaches nothing", async () => {
+  const learned: LearnedAnswer[] = [];
+  const proxy = await proxyFor(upstream(), {
+    policy: { policyFor: () => dnsPolicy("~*.example.org"), auditedFor: () => true },
+    onAnswer: (a) => void learned.push(a),
+  });
+  try {
+    assert.deepEqual(await resolverFor(proxy.ports.udp).resolve4("api.example.com"), ["93.184.216.34"]);
+    assert.deepEqual(
+      proxy.flows.map((f) => [f.type, f.verdict]),
+      [
+        ["REQUEST", "AUDIT"],
+        ["RESPONSE", "FORWARDED"],
+      ],
+    );
+    assert.deepEqual(learned, []);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test("rejectCode nameError answers denied names with NXDOMAIN", async () => {
   const proxy = await proxyFor(upstream(), { policy: EXAMPLE, rejectCode: "nameError" });
   try {

@@ -20,7 +20,7 @@ after(async () => {
 });
 
 async function setup(
-  policy: L7Policy | { policyFor: () => L7Policy },
+  policy: L7Policy | { policyFor: () => L7Policy; auditedFor?: () => boolean },
   upstreamOptions = {},
   limits = {},
 ): Promise<{ up: RawUpstream; px: TestKafkaProxy }> {
@@ -153,6 +153,23 @@ test("a kafka rule without a topic allows what the proxy does not read; one with
     [1, 2, 3],
   );
   assert.equal(up.allFrames.length, 2);
+});
+
+test("audit mode: a request the rules deny is forwarded and recorded AUDIT, its response relayed", async () => {
+  const { up, px } = await setup({ policyFor: () => kafkaPolicy({ role: "produce", topic: "payments" }), auditedFor: () => true });
+  const r = await rawExchange(px.port, [Buffer.concat([produce(1, "payments"), fetch(2, "orders")])]);
+  assert.deepEqual(
+    responsesOf(r.data).map((x) => x.correlationId),
+    [1, 2],
+  );
+  assert.equal(up.allFrames.length, 2, "both reached the broker");
+  assert.deepEqual(
+    px.flows.filter((f) => f.type === "REQUEST").map((f) => [f.kafka.apiKey, f.kafka.topic, f.verdict]),
+    [
+      ["produce", "payments", "FORWARDED"],
+      ["fetch", "orders", "AUDIT"],
+    ],
+  );
 });
 
 test("in-flight bound: at most maxInFlight requests await the upstream; reading resumes as responses come", async () => {
