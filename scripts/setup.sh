@@ -21,6 +21,12 @@ if ! command -v dnsmasq >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null
 fi
 
+# The TLS SNI proxy's tests and the lab's TLS servers use a self-signed certificate made by openssl.
+command -v openssl >/dev/null || {
+  echo "membrane setup: installing openssl" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+}
+
 # The proxy benchmarks (npm run bench): nginx is the HTTP proxy's reference (the benchmark starts it
 # with its own configuration on a free port) and wrk its load generator. Where the package may start
 # its system service (invoke-rc.d allowed), stop and disable it: nothing of it may keep running.

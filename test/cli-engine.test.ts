@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -143,4 +146,58 @@ test("trace explains the L7 decision of a redirected connection", async () => {
     (await run([...args, "--http-method", "POST", "--http-path", "/v1/request-landing", "-o", "json"])).stdout,
   ) as { verdict: string };
   assert.equal(allowed.verdict, "allow");
+});
+
+test("TLS SNI: `tls: {serverName}` cases are decided by the serverNames rules, and trace explains them", async () => {
+  const r = JSON.parse((await run(["test", "examples/tls-sni", "-o", "json"])).stdout) as {
+    passed: number;
+    unsupported: number;
+    cases: { actual: string; reason: { summary: string } }[];
+  };
+  assert.equal(r.unsupported, 0);
+  assert.equal(r.passed, r.cases.length);
+  assert.match(r.cases[1]!.reason.summary, /server name evil\.example\.com matches none of api\.stripe\.com: reset/);
+  assert.match(r.cases[2]!.reason.summary, /the ClientHello names no server: reset/);
+  const args = [
+    "trace",
+    "examples/tls-sni",
+    "--from",
+    "payments/checkout-7c9f8d6b5-q4w2e",
+    "--to",
+    "service:payments/ledger",
+    "--port",
+    "443",
+  ];
+  const wildcard = await run([...args, "--tls-server-name", "v2.ledger.payments.svc"]);
+  assert.match(
+    wildcard.stdout,
+    /L7 \(tls\): ingress proxy at payments\/ledger-6b8d7f5c4-m3n8p: server name v2\.ledger\.payments\.svc matches \*\.ledger\.payments\.svc/,
+  );
+  assert.match(wildcard.stdout, /Verdict: ALLOWED/);
+  const twoLabels = await run([...args, "--tls-server-name", "a.b.ledger.payments.svc"]);
+  assert.match(twoLabels.stdout, /Verdict: DENIED \(L7\)/);
+  // A plain HTTP request on the SNI port is reset too: the proxy only passes ClientHellos.
+  const http = await run([...args, "--http-method", "GET", "--http-path", "/"]);
+  assert.match(http.stdout, /the TLS SNI proxy resets a connection that does not begin with a ClientHello/);
+});
+
+test("test: a tls case with a non-string serverName is bad input naming its field", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "membrane-tls-case-"));
+  try {
+    writeFileSync(
+      join(dir, "t.yaml"),
+      `apiVersion: membrane.dev/v1alpha1
+kind: ConnectivityTest
+metadata: { name: t }
+spec:
+  cases:
+    - { from: payments/checkout-7c9f8d6b5-q4w2e, to: service:payments/ledger, port: 443, tls: { serverName: [a] }, expect: allow }
+`,
+    );
+    const r = await run(["test", "examples/tls-sni/cluster.yaml", "examples/tls-sni/tls-sni.yaml", join(dir, "t.yaml")]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /t\.yaml:6:.*spec\.cases\[0\]\.tls\.serverName/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -134,4 +134,20 @@ test("audit mode per policy: the would-be drop passes, is reported distinctly an
       ["allow", true],
     ],
   );
+});
+
+test("test --flows: a TLS SNI case is an L7 flow Hubble prints as l7-request, naming the server asked for", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "membrane-flows-"));
+  try {
+    const file = join(dir, "flows.json");
+    assert.equal((await run(["test", "examples/tls-sni", "--flows", file])).code, 0);
+    const l7 = (await run(["observe", "--input-file", file, "-t", "l7", "--verdict", "DROPPED"])).stdout;
+    assert.match(
+      l7,
+      /payments\/checkout-7c9f8d6b5-q4w2e:\d+ \(ID:\d+\) -> 54\.187\.216\.72:443 .*l7-request DROPPED \(TLS ClientHello evil\.example\.com\)/,
+    );
+    assert.match(l7, /l7-request DROPPED \(TLS ClientHello \(no server name\)\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

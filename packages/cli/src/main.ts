@@ -22,7 +22,7 @@ Usage:
   membrane agent --lab <paths…>
   membrane trace <paths…> --from X --to Y --port N [--protocol P] [-o text|json|yaml]
                  [--http-method M --http-path P --http-header K:V | --grpc-service S --grpc-method M |
-                  --kafka-api-key K --kafka-topic T | --dns-query NAME]
+                  --kafka-api-key K --kafka-topic T | --dns-query NAME | --tls-server-name NAME]
   membrane matrix <paths…> [--port N] [--protocol P] [-n NS | -A] [-o text|json|yaml]
   membrane policy get <namespace/pod> <paths…> [-o text|json|yaml]
   membrane policy selectors <paths…> [-o text|json|yaml]
@@ -65,6 +65,7 @@ const FLAGS = {
   "kafka-api-key": { type: "string" },
   "kafka-topic": { type: "string" },
   "dns-query": { type: "string" },
+  "tls-server-name": { type: "string" },
   flows: { type: "string" },
   live: { type: "boolean", default: false },
   "timeout-ms": { type: "string" },
@@ -84,7 +85,7 @@ const OUTPUTS: Readonly<Record<string, readonly string[]>> = {
   "identity list": ["text", "json", "yaml"],
 };
 
-/** The request `trace` judges at L7, from --http-*, --grpc-*, --kafka-* or --dns-query. */
+/** The request `trace` judges at L7, from --http-*, --grpc-*, --kafka-*, --dns-query or --tls-server-name. */
 function l7Request(v: { readonly [k: string]: string | boolean | string[] | undefined }): CaseL7 | null {
   const s = (k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
   if (s("http-method") !== undefined || s("http-path") !== undefined) {
@@ -99,6 +100,7 @@ function l7Request(v: { readonly [k: string]: string | boolean | string[] | unde
   if (s("kafka-api-key") !== undefined)
     return { kind: "kafka", apiKey: s("kafka-api-key")!, topic: s("kafka-topic") ?? null, clientID: null, apiVersion: null };
   if (s("dns-query") !== undefined) return { kind: "dns", query: s("dns-query")! };
+  if (s("tls-server-name") !== undefined) return { kind: "tls", serverName: s("tls-server-name")! };
   return null;
 }
 

@@ -1,6 +1,6 @@
 /**
  * @membrane/proxy: membrane's L7 proxies (Node only). This file is the package's only public
- * surface: the HTTP/1.1 + h2c proxy, the Kafka proxy and the DNS proxy.
+ * surface: the HTTP/1.1 + h2c proxy, the Kafka proxy, the DNS proxy and the TLS SNI proxy.
  */
 export type {
   ConnectionContext,
@@ -23,3 +23,4 @@ export { failedSocket } from "./common/dial.ts";
 export { parseHostPort, StaticPolicySource, RequestDecider, DEFAULT_PROXY_LIMITS, ACCESS_DENIED_BODY, HttpProxy } from "./http/index.ts";
 export * from "./dns/index.ts";
 export * from "./kafka/index.ts";
+export * from "./tls/index.ts";

@@ -15,15 +15,17 @@
  * A TCP connection succeeds as its `exchange` says (pod-protocol.ts): by default when the server's
  * greeting arrives (the handshake and data both passed); an HTTP request when the server answers
  * (a proxy's 403 is an L7 denial); a Kafka request when the broker stand-in answers (the proxy's
- * own answer is an L7 denial). UDP succeeds when the echo comes back (resent every 200 ms); ICMP
+ * own answer is an L7 denial); a TLS one when the greeting arrives inside the handshake (a reset
+ * after the ClientHello is the SNI proxy's denial). UDP succeeds when the echo comes back (resent every 200 ms); ICMP
  * when `ping` gets its reply.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer, connect, type Socket } from "node:net";
+import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { createInterface } from "node:readline";
-import { CLASS_IN, decodeMessage, encodeMessage, RCODE, RR_TYPE, type DnsMessage } from "@membrane/proxy";
+import { CLASS_IN, decodeMessage, encodeMessage, RCODE, RR_TYPE, selfSignedCertificate, type DnsMessage } from "@membrane/proxy";
 import { KAFKA_MARKER, L7_DENIED, type ConnectRequest, type Exchange, type ServerKind } from "./pod-protocol.ts";
 
 export const GREETING = "membrane\n";
@@ -102,6 +104,9 @@ function listen(id: number, protocol: ServerKind, port: number, address = "0.0.0
   socket.bind(port, address, () => answer(id, null));
 }
 
+/** The first byte of a TLS ClientHello (a handshake record). */
+const TLS_HANDSHAKE_RECORD = 22;
+
 /** How long a TCP server waits for the client to speak first before it greets. */
 const CLIENT_FIRST_MS = 100;
 
@@ -110,22 +115,37 @@ const http = createHttpServer((req, res) => {
   res.end(GREETING);
 });
 
+/** The TLS server, made at its first client (its certificate is made then: openssl, ~20 ms). */
+let tls: TlsServer | null = null;
+
+/** Greets, then echoes until the client ends. */
+function greetAndEcho(s: Socket): void {
+  s.write(GREETING);
+  s.pipe(s);
+}
+
 /**
  * One TCP port serves every kind of case: a client that speaks first gets an HTTP server (a
- * request line) or the Kafka stand-in (anything else); a silent one gets the greeting, then an
- * echo of whatever it sends until it ends (streams use that).
+ * request line), a TLS server (a handshake record: greeting and echo inside TLS) or the Kafka
+ * stand-in (anything else); a silent one gets the greeting, then an echo of whatever it sends
+ * until it ends (streams use that).
  */
 function serveTcp(s: Socket): void {
   s.on("error", () => s.destroy());
   const greet = setTimeout(() => {
     s.removeListener("data", first);
-    s.write(GREETING);
-    s.pipe(s);
+    greetAndEcho(s);
   }, CLIENT_FIRST_MS);
   const first = (d: Buffer): void => {
     clearTimeout(greet);
     s.pause();
     s.unshift(d);
+    if (d[0] === TLS_HANDSHAKE_RECORD) {
+      // The TLS socket takes the connection's handle and reads what was unshifted itself; resuming
+      // here would hand those bytes to nobody.
+      (tls ??= createTlsServer(selfSignedCertificate(["membrane-lab"]), greetAndEcho)).emit("connection", s);
+      return;
+    }
     if (/^[A-Z]+ \S+ HTTP\//.test(d.subarray(0, 64).toString("latin1"))) http.emit("connection", s);
     else serveKafka(s);
     s.resume();
@@ -158,6 +178,7 @@ function serveKafka(s: Socket): void {
 function connectTcp(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {
   const exchange: Exchange = r.exchange ?? { kind: "greeting" };
   if (exchange.kind === "http") return requestHttp(r, exchange, done);
+  if (exchange.kind === "tls") return connectTls(r, exchange, done);
   const s: Socket = connect({ host: r.ip, port: r.port, localAddress: r.source });
   let data = Buffer.alloc(0);
   s.on("connect", () => {
@@ -174,6 +195,35 @@ function connectTcp(r: Extract<Request, { op: "connect" }>, done: (error: string
   });
   s.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
   s.on("close", () => done("ECONNRESET"));
+  return () => s.destroy();
+}
+
+/**
+ * A TLS handshake asking for the exchange's server name (any certificate will do: the case is
+ * about reaching the server). A connection reset after it was made, before the handshake ended,
+ * is the SNI proxy refusing the ClientHello.
+ */
+function connectTls(
+  r: Extract<Request, { op: "connect" }>,
+  x: Extract<Exchange, { kind: "tls" }>,
+  done: (error: string | null) => void,
+): () => void {
+  const tcp = connect({ host: r.ip, port: r.port, localAddress: r.source });
+  // An empty name sends no SNI (and keeps Node from sending the address as one).
+  const s = tlsConnect({ socket: tcp, servername: x.serverName ?? "", rejectUnauthorized: false });
+  let connected = false;
+  let secure = false;
+  let received = "";
+  tcp.on("connect", () => (connected = true));
+  s.on("secureConnect", () => (secure = true));
+  s.on("data", (d: Buffer) => {
+    received += d.toString();
+    if (received.startsWith(GREETING)) done(null);
+  });
+  const failed = (code: string): void =>
+    done(connected && !secure && code === "ECONNRESET" ? `${L7_DENIED}: the connection was reset after its ClientHello` : code);
+  s.on("error", (e: NodeJS.ErrnoException) => failed(e.code ?? e.message));
+  s.on("close", () => failed("ECONNRESET"));
   return () => s.destroy();
 }
 

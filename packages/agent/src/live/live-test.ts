@@ -74,6 +74,8 @@ function exchangeOf(c: TestCase): Exchange | null | string {
     }
     case "dns":
       return c.protocol === "UDP" ? { kind: "dns", name: l7.query, l4Only: false } : "DNS over TCP is not run live yet";
+    case "tls":
+      return { kind: "tls", serverName: l7.serverName };
     default:
       return `${l7.kind} requests are not run live yet`;
   }
@@ -144,7 +146,7 @@ function runnable(lab: Lab, engine: Engine, c: TestCase, r: CaseResult): Runnabl
   const sides = r.verdict === null ? [] : [r.verdict.egress, r.verdict.ingress];
   const redirected = sides.some((s) => s?.outcome === "redirect");
   const parsers = sides.flatMap((s) => (s?.outcome === "redirect" && s.lookup.kind === "match" ? [s.lookup.entry.parser] : []));
-  const unserved = parsers.find((p) => p !== "http" && p !== "kafka" && p !== "dns");
+  const unserved = parsers.find((p) => p !== "http" && p !== "kafka" && p !== "dns" && p !== "tls");
   if (unserved !== undefined)
     return { kind: "skip", why: `the flow is redirected to the ${unserved} proxy, which the lab does not run yet` };
   if (c.protocol === "SCTP" || c.protocol === "ICMPv6") return { kind: "skip", why: `${c.protocol} is not run live yet` };

@@ -14,20 +14,22 @@ import {
   failedSocket,
   HttpProxy,
   KafkaProxy,
+  TlsProxy,
   type ConnectionContext,
   type ConnectionRoute,
   type Dialer,
   type KafkaFlowRecord,
   type L7FlowRecord,
   type LearnedAnswer,
+  type TlsFlowRecord,
 } from "@membrane/proxy";
 import { EnginePolicySource } from "./engine-policy-source.ts";
 import { upstreamMark } from "./marks.ts";
 import { trackedConnection } from "./tracked-connection.ts";
 import { startNodeDnsProxy, type NodeDnsProxy, type NodeProxyContext } from "./node-dns-proxy.ts";
 
-/** The parsers served by a TCP proxy here besides DNS (TLS and l7proto ports have no listener: their flows fail closed). */
-const SERVED = ["http", "kafka"] as const;
+/** The parsers served by a TCP proxy here besides DNS (l7proto ports have no listener: their flows fail closed). */
+const SERVED = ["http", "kafka", "tls"] as const;
 type Direction = "ingress" | "egress";
 
 const ignore = (): void => undefined;
@@ -47,11 +49,13 @@ interface Peers {
   readonly proxyPort: number;
 }
 
+type NodeProxy = HttpProxy | KafkaProxy | TlsProxy | NodeDnsProxy;
+
 export class NodeProxies {
   readonly #servers: Server[];
-  readonly #proxies: (HttpProxy | KafkaProxy | NodeDnsProxy)[];
+  readonly #proxies: NodeProxy[];
 
-  private constructor(servers: Server[], proxies: (HttpProxy | KafkaProxy | NodeDnsProxy)[]) {
+  private constructor(servers: Server[], proxies: NodeProxy[]) {
     this.#servers = servers;
     this.#proxies = proxies;
   }
@@ -71,7 +75,7 @@ export class NodeProxies {
     const policy = new EnginePolicySource(engine);
     const peers = new WeakMap<ConnectionContext, Peers>();
     const onRecord = events.onRecord ?? ignore;
-    const record = (r: L7FlowRecord | KafkaFlowRecord): void => {
+    const record = (r: L7FlowRecord | KafkaFlowRecord | TlsFlowRecord): void => {
       const p = peers.get(r.connection);
       if (p !== undefined) onRecord(proxyRecord(nodeName, r, p));
     };
@@ -81,7 +85,7 @@ export class NodeProxies {
       return new Socket({ fd: fd.value, readable: true, writable: true }).connect(upstream.port, upstream.host);
     };
     const servers: Server[] = [];
-    const proxies: (HttpProxy | KafkaProxy | NodeDnsProxy)[] = [];
+    const proxies: NodeProxy[] = [];
     const stop = (): void => {
       for (const s of servers) s.close();
       for (const p of proxies) void p.close();
@@ -99,10 +103,13 @@ export class NodeProxies {
             });
           return r;
         };
+        const options = { policy, route, dial, onFlow: record, onError: events.onError ?? ignore };
         const proxy =
           parser === "http"
             ? new HttpProxy({ policy, route, dial, onFlow: record })
-            : new KafkaProxy({ policy, route, dial, onFlow: record, onError: events.onError ?? ignore });
+            : parser === "kafka"
+              ? new KafkaProxy(options)
+              : new TlsProxy(options);
         proxies.push(proxy);
         const listening = await listen(netns, port, (s) => proxy.handle(s));
         if (!listening.ok) {
@@ -180,17 +187,19 @@ function routeOf(
 }
 
 /** A proxy's record as the engine's ProxyRecord (Hubble's l7 fields; its summary line). */
-function proxyRecord(node: string, r: L7FlowRecord | KafkaFlowRecord, p: Peers): ProxyRecord {
-  const latency = r.type === "RESPONSE" ? { latency_ns: Number(r.latencyNs) } : {};
+function proxyRecord(node: string, r: L7FlowRecord | KafkaFlowRecord | TlsFlowRecord, p: Peers): ProxyRecord {
   const base = {
     node,
     direction: r.connection.direction,
-    type: r.type,
+    type: "type" in r ? r.type : ("REQUEST" as const),
     verdict: r.verdict,
     proto: PROTO.TCP,
     ...p,
     time: r.time.toISOString(),
   };
+  // Hubble has no TLS record: an L7 request flow whose summary names the server asked for.
+  if ("serverName" in r) return { ...base, l7: {}, summary: `TLS ClientHello ${r.serverName ?? "(no server name)"}: ${r.why}` };
+  const latency = r.type === "RESPONSE" ? { latency_ns: Number(r.latencyNs) } : {};
   if ("http" in r) {
     const h = r.http;
     const code = "code" in h ? h.code : undefined;

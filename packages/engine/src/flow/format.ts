@@ -67,12 +67,13 @@ export function typeText(f: Flow): string {
       return `policy-verdict:${matchTypeText(f.policy_match_type)} ${f.traffic_direction ?? ""}`.trim();
     case EVENT_TYPE.drop:
       return DROP_REASON_TEXT[f.drop_reason_desc ?? ""] ?? f.drop_reason_desc ?? "drop";
-    case EVENT_TYPE.l7:
-      return f.l7?.http !== undefined
-        ? `http-${(f.l7.type ?? "REQUEST").toLowerCase()}`
-        : f.l7?.dns !== undefined
-          ? `dns-${(f.l7.type ?? "REQUEST").toLowerCase()} proxy`
-          : `kafka-${(f.l7?.type ?? "REQUEST").toLowerCase()}`;
+    case EVENT_TYPE.l7: {
+      // Hubble's getFlowType: the record's protocol, or plain "l7" for a record of none (membrane's TLS SNI).
+      const type = (f.l7?.type ?? "REQUEST").toLowerCase();
+      if (f.l7?.http !== undefined) return `http-${type}`;
+      if (f.l7?.dns !== undefined) return `dns-${type} proxy`;
+      return f.l7?.kafka !== undefined ? `kafka-${type}` : `l7-${type}`;
+    }
     case EVENT_TYPE.trace:
       return "to-endpoint";
     default:

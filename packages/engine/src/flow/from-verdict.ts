@@ -220,5 +220,8 @@ function l7FlowOf(base: Draft, time: string, req: CaseL7, outcome: L7Outcome, ho
         },
         Summary: `Kafka ${req.apiKey} ${req.topic ?? ""}`,
       });
+    case "tls":
+      // Hubble has no TLS record: an L7 request flow whose summary names the server.
+      return clean({ ...common, l7: { type: "REQUEST" }, Summary: `TLS ClientHello ${req.serverName ?? "(no server name)"}` });
   }
 }

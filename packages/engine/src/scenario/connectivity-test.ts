@@ -23,7 +23,9 @@ export type CaseL7 =
       readonly apiVersion: number | null;
     }
   | { readonly kind: "dns"; readonly query: string }
-  | { readonly kind: "grpc"; readonly service: string; readonly method: string };
+  | { readonly kind: "grpc"; readonly service: string; readonly method: string }
+  /** A TLS connection whose ClientHello names `serverName` (null: none), for `serverNames` rules (membrane's addition). */
+  | { readonly kind: "tls"; readonly serverName: string | null };
 
 /** One case of a ConnectivityTest (`connectivity-test.md`), with membrane's optional expectations on how it is decided. */
 export interface TestCase {
@@ -49,7 +51,7 @@ export interface ConnectivityTest {
   readonly document: number;
 }
 
-const CASE_FIELDS = new Set(["from", "to", "port", "protocol", "expect", "http", "kafka", "dns", "grpc", "matchType", "dropReason"]);
+const CASE_FIELDS = new Set(["from", "to", "port", "protocol", "expect", "http", "kafka", "dns", "grpc", "tls", "matchType", "dropReason"]);
 const PROTOCOLS: readonly FlowProtocol[] = ["TCP", "UDP", "SCTP", "ICMP", "ICMPv6"];
 const MATCH_TYPES: readonly MatchType[] = ["NONE", "L3_ONLY", "L3_L4", "L4_ONLY", "ALL", "L3_PROTO", "PROTO_ONLY"];
 type Path = readonly PathSegment[];
@@ -154,10 +156,10 @@ function readPeer(r: Reader, node: SourceNode, path: Path, isDestination: boolea
 }
 
 function readL7(r: Reader, m: Parameters<typeof field>[0], path: Path): CaseL7 | null | undefined {
-  const kinds = ["http", "kafka", "dns", "grpc"].filter((k) => field(m, k) !== undefined);
+  const kinds = ["http", "kafka", "dns", "grpc", "tls"].filter((k) => field(m, k) !== undefined);
   if (kinds.length === 0) return null;
   if (kinds.length > 1) {
-    r.report(m, path, "scenario.l7", `a case may carry at most one of http, kafka, dns, grpc (found ${kinds.join(", ")})`);
+    r.report(m, path, "scenario.l7", `a case may carry at most one of http, kafka, dns, grpc, tls (found ${kinds.join(", ")})`);
     return undefined;
   }
   const kind = kinds[0]!;
@@ -194,6 +196,10 @@ function readL7(r: Reader, m: Parameters<typeof field>[0], path: Path): CaseL7 |
     case "dns": {
       const query = str("query", true);
       return query ? { kind, query } : undefined;
+    }
+    case "tls": {
+      const serverName = str("serverName", false);
+      return serverName === undefined ? undefined : { kind, serverName };
     }
     default: {
       const service = str("service", true);

@@ -2,6 +2,7 @@ import { formatHostPort } from "../common/host-port.ts";
 import { startDnsProxy } from "../dns/standalone.ts";
 import { HttpProxy } from "../http/proxy-server.ts";
 import { StaticPolicySource } from "../http/policy-source.ts";
+import { TlsProxy } from "../tls/proxy-server.ts";
 import { parseProxyArgs, USAGE, type ProxyArgs } from "./args.ts";
 import { loadStandalonePolicy, type StandalonePolicy } from "./load-policy.ts";
 
@@ -37,16 +38,17 @@ export async function runStandalone(argv: readonly string[], io: Output): Promis
       "membrane-proxy: warning: this connection is not redirected to an L7 proxy by policy (L3/L4 decides it); every request will be denied",
     );
   }
-  return args.value.command === "dns" ? listenDns(args.value, loaded.value, io) : listenHttp(args.value, loaded.value, io);
+  return args.value.command === "dns" ? listenDns(args.value, loaded.value, io) : listenTcp(args.value, loaded.value, io);
 }
 
-async function listenHttp(args: ProxyArgs, { policy, context }: StandalonePolicy, io: Output): Promise<RunningProxy | number> {
-  const proxy = new HttpProxy({
+/** The HTTP or the TLS proxy: one connection context, one upstream. */
+async function listenTcp(args: ProxyArgs, { policy, context }: StandalonePolicy, io: Output): Promise<RunningProxy | number> {
+  const options = {
     policy: new StaticPolicySource(policy),
     route: { context, upstream: args.upstream },
-    limits: args.limits,
     ...(args.flows ? { onFlow: printFlow(io) } : {}),
-  });
+  };
+  const proxy = args.command === "tls" ? new TlsProxy(options) : new HttpProxy({ ...options, limits: args.limits });
   const bound = await proxy.listen(args.listen.host, args.listen.port);
   if (!bound.ok) {
     io.err(`membrane-proxy: ${bound.error}`);

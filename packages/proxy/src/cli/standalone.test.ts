@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { startDnsmasq } from "../dns/test-support/dnsmasq.ts";
 import { lookupError, resolverFor } from "../dns/test-support/proxy-fixtures.ts";
 import { curl } from "../test-support/clients.ts";
+import { selfSignedCertificate } from "../tls/self-signed.ts";
 import { startHttp1Upstream } from "../test-support/upstreams.ts";
 import { parseProxyArgs } from "./args.ts";
 import { runStandalone } from "./run.ts";
@@ -30,6 +33,8 @@ test("arguments: required flags, several policy paths, limits", () => {
     [[], /missing command/],
     [[...DNS_ARGS, "--direction", "ingress"], /egress/],
     [[...DNS_ARGS, "--idle-timeout-ms", "5"], /http only/],
+    [["tls", ...DNS_ARGS.slice(1)], /missing --port/],
+    [["tls", ...base.slice(1), "--policy", "p", "--headers-timeout-ms", "5"], /tls: --headers-timeout-ms applies to http only/],
     [["http", ...DNS_ARGS.slice(1)], /missing --port/],
     [["tcp"], /unknown command/],
     [base, /missing --policy/],
@@ -165,5 +170,44 @@ test("main.ts dns: the uploader resolves api.example.com through the proxy and i
     child.kill("SIGTERM");
     await once(child, "exit");
     await dnsmasq.stop();
+  }
+});
+
+test("main.ts tls: curl reaches the ledger over HTTPS for its own name only; another name is reset", async () => {
+  const { cert, key } = selfSignedCertificate(["ledger.payments.svc"]);
+  const upstream = createHttpsServer({ cert, key }, (_req, res) => res.end("ledger\n"));
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  const args = [MAIN, "tls", "--listen", "127.0.0.1:0", "--upstream", `127.0.0.1:${(upstream.address() as AddressInfo).port}`];
+  const scenario = fileURLToPath(new URL("../../../../examples/tls-sni", import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      ...args,
+      "--policy",
+      scenario,
+      "--from",
+      "payments/checkout-7c9f8d6b5-q4w2e",
+      "--to",
+      "payments/ledger-6b8d7f5c4-m3n8p",
+      "--port",
+      "8443",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const ready = JSON.parse(String((await lines[Symbol.asyncIterator]().next()).value)) as { listening: string; policy: string };
+    assert.equal(ready.policy, "tls");
+    const port = ready.listening.split(":").at(-1)!;
+    const as = (name: string): string[] => ["-k", "--resolve", `${name}:${port}:127.0.0.1`, `https://${name}:${port}/`];
+    const ok = await curl(as("ledger.payments.svc"));
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body, "ledger\n");
+    await assert.rejects(curl(as("api.stripe.com")), /reset|SSL_ERROR_SYSCALL|\(35\)|\(56\)/i);
+    lines.close();
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
   }
 });
