@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 /**
- * The README's live claim, as a user runs it: every example case — TCP, UDP, ICMP, HTTP, Kafka,
- * DNS and TLS (SNI) requests, FQDN and entity destinations — decided on the wire in a lab, agreeing with the
+ * The README's live claim, as a user runs it: every example case — TCP, UDP, ICMP, HTTP, gRPC,
+ * Kafka, DNS and TLS (SNI) requests, FQDN and entity destinations — decided on the wire in a lab, agreeing with the
  * engine, none left unsupported.
  */
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -30,11 +30,13 @@ test("membrane test --live examples/: every case runs on the wire and passes", a
   assert.equal(r.unsupported, 0);
   assert.ok(r.passed >= 200, `${r.passed} passed`);
   // Every kind of L7 exchange was among them.
-  for (const kind of ["http", "kafka", "dns", "tls"])
+  for (const kind of ["http", "grpc", "kafka", "dns", "tls"])
     assert.ok(
       r.cases.some((c) => c.reason.summary.includes(`on the wire: the ${kind} request was answered`)),
       kind,
     );
   // The SNI proxy's own denial (a reset after the ClientHello), not a kernel drop.
   assert.ok(r.cases.some((c) => c.reason.summary.includes("denied by the L7 proxy (the connection was reset after its ClientHello)")));
+  // Envoy's answer to a denied gRPC call, as a gRPC client sees it.
+  assert.ok(r.cases.some((c) => c.reason.summary.includes("denied by the L7 proxy (gRPC PERMISSION_DENIED Access denied)")));
 });

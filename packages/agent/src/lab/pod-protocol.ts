@@ -4,8 +4,8 @@
  */
 
 /**
- * What a pod serves on a port: TCP (one server for the greeting-and-echo, HTTP, TLS and a Kafka
- * broker stand-in, told apart by who speaks first and what) or a UDP echo.
+ * What a pod serves on a port: TCP (one server for the greeting-and-echo, HTTP/1.1, gRPC over
+ * h2c, TLS and a Kafka broker stand-in, told apart by who speaks first and what) or a UDP echo.
  */
 export type ServerKind = "TCP" | "UDP";
 
@@ -25,6 +25,8 @@ export type Exchange =
       readonly host: string | null;
     }
   | { readonly kind: "kafka"; readonly request: string }
+  /** A unary gRPC call to `path` (`/package.Service/Method`) over h2c, answered by the server. */
+  | { readonly kind: "grpc"; readonly path: string }
   /** A TLS handshake asking for `serverName` (null: no SNI), then the greeting inside it. */
   | { readonly kind: "tls"; readonly serverName: string | null }
   /** UDP: an A query for `name`; answered unless the DNS proxy REFUSED it (`l4Only`: any answer will do). */

@@ -14,7 +14,7 @@
  *
  * A TCP connection succeeds as its `exchange` says (pod-protocol.ts): by default when the server's
  * greeting arrives (the handshake and data both passed); an HTTP request when the server answers
- * (a proxy's 403 is an L7 denial); a Kafka request when the broker stand-in answers (the proxy's
+ * (a proxy's 403 is an L7 denial), and a gRPC call likewise; a Kafka request when the broker stand-in answers (the proxy's
  * own answer is an L7 denial); a TLS one when the greeting arrives inside the handshake (a reset
  * after the ClientHello is the SNI proxy's denial). UDP succeeds when the echo comes back (resent every 200 ms); ICMP
  * when `ping` gets its reply.
@@ -25,7 +25,10 @@ import { createServer as createHttpServer, request as httpRequest } from "node:h
 import { createServer, connect, type Socket } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { createInterface } from "node:readline";
+import type { Duplex } from "node:stream";
 import { CLASS_IN, decodeMessage, encodeMessage, RCODE, RR_TYPE, selfSignedCertificate, type DnsMessage } from "@membrane/proxy";
+import { callGrpc, grpcServer } from "./pod-grpc.ts";
+import { replayedStream } from "./replayed-stream.ts";
 import { KAFKA_MARKER, L7_DENIED, type ConnectRequest, type Exchange, type ServerKind } from "./pod-protocol.ts";
 
 export const GREETING = "membrane\n";
@@ -115,18 +118,23 @@ const http = createHttpServer((req, res) => {
   res.end(GREETING);
 });
 
+const grpc = grpcServer(GREETING);
+
+/** HTTP/2's client connection preface (RFC 9113 §3.4): a gRPC client's first bytes. */
+const H2_PREFACE = "PRI * HTTP/2.0\r\n";
+
 /** The TLS server, made at its first client (its certificate is made then: openssl, ~20 ms). */
 let tls: TlsServer | null = null;
 
 /** Greets, then echoes until the client ends. */
-function greetAndEcho(s: Socket): void {
+function greetAndEcho(s: Duplex): void {
   s.write(GREETING);
   s.pipe(s);
 }
 
 /**
  * One TCP port serves every kind of case: a client that speaks first gets an HTTP server (a
- * request line), a TLS server (a handshake record: greeting and echo inside TLS) or the Kafka
+ * request line), a gRPC server (HTTP/2's preface), a TLS server (a handshake record: greeting and echo inside TLS) or the Kafka
  * stand-in (anything else); a silent one gets the greeting, then an echo of whatever it sends
  * until it ends (streams use that).
  */
@@ -138,15 +146,18 @@ function serveTcp(s: Socket): void {
   }, CLIENT_FIRST_MS);
   const first = (d: Buffer): void => {
     clearTimeout(greet);
-    s.pause();
-    s.unshift(d);
-    if (d[0] === TLS_HANDSHAKE_RECORD) {
-      // The TLS socket takes the connection's handle and reads what was unshifted itself; resuming
-      // here would hand those bytes to nobody.
-      (tls ??= createTlsServer(selfSignedCertificate(["membrane-lab"]), greetAndEcho)).emit("connection", s);
+    const head = d.subarray(0, 64).toString("latin1");
+    if (head.startsWith(H2_PREFACE)) {
+      grpc.emit("connection", replayedStream(s, d));
       return;
     }
-    if (/^[A-Z]+ \S+ HTTP\//.test(d.subarray(0, 64).toString("latin1"))) http.emit("connection", s);
+    if (d[0] === TLS_HANDSHAKE_RECORD) {
+      (tls ??= createTlsServer(selfSignedCertificate(["membrane-lab"]), greetAndEcho)).emit("connection", replayedStream(s, d));
+      return;
+    }
+    s.pause();
+    s.unshift(d);
+    if (/^[A-Z]+ \S+ HTTP\//.test(head)) http.emit("connection", s);
     else serveKafka(s);
     s.resume();
   };
@@ -179,6 +190,7 @@ function connectTcp(r: Extract<Request, { op: "connect" }>, done: (error: string
   const exchange: Exchange = r.exchange ?? { kind: "greeting" };
   if (exchange.kind === "http") return requestHttp(r, exchange, done);
   if (exchange.kind === "tls") return connectTls(r, exchange, done);
+  if (exchange.kind === "grpc") return callGrpc({ ip: r.ip, port: r.port, source: r.source, path: exchange.path }, GREETING, done);
   const s: Socket = connect({ host: r.ip, port: r.port, localAddress: r.source });
   let data = Buffer.alloc(0);
   s.on("connect", () => {

@@ -76,8 +76,8 @@ function exchangeOf(c: TestCase): Exchange | null | string {
       return c.protocol === "UDP" ? { kind: "dns", name: l7.query, l4Only: false } : "DNS over TCP is not run live yet";
     case "tls":
       return { kind: "tls", serverName: l7.serverName };
-    default:
-      return `${l7.kind} requests are not run live yet`;
+    case "grpc":
+      return { kind: "grpc", path: `/${l7.service}/${l7.method}` };
   }
 }
 

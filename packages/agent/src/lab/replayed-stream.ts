@@ -1,0 +1,31 @@
+import type { Socket } from "node:net";
+import { Duplex } from "node:stream";
+
+/**
+ * A stream over `socket` that first yields `first` — bytes already read from it — then the rest.
+ * HTTP/2 and TLS sessions built on a net.Socket take over its native handle and never see bytes
+ * already read into JavaScript (unshift included; an HTTP/2 session then reports a bad client
+ * preface); over a plain stream they read through JavaScript and miss nothing.
+ */
+export function replayedStream(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk: Buffer, _encoding, callback) => void socket.write(chunk, callback),
+    final: (callback) => {
+      socket.end();
+      callback();
+    },
+    destroy: (error, callback) => {
+      socket.destroy(error ?? undefined);
+      callback(error);
+    },
+  });
+  stream.push(first);
+  socket.on("data", (chunk: Buffer) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on("end", () => stream.push(null));
+  socket.on("error", (e) => stream.destroy(e));
+  socket.on("close", () => stream.destroy());
+  return stream;
+}
