@@ -29,7 +29,7 @@ export type Exchange =
   | { readonly kind: "grpc"; readonly path: string }
   /** A TLS handshake asking for `serverName` (null: no SNI), then the greeting inside it. */
   | { readonly kind: "tls"; readonly serverName: string | null }
-  /** UDP: an A query for `name`; answered unless the DNS proxy REFUSED it (`l4Only`: any answer will do). */
+  /** An A query for `name` (UDP, or TCP length-prefixed); answered unless the DNS proxy REFUSED it (`l4Only`: any answer will do). */
   | { readonly kind: "dns"; readonly name: string; readonly l4Only: boolean };
 
 export type ConnectProtocol = "TCP" | "UDP" | "ICMP";

@@ -26,7 +26,8 @@ import { createServer, connect, type Socket } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
-import { CLASS_IN, decodeMessage, encodeMessage, RCODE, RR_TYPE, selfSignedCertificate, type DnsMessage } from "@membrane/proxy";
+import { selfSignedCertificate } from "@membrane/proxy";
+import { addToZone, dnsAnswer, isDnsOverTcp, queryDnsTcp, queryDnsUdp, serveDnsTcp } from "./pod-dns.ts";
 import { callGrpc, grpcServer } from "./pod-grpc.ts";
 import { replayedStream } from "./replayed-stream.ts";
 import { KAFKA_MARKER, L7_DENIED, type ConnectRequest, type Exchange, type ServerKind } from "./pod-protocol.ts";
@@ -134,7 +135,8 @@ function greetAndEcho(s: Duplex): void {
 
 /**
  * One TCP port serves every kind of case: a client that speaks first gets an HTTP server (a
- * request line), a gRPC server (HTTP/2's preface), a TLS server (a handshake record: greeting and echo inside TLS) or the Kafka
+ * request line), a gRPC server (HTTP/2's preface), a TLS server (a handshake record: greeting and echo inside TLS), a DNS
+ * server (a length-prefixed query) or the Kafka
  * stand-in (anything else); a silent one gets the greeting, then an echo of whatever it sends
  * until it ends (streams use that).
  */
@@ -158,6 +160,7 @@ function serveTcp(s: Socket): void {
     s.pause();
     s.unshift(d);
     if (/^[A-Z]+ \S+ HTTP\//.test(head)) http.emit("connection", s);
+    else if (isDnsOverTcp(d)) serveDnsTcp(s);
     else serveKafka(s);
     s.resume();
   };
@@ -191,6 +194,7 @@ function connectTcp(r: Extract<Request, { op: "connect" }>, done: (error: string
   if (exchange.kind === "http") return requestHttp(r, exchange, done);
   if (exchange.kind === "tls") return connectTls(r, exchange, done);
   if (exchange.kind === "grpc") return callGrpc({ ip: r.ip, port: r.port, source: r.source, path: exchange.path }, GREETING, done);
+  if (exchange.kind === "dns") return queryDnsTcp(r, exchange, done);
   const s: Socket = connect({ host: r.ip, port: r.port, localAddress: r.source });
   let data = Buffer.alloc(0);
   s.on("connect", () => {
@@ -270,68 +274,6 @@ function requestHttp(
   return () => req.destroy();
 }
 
-/** Names this process answers as a DNS server (`zone` requests add to it), lowercased and fully qualified. */
-const zone = new Map<string, string>();
-
-const fqdn = (name: string): string => (name.endsWith(".") ? name : `${name}.`).toLowerCase();
-
-/**
- * A UDP server answers DNS queries (the cluster's DNS in a lab): an A record from the zone, else
- * NXDOMAIN. Anything that is not a query is echoed (the UDP greeting).
- */
-function dnsAnswer(msg: Buffer): Uint8Array | null {
-  const q = decodeMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
-  const first = q.ok ? q.value.questions[0] : undefined;
-  if (!q.ok || q.value.header.qr || first === undefined) return null;
-  const ip = first.type === RR_TYPE.A ? zone.get(fqdn(first.name)) : undefined;
-  const answer: DnsMessage = {
-    header: { ...q.value.header, qr: true, aa: true, ra: true, rcode: ip === undefined ? RCODE.NXDOMAIN : RCODE.NOERROR },
-    questions: [first],
-    answers: ip === undefined ? [] : [{ name: first.name, type: RR_TYPE.A, class: CLASS_IN, ttl: 60, data: { kind: "a", address: ip } }],
-    authorities: [],
-    additionals: [],
-  };
-  const encoded = encodeMessage(answer);
-  return encoded.ok ? encoded.value : null;
-}
-
-/** One A query; any answer but REFUSED (the DNS proxy's denial) counts as answered, and with `l4Only` any answer at all. */
-function queryDns(
-  r: Extract<Request, { op: "connect" }>,
-  { name, l4Only }: Extract<Exchange, { kind: "dns" }>,
-  done: (error: string | null) => void,
-): () => void {
-  const s: UdpSocket = createSocket("udp4");
-  const id = Math.floor(Math.random() * 0x10000);
-  const query = encodeMessage({
-    header: { id, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, z: false, ad: false, cd: false, rcode: 0 },
-    questions: [{ name: fqdn(name), type: RR_TYPE.A, class: CLASS_IN }],
-    answers: [],
-    authorities: [],
-    additionals: [],
-  });
-  if (!query.ok) {
-    done(query.error.message);
-    return () => undefined;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const send = (): void => {
-    s.send(query.value, r.port, r.ip);
-    timer = setTimeout(send, 200);
-  };
-  s.on("message", (msg) => {
-    const a = decodeMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
-    if (!a.ok || a.value.header.id !== id || !a.value.header.qr) return;
-    done(a.value.header.rcode === RCODE.REFUSED && !l4Only ? `${L7_DENIED}: DNS REFUSED` : null);
-  });
-  s.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
-  s.bind({ address: r.source ?? "0.0.0.0", port: 0 }, send);
-  return () => {
-    clearTimeout(timer);
-    s.close();
-  };
-}
-
 function connectUdp(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {
   const s: UdpSocket = createSocket("udp4");
   let timer: NodeJS.Timeout | undefined;
@@ -378,7 +320,7 @@ function open(r: Extract<Request, { op: "connect" }>): void {
       : r.protocol === "ICMP"
         ? ping(r, done)
         : r.exchange?.kind === "dns"
-          ? queryDns(r, r.exchange, done)
+          ? queryDnsUdp(r, r.exchange, done)
           : connectUdp(r, done);
 }
 
@@ -388,7 +330,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   else if (r.op === "connect") open(r);
   else if (r.op === "stream") stream(r);
   else if (r.op === "zone") {
-    for (const [name, ip] of Object.entries(r.records)) zone.set(fqdn(name), ip);
+    addToZone(r.records);
     answer(r.id, null);
   } else if (r.op === "stream-stop") {
     const result = streams.get(r.target)?.stop() ?? { error: "no such stream", sent: 0, echoed: 0 };

@@ -73,7 +73,9 @@ function exchangeOf(c: TestCase): Exchange | null | string {
       return { kind: "kafka", request: Buffer.from(request).toString("base64") };
     }
     case "dns":
-      return c.protocol === "UDP" ? { kind: "dns", name: l7.query, l4Only: false } : "DNS over TCP is not run live yet";
+      return c.protocol === "UDP" || c.protocol === "TCP"
+        ? { kind: "dns", name: l7.query, l4Only: false }
+        : `DNS over ${c.protocol} is not run live`;
     case "tls":
       return { kind: "tls", serverName: l7.serverName };
     case "grpc":
