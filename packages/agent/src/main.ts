@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { ENGINE_FLAGS, engineOptions, formatProblem, loadOneScenario, loadScenarios, validationOptions } from "@membrane/inputs";
 import { Lab } from "./lab/lab.ts";
 import { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS } from "./live/live-test.ts";
-import { reloadPolicies } from "./lab/reload.ts";
+import { reloadPolicies } from "./node/reload.ts";
 import { fileSink, pipeLabFlows } from "./observer/lab-flows.ts";
 import { DEFAULT_RING_CAPACITY, FlowObserver } from "./observer/flow-observer.ts";
 import { serveObserver, type AgentFigures } from "./server/observer-server.ts";

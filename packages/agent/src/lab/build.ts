@@ -6,18 +6,9 @@
  * the endpoint programs sit.
  */
 import { err, ok, type Result } from "@membrane/engine";
-import { inNetns, ipBatch, run, type CommandError } from "./exec.ts";
-import {
-  FABRIC_IP,
-  namespacesOf,
-  PROXY_DEVICE,
-  PROXY_ROUTE_TABLE,
-  ROUTER_IP,
-  UPLINK_DEVICE,
-  VXLAN_DEVICE,
-  type LabPlan,
-  type NodePlan,
-} from "./plan.ts";
+import { ipBatch, run, sysctls, type CommandError } from "../exec.ts";
+import { NODE_SYSCTLS, PROXY_PLUMBING, VXLAN_DEVICE } from "../node/devices.ts";
+import { FABRIC_IP, namespacesOf, ROUTER_IP, UPLINK_DEVICE, type LabPlan, type NodePlan } from "./plan.ts";
 
 /** Cilium's VXLAN port. */
 const VXLAN_PORT = 8472;
@@ -27,10 +18,6 @@ const FABRIC_MTU = 9000;
 async function all(steps: readonly Promise<Result<unknown, CommandError>>[]): Promise<Result<void, CommandError>> {
   for (const r of await Promise.all(steps)) if (!r.ok) return err(r.error);
   return ok(undefined);
-}
-
-function sysctls(netns: string, settings: readonly string[]): Promise<Result<string, CommandError>> {
-  return inNetns(netns, "sysctl", ["-q", "-w", ...settings]);
 }
 
 /** Creates the lab's namespaces and links. On failure what was made is left for `teardownLab`. */
@@ -73,14 +60,7 @@ async function buildNode(plan: LabPlan, n: NodePlan): Promise<Result<void, Comma
       `route add ${o.ip}/32 dev ${UPLINK_DEVICE} src ${n.ip}`,
       ...o.pods.map((p) => `route add ${p.ip}/32 via ${o.ip} dev ${UPLINK_DEVICE} onlink src ${n.ip}`),
     ]),
-    // The L7 path (datapath-notes.md §6): what the datapath assigned to a proxy socket is delivered
-    // locally whatever its address; ingress redirects are bounced through the proxy device.
-    `rule add fwmark 0x200/0xf00 lookup ${PROXY_ROUTE_TABLE}`,
-    `route add local 0.0.0.0/0 dev lo table ${PROXY_ROUTE_TABLE}`,
-    // A veth pair, as the kernel here has no dummy devices; only this end is used.
-    `link add ${PROXY_DEVICE} type veth peer name ${PROXY_DEVICE}_peer`,
-    `link set ${PROXY_DEVICE}_peer up`,
-    `link set ${PROXY_DEVICE} up`,
+    ...PROXY_PLUMBING,
     // Tunnel routing: the datapath redirects other nodes' pods' packets here; host traffic keeps the routes.
     ...(plan.routing === "tunnel"
       ? [`link add ${VXLAN_DEVICE} type vxlan dstport ${VXLAN_PORT} external`, `link set ${VXLAN_DEVICE} up`]
@@ -98,20 +78,7 @@ async function buildNode(plan: LabPlan, n: NodePlan): Promise<Result<void, Comma
       `route add default via ${ROUTER_IP} dev eth0 src ${p.ip}`,
     ]),
   );
-  // accept_local: a bounced flow from this node's own address may arrive. No early demux: a
-  // proxied flow's packets match the proxy's transparent socket by their 4-tuple before routing,
-  // and a packet carrying a socket is not forwarded — the pod's next packet would vanish instead
-  // of reaching its to_container (measured). (Not tcp_fwmark_accept: the SYN-ACK would inherit
-  // the to-proxy mark and be routed back to the proxy.)
-  const forwarding = sysctls(n.netns, [
-    "net.ipv4.ip_forward=1",
-    "net.ipv4.conf.all.rp_filter=0",
-    "net.ipv4.conf.default.rp_filter=0",
-    "net.ipv4.conf.all.accept_local=1",
-    "net.ipv4.conf.default.accept_local=1",
-    "net.ipv4.tcp_early_demux=0",
-    "net.ipv4.udp_early_demux=0",
-  ]);
+  const forwarding = sysctls(n.netns, NODE_SYSCTLS);
   return all([...pods, forwarding]);
 }
 

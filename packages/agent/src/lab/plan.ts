@@ -37,14 +37,8 @@ export interface NodePlan {
 /** How pods reach pods on other nodes (Cilium's routing modes; tunnel is its default). */
 export type Routing = "tunnel" | "native";
 
-/** The nodes' VXLAN device (external mode: the datapath sets each packet's VNI and remote). */
-export const VXLAN_DEVICE = "membrane_vxlan";
-/** The device ingress L7 redirects are bounced to, whose ingress hands them to the proxies. */
-export const PROXY_DEVICE = "mbr_proxy";
-/** The node's uplink to the fabric. */
+/** A lab node's uplink to the fabric. */
 export const UPLINK_DEVICE = "eth0";
-/** Packets the datapath assigned to a proxy socket (mark 0x200/0xf00) are delivered locally by this table. */
-export const PROXY_ROUTE_TABLE = 2004;
 
 export interface LabPlan {
   readonly id: string;

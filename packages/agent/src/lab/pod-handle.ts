@@ -1,7 +1,7 @@
 /** The controlling side of a pod-runtime process (see pod-runtime.ts): starts it in a netns and sends it requests. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
-import { netnsPath } from "./exec.ts";
+import { netnsPath } from "../exec.ts";
 import type { ConnectRequest, ServerKind } from "./pod-protocol.ts";
 
 export type { ConnectProtocol, ConnectRequest, ServerKind, Exchange } from "./pod-protocol.ts";

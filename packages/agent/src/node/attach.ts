@@ -1,7 +1,7 @@
 /** Attaching the datapath's programs to devices with tc. */
 import { err, ok, type Result } from "@membrane/engine";
 import type { Datapath } from "@membrane/datapath";
-import { inNetns, run, type CommandError } from "../lab/exec.ts";
+import { inNetns, run, type CommandError } from "../exec.ts";
 
 /** Which pinned program runs on each tc hook of a device. */
 export interface Hooks {
@@ -23,8 +23,8 @@ export const HOOKS = {
   netdev: { egress: "toNetdev" },
 } as const satisfies Record<string, Hooks>;
 
-/** Attaches the programs of `hooks` to `device` in `netns` with tc (clsact; `replace` swaps atomically). */
-export function attach(datapath: Datapath, netns: string, device: string, hooks: Hooks): Promise<Result<string, CommandError>> {
+/** Attaches the programs of `hooks` to `device` in `netns` (null: this one) with tc (clsact; `replace` swaps atomically). */
+export function attach(datapath: Datapath, netns: string | null, device: string, hooks: Hooks): Promise<Result<string, CommandError>> {
   const batch = [
     `qdisc replace dev ${device} clsact`,
     ...(["ingress", "egress"] as const).flatMap((hook) => {
@@ -37,9 +37,9 @@ export function attach(datapath: Datapath, netns: string, device: string, hooks:
   return inNetns(netns, "tc", ["-b", "-"], batch.join("\n") + "\n");
 }
 
-/** The ifindex of `device` in `netns`. */
-export async function ifindexOf(netns: string, device: string): Promise<Result<number, CommandError>> {
-  const r = await run("ip", ["-n", netns, "-j", "link", "show", "dev", device]);
+/** The ifindex of `device` in `netns` (null: this one). */
+export async function ifindexOf(netns: string | null, device: string): Promise<Result<number, CommandError>> {
+  const r = await run("ip", [...(netns === null ? [] : ["-n", netns]), "-j", "link", "show", "dev", device]);
   if (!r.ok) return r;
   const [link] = JSON.parse(r.value) as { ifindex: number }[];
   return link === undefined ? err({ command: `ip link show dev ${device}`, message: "no such device" }) : ok(link.ifindex);

@@ -7,7 +7,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { datapathFlow, proxyFlow, type Engine, type FlowRecord } from "@membrane/engine";
 import { dropReasonName, type DatapathEvent } from "@membrane/datapath";
-import type { Lab } from "../lab/lab.ts";
+import type { Enforcement } from "../node/node-group.ts";
 
 /** The wall-clock time of a bpf_ktime_get_ns() timestamp (both clocks read now). */
 function wallClock(timestamp: bigint): string {
@@ -22,8 +22,8 @@ export function kernelFlowRecord(engine: Engine, node: string, e: DatapathEvent)
   return { flow, node_name: node, time };
 }
 
-/** Hands every datapath event and proxy record of the lab, as a flow record, to `sink`, until the returned function is called. */
-export function pipeLabFlows(lab: Lab, engine: Engine, sink: (r: FlowRecord) => void): () => void {
+/** Hands every datapath event and proxy record of the nodes, as a flow record, to `sink`, until the returned function is called. */
+export function pipeLabFlows(lab: Enforcement, engine: Engine, sink: (r: FlowRecord) => void): () => void {
   const stopKernel = lab.onEvent((node, e) => sink(kernelFlowRecord(engine, node, e)));
   const stopProxies = lab.onProxyRecord((r) => sink({ flow: proxyFlow(engine, r), node_name: r.node, time: r.time }));
   return () => {

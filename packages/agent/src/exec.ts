@@ -30,13 +30,21 @@ export function run(cmd: string, args: readonly string[], input?: string): Promi
 /** The path of a named network namespace (as `ip netns add` creates it). */
 export const netnsPath = (name: string): string => `/run/netns/${name}`;
 
-/** Runs a command inside a named network namespace, keeping this mount namespace (bpffs stays visible, unlike `ip netns exec`). */
-export function inNetns(netns: string, cmd: string, args: readonly string[], input?: string): Promise<Result<string, CommandError>> {
-  return run("nsenter", [`--net=${netnsPath(netns)}`, cmd, ...args], input);
+/**
+ * Runs a command inside a named network namespace, keeping this mount namespace (bpffs stays
+ * visible, unlike `ip netns exec`); null: in this process's own.
+ */
+export function inNetns(netns: string | null, cmd: string, args: readonly string[], input?: string): Promise<Result<string, CommandError>> {
+  return netns === null ? run(cmd, args, input) : run("nsenter", [`--net=${netnsPath(netns)}`, cmd, ...args], input);
 }
 
 /** Runs `ip` commands as one batch (`ip -b -`), in a network namespace when given. */
 export function ipBatch(netns: string | null, lines: readonly string[]): Promise<Result<string, CommandError>> {
   if (lines.length === 0) return Promise.resolve(ok(""));
   return run("ip", [...(netns === null ? [] : ["-n", netns]), "-b", "-"], lines.join("\n") + "\n");
+}
+
+/** Sets sysctls (`name=value`) in a named network namespace (null: this process's own). */
+export function sysctls(netns: string | null, settings: readonly string[]): Promise<Result<string, CommandError>> {
+  return inNetns(netns, "sysctl", ["-q", "-w", ...settings]);
 }

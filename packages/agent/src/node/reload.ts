@@ -1,16 +1,16 @@
 /**
- * A running lab's reaction to edited policy files: the paths are read again, every policy goes
+ * A running agent's (lab or node) reaction to edited policy files: the paths are read again, every policy goes
  * through the engine again (an unchanged one yields an empty change set) and every one gone is
  * deleted; each node agent applies the change sets to its kernel maps. Invalid files change
  * nothing: the kernel keeps the last good policy.
  */
 import { policyKey, type Engine, type EngineOptions, type ValidationOptions } from "@membrane/engine";
 import { loadOneScenario } from "@membrane/inputs";
-import type { Lab } from "./lab.ts";
+import type { Enforcement } from "./node-group.ts";
 
 /** Applies the policy changes found in `paths`; one line per change, for the agent's log. */
 export async function reloadPolicies(
-  lab: Lab,
+  lab: Enforcement,
   engine: Engine,
   paths: readonly string[],
   validation: ValidationOptions,

@@ -1,0 +1,83 @@
+/**
+ * Bringing up one node's enforcement: its datapath loaded (maps reused when pinned already), its
+ * agent started on the endpoints' devices (maps synced before any program runs), the programs
+ * attached, and its event ring opened. Shared by the lab's nodes and `membrane agent --node`.
+ */
+import { err, ok, type Engine, type Result } from "@membrane/engine";
+import { loadDatapath, openRing, type RingReader } from "@membrane/datapath";
+import { attach, HOOKS, ifindexOf, type Hooks } from "./attach.ts";
+import { PROXY_DEVICE, VXLAN_DEVICE } from "./devices.ts";
+import { NodeAgent, type AgentError } from "./node-agent.ts";
+
+/** What a node is made of, as the datapath sees it. */
+export interface NodeSetup {
+  readonly name: string;
+  /** Its network namespace, by name; null: this process's own (a real node). */
+  readonly netns: string | null;
+  /** Each local endpoint (`namespace/pod`) and its host-side device. */
+  readonly endpoints: readonly { readonly key: string; readonly device: string }[];
+  /** Where the datapath's maps and programs are pinned. */
+  readonly pinDir: string;
+  readonly policyCapacity: number;
+  /** Tunnel routing: the VXLAN device and this uplink (for proxied flows) get their programs too. */
+  readonly tunnel: { readonly uplink: string } | null;
+}
+
+export type NodeStartError =
+  { readonly kind: "command"; readonly message: string } | { readonly kind: "agent"; readonly errors: readonly AgentError[] };
+
+/** A node whose kernel enforces the engine's policy. */
+export interface StartedNode {
+  readonly agent: NodeAgent;
+  readonly ring: RingReader;
+}
+
+const commandError = (e: { readonly command: string; readonly message: string }): NodeStartError => ({
+  kind: "command",
+  message: `${e.command}: ${e.message}`,
+});
+
+export async function startNode(engine: Engine, setup: NodeSetup): Promise<Result<StartedNode, NodeStartError>> {
+  const dp = await loadDatapath({ pinDir: setup.pinDir, defines: { POLICY_MAP_SIZE: setup.policyCapacity, CT_MAP_SIZE: 65536 } });
+  if (!dp.ok) return err({ kind: "command", message: `loading the datapath: ${dp.error.message}` });
+  const endpoints: { key: string; ifindex: number }[] = [];
+  for (const e of setup.endpoints) {
+    const ifindex = await ifindexOf(setup.netns, e.device);
+    if (!ifindex.ok) return err(commandError(ifindex.error));
+    endpoints.push({ key: e.key, ifindex: ifindex.value });
+  }
+  let tunnelIfindex: number | undefined;
+  if (setup.tunnel !== null) {
+    const vxlan = await ifindexOf(setup.netns, VXLAN_DEVICE);
+    if (!vxlan.ok) return err(commandError(vxlan.error));
+    tunnelIfindex = vxlan.value;
+  }
+  const proxyIfindex = await ifindexOf(setup.netns, PROXY_DEVICE);
+  if (!proxyIfindex.ok) return err(commandError(proxyIfindex.error));
+  // The maps first, then the programs: a device never runs a program against maps not yet synced.
+  const { agent, errors } = NodeAgent.start(
+    engine,
+    setup.name,
+    dp.value,
+    { policyCapacity: setup.policyCapacity, tunnelIfindex, proxyIfindex: proxyIfindex.value },
+    endpoints,
+  );
+  if (errors.length > 0) return err({ kind: "agent", errors });
+  const devices: [string, Hooks][] = [
+    [PROXY_DEVICE, HOOKS.proxy],
+    ...(setup.tunnel === null
+      ? []
+      : ([
+          [VXLAN_DEVICE, HOOKS.overlay],
+          [setup.tunnel.uplink, HOOKS.netdev],
+        ] as [string, Hooks][])),
+    ...setup.endpoints.map((e): [string, Hooks] => [e.device, HOOKS.endpoint]),
+  ];
+  for (const [device, hooks] of devices) {
+    const attached = await attach(dp.value, setup.netns, device, hooks);
+    if (!attached.ok) return err(commandError(attached.error));
+  }
+  const ring = openRing(dp.value.maps.events);
+  if (!ring.ok) return err({ kind: "command", message: ring.error.message });
+  return ok({ agent, ring: ring.value });
+}
