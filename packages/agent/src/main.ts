@@ -4,16 +4,22 @@
  *   --lab <paths…>        the cluster of the paths as a lab on this machine, enforced by the eBPF
  *                         datapath; policy files are watched and every change reaches the kernel
  *                         incrementally. Ctrl-C tears the lab down.
+ *   --node NAME <paths…>  the agent of the node this process runs on: NAME's pods of the cluster,
+ *                         found behind the devices their addresses are routed to, enforced by the
+ *                         datapath pinned under --bpf-root (default /sys/fs/bpf/membrane); policy
+ *                         files are watched. Ctrl-C stops the agent; the kernel keeps enforcing.
  *   --live-test <paths…>  each scenario's ConnectivityTest cases as real traffic in a lab; prints
  *                         the report as JSON (`membrane test --live` renders it).
  *   --flows FILE          with either: the kernel's events as Hubble flows (JSON lines).
- *   --observer-listen     with --lab: where the observer API listens (default 127.0.0.1:4245, as
+ *   --observer-listen     with --lab or --node: where the observer API listens (default 127.0.0.1:4245, as
  *                         Hubble's); --ring-capacity N flows are kept (default 4,095).
  */
 import { watch } from "node:fs";
 import { parseArgs } from "node:util";
 import { ENGINE_FLAGS, engineOptions, formatProblem, loadOneScenario, loadScenarios, validationOptions } from "@membrane/inputs";
 import { Lab } from "./lab/lab.ts";
+import { DEFAULT_PIN_DIR, NodeDaemon } from "./node/node-daemon.ts";
+import type { Enforcement } from "./node/node-group.ts";
 import { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS } from "./live/live-test.ts";
 import { reloadPolicies } from "./node/reload.ts";
 import { fileSink, pipeLabFlows } from "./observer/lab-flows.ts";
@@ -26,10 +32,11 @@ const USAGE = `membrane agent: the node agent (Linux, root)
 
 Usage:
   membrane agent --lab <paths…> [--flows FILE] [--observer-listen HOST:PORT] [--ring-capacity N] [policy settings]
+  membrane agent --node NAME <paths…> [--bpf-root DIR] [--flows FILE] [--observer-listen HOST:PORT] [--ring-capacity N] [policy settings]
   membrane test --live <paths…> [-o text|json|junit] [--timeout-ms N] [--flows FILE]`;
 
 /** The agent's figures for /metrics: map fill, lost events and regenerations per node; policies and identities. */
-function agentFigures(lab: Lab, engine: Engine): AgentFigures {
+function agentFigures(lab: Enforcement, engine: Engine): AgentFigures {
   return {
     policies: engine.policies.size,
     identities: engine.cache.identityCount,
@@ -50,7 +57,7 @@ function agentFigures(lab: Lab, engine: Engine): AgentFigures {
 }
 
 /** Says so when a node's policy map is nearly full, before a change fails for lack of room. */
-function warnPressure(lab: Lab): void {
+function warnPressure(lab: Enforcement): void {
   for (const n of lab.nodes) {
     const p = n.agent.pressure;
     if (p.high)
@@ -59,6 +66,38 @@ function warnPressure(lab: Lab): void {
       );
   }
 }
+
+/** Builds the lab of a cluster and says what it is made of; null (said why) when it cannot. */
+async function startLab(engine: Engine, tests: Parameters<typeof worldIpsOf>[1]): Promise<{ value: Enforcement } | null> {
+  const lab = await Lab.start(engine, worldIpsOf(engine, tests));
+  if (!lab.ok) {
+    process.stderr.write(`membrane agent: cannot build the lab: ${JSON.stringify(lab.error)}\n`);
+    return null;
+  }
+  for (const n of lab.value.plan.nodes) {
+    process.stdout.write(`node ${n.name}: netns ${n.netns}, ${n.ip}\n`);
+    for (const p of n.pods) process.stdout.write(`  pod ${p.key}: ${p.ip} (nsenter --net=/run/netns/${p.netns} …)\n`);
+  }
+  return lab;
+}
+
+/** Starts the agent of this node and says which pods it enforces for; null (said why) when it cannot. */
+async function startNode(engine: Engine, name: string, pinDir = DEFAULT_PIN_DIR): Promise<{ value: Enforcement } | null> {
+  if (!engine.cluster.nodes.some((n) => n.name === name))
+    process.stderr.write(`membrane agent: warning: the cluster has no node ${name}\n`);
+  const daemon = await NodeDaemon.start(engine, name, { pinDir, policyCapacity: NODE_POLICY_MAP_SIZE });
+  if (!daemon.ok) {
+    process.stderr.write(`membrane agent: cannot start the agent of ${name}: ${JSON.stringify(daemon.error)}\n`);
+    return null;
+  }
+  process.stdout.write(`node ${name}: datapath pinned under ${pinDir}\n`);
+  for (const e of daemon.value.endpoints) process.stdout.write(`  pod ${e.key}: ${e.device}\n`);
+  for (const s of daemon.value.skipped) process.stdout.write(`  pod ${s.key}: not enforced (${s.why})\n`);
+  return daemon;
+}
+
+/** A real node's policy map capacity: Cilium's default (bpf-policy-map-max), the size the issue's outage was about. */
+const NODE_POLICY_MAP_SIZE = 16384;
 
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
@@ -69,6 +108,8 @@ async function main(argv: readonly string[]): Promise<number> {
       options: {
         ...ENGINE_FLAGS,
         lab: { type: "boolean" },
+        node: { type: "string" },
+        "bpf-root": { type: "string" },
         "live-test": { type: "boolean" },
         "timeout-ms": { type: "string" },
         flows: { type: "string" },
@@ -82,7 +123,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const v = parsed.values;
   const options = engineOptions(v);
-  if (typeof options === "string" || parsed.positionals.length === 0 || v.lab === v["live-test"]) {
+  const modes = [v.lab === true, v["live-test"] === true, v.node !== undefined].filter(Boolean).length;
+  if (typeof options === "string" || parsed.positionals.length === 0 || modes !== 1) {
     process.stderr.write(`${typeof options === "string" ? `membrane agent: ${options}\n` : ""}${USAGE}\n`);
     return 2;
   }
@@ -130,15 +172,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const { loaded, problems } = await loadOneScenario(parsed.positionals, validation, options);
   for (const p of problems) process.stderr.write(formatProblem(p) + "\n");
   if (problems.some((p) => p.severity === "error")) return 2;
-  const lab = await Lab.start(loaded.engine, worldIpsOf(loaded.engine, loaded.scenario.tests));
-  if (!lab.ok) {
-    process.stderr.write(`membrane agent: cannot build the lab: ${JSON.stringify(lab.error)}\n`);
-    return 3;
-  }
-  for (const n of lab.value.plan.nodes) {
-    process.stdout.write(`node ${n.name}: netns ${n.netns}, ${n.ip}\n`);
-    for (const p of n.pods) process.stdout.write(`  pod ${p.key}: ${p.ip} (nsenter --net=/run/netns/${p.netns} …)\n`);
-  }
+  const lab =
+    v.node === undefined ? await startLab(loaded.engine, loaded.scenario.tests) : await startNode(loaded.engine, v.node, v["bpf-root"]);
+  if (lab === null) return 3;
   let reloading = Promise.resolve();
   const watchers = parsed.positionals.map((p) =>
     watch(p, { recursive: true }, () => {
@@ -158,7 +194,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const observer = await serveObserver(observed, () => agentFigures(lab.value, loaded.engine), host!, Number(port));
   process.stdout.write(`observer API on http://${observer.address.address}:${observer.address.port} (membrane observe --server …)\n`);
   warnPressure(lab.value);
-  process.stdout.write("lab running; policy files are watched; Ctrl-C tears it down\n");
+  process.stdout.write(
+    v.node === undefined ? "lab running; policy files are watched; Ctrl-C tears it down\n" : "agent running; policy files are watched\n",
+  );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
@@ -170,7 +208,7 @@ async function main(argv: readonly string[]): Promise<number> {
   observer.server.close();
   await file?.close();
   await lab.value.stop();
-  process.stdout.write("lab removed\n");
+  process.stdout.write(v.node === undefined ? "lab removed\n" : "agent stopped; the datapath keeps enforcing\n");
   return 0;
 }
 

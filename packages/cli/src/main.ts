@@ -20,6 +20,7 @@ Usage:
   membrane validate <paths…> [-o text|json|yaml]
   membrane test <paths…> [-o text|json|junit] [--live [--timeout-ms N]]
   membrane agent --lab <paths…>
+  membrane agent --node NAME <paths…> [--bpf-root DIR]
   membrane trace <paths…> --from X --to Y --port N [--protocol P] [-o text|json|yaml]
                  [--http-method M --http-path P --http-header K:V | --grpc-service S --grpc-method M |
                   --kafka-api-key K --kafka-topic T | --dns-query NAME | --tls-server-name NAME]
@@ -37,6 +38,9 @@ Usage:
 \`test --live\` runs the cases as real traffic through membrane's eBPF datapath, in a lab of network
 namespaces built from the cluster (Linux, root); a case fails when the wire and the engine disagree.
 \`agent --lab\` keeps such a lab running and applies every edit of the policy files to the kernel.
+\`agent --node NAME\` is the agent of this machine as node NAME of the cluster: NAME's pods, found
+behind the devices their addresses are routed to (a CNI's veths), are enforced by the datapath
+pinned under /sys/fs/bpf/membrane; stopping it leaves the kernel enforcing the last policy.
 
 \`test --flows FILE\` and \`trace --flows FILE\` write the flows their cases produced (Hubble JSON);
 with \`--live\`, the flows are the kernel's own events.

@@ -7,7 +7,7 @@
  */
 import { err, ok, type Result } from "@membrane/engine";
 import { ipBatch, run, sysctls, type CommandError } from "../exec.ts";
-import { NODE_SYSCTLS, PROXY_PLUMBING, VXLAN_DEVICE } from "../node/devices.ts";
+import { NODE_SYSCTLS, PROXY_DEVICE_LINKS, PROXY_ROUTING, VXLAN_DEVICE } from "../node/devices.ts";
 import { FABRIC_IP, namespacesOf, ROUTER_IP, UPLINK_DEVICE, type LabPlan, type NodePlan } from "./plan.ts";
 
 /** Cilium's VXLAN port. */
@@ -60,7 +60,8 @@ async function buildNode(plan: LabPlan, n: NodePlan): Promise<Result<void, Comma
       `route add ${o.ip}/32 dev ${UPLINK_DEVICE} src ${n.ip}`,
       ...o.pods.map((p) => `route add ${p.ip}/32 via ${o.ip} dev ${UPLINK_DEVICE} onlink src ${n.ip}`),
     ]),
-    ...PROXY_PLUMBING,
+    ...PROXY_ROUTING,
+    ...PROXY_DEVICE_LINKS,
     // Tunnel routing: the datapath redirects other nodes' pods' packets here; host traffic keeps the routes.
     ...(plan.routing === "tunnel"
       ? [`link add ${VXLAN_DEVICE} type vxlan dstport ${VXLAN_PORT} external`, `link set ${VXLAN_DEVICE} up`]

@@ -12,14 +12,17 @@ export const PROXY_ROUTE_TABLE = 2004;
 /** The mark of packets the datapath assigned to a proxy socket, and its mask. */
 const TO_PROXY_MARK = "0x200/0xf00";
 
-/**
- * The proxy plumbing as `ip` batch lines: what the datapath assigned to a proxy socket is
- * delivered locally whatever its address, and the proxy device (a veth pair, as this kernel has
- * no dummy devices; only this end is used).
- */
-export const PROXY_PLUMBING = [
+/** As `ip` batch lines: what the datapath assigned to a proxy socket is delivered locally whatever its address. */
+export const PROXY_ROUTING = [
   `rule add fwmark ${TO_PROXY_MARK} lookup ${PROXY_ROUTE_TABLE}`,
   `route replace local 0.0.0.0/0 dev lo table ${PROXY_ROUTE_TABLE}`,
+] as const;
+
+/** Removes {@link PROXY_ROUTING}'s rule (before adding it again: rules do not replace). */
+export const PROXY_RULE_DELETE = `rule del fwmark ${TO_PROXY_MARK} lookup ${PROXY_ROUTE_TABLE}`;
+
+/** As `ip` batch lines: the proxy device (a veth pair, as this kernel has no dummy devices; only this end is used). */
+export const PROXY_DEVICE_LINKS = [
   `link add ${PROXY_DEVICE} type veth peer name ${PROXY_DEVICE}_peer`,
   `link set ${PROXY_DEVICE}_peer up`,
   `link set ${PROXY_DEVICE} up`,

@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+/**
+ * `membrane agent --node` on a node made the way a CNI makes one: a network namespace stands for
+ * the machine, each pod is a namespace behind a veth with a /32 route. The agent runs inside the
+ * machine's namespace as it would on a real node, finds the pods' devices by their routes,
+ * enforces L3/L4 and L7 on real traffic, follows policy edits, and leaves the kernel enforcing
+ * when it stops; a new agent adopts what the old one pinned.
+ */
+const root = fileURLToPath(new URL("../", import.meta.url));
+const id = `${process.pid % 10000}`;
+const NODE = `mbrn${id}-node`;
+const POD_A = `mbrn${id}-a`;
+const POD_B = `mbrn${id}-b`;
+const A_IP = "10.77.0.10";
+const B_IP = "10.77.0.11";
+const pinDir = `/sys/fs/bpf/membrane-node-test-${id}`;
+const dir = mkdtempSync(join(tmpdir(), "membrane-node-"));
+const flowsFile = `${dir}-flows.json`;
+
+const ip = (...args: string[]): string => execFileSync("ip", args, { encoding: "utf8" });
+const inNs = (ns: string, cmd: string, args: readonly string[]): ChildProcess =>
+  spawn("nsenter", [`--net=/run/netns/${ns}`, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+
+const CLUSTER = `apiVersion: v1
+kind: Node
+metadata: { name: node-a }
+status: { addresses: [{ type: InternalIP, address: 172.30.0.2 }] }
+---
+apiVersion: v1
+kind: Node
+metadata: { name: node-b }
+status: { addresses: [{ type: InternalIP, address: 172.30.0.3 }] }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web, namespace: shop, labels: { app: web } }
+spec: { nodeName: node-a, containers: [{ name: c }] }
+status: { podIP: ${A_IP} }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: api, namespace: shop, labels: { app: api } }
+spec: { nodeName: node-a, containers: [{ name: c }] }
+status: { podIP: ${B_IP} }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: ghost, namespace: shop, labels: { app: ghost } }
+spec: { nodeName: node-a, containers: [{ name: c }] }
+status: { podIP: 10.77.9.9 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: elsewhere, namespace: shop, labels: { app: web } }
+spec: { nodeName: node-b, containers: [{ name: c }] }
+status: { podIP: 10.78.0.10 }
+`;
+
+/** api admits web on 8080 (any request) and on 80 only GET /public; `port` moves the plain rule. */
+const policy = (port: number): string => `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: api-ingress, namespace: shop }
+spec:
+  endpointSelector: { matchLabels: { app: api } }
+  ingress:
+    - fromEndpoints: [{ matchLabels: { app: web } }]
+      toPorts:
+        - ports: [{ port: "${port}", protocol: TCP }]
+        - ports: [{ port: "80", protocol: TCP }]
+          rules: { http: [{ method: GET, path: /public }] }
+`;
+
+/** What web gets from api: the body of an HTTP GET (or the TCP greeting), or the error that ended it. */
+function fromWeb(port: number, path: string | null): Promise<string> {
+  const script =
+    path === null
+      ? `const s=require("net").connect(${port},"${B_IP}");s.on("data",d=>{console.log(d.toString().trim());process.exit()});s.on("error",e=>{console.log(e.code);process.exit()})`
+      : `require("http").get("http://${B_IP}:${port}${path}",r=>{let b="";r.on("data",d=>b+=d);r.on("end",()=>{console.log(r.statusCode+" "+b.trim());process.exit()})}).on("error",e=>{console.log(e.code);process.exit()})`;
+  const child = inNs(POD_A, process.execPath, ["-e", `setTimeout(()=>{console.log("TIMEOUT");process.exit()},1500);${script}`]);
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  return once(child, "close").then(() => out.trim());
+}
+
+let servers: ChildProcess | null = null;
+
+/** Starts the agent in the machine's namespace; resolves with its stdout lines up to "agent running". */
+async function startAgent(): Promise<{ child: ChildProcess; lines: string[] }> {
+  const child = inNs(NODE, process.execPath, [
+    join(root, "packages/agent/src/main.ts"),
+    "--node",
+    "node-a",
+    dir,
+    "--bpf-root",
+    pinDir,
+    "--flows",
+    flowsFile,
+    "--observer-listen",
+    "127.0.0.1:0",
+  ]);
+  const lines: string[] = [];
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  // Read to the end: the agent keeps logging (policy changes), and a closed pipe would end it.
+  const input = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    input.on("line", (line) => {
+      lines.push(line);
+      if (line.startsWith("agent running")) resolve({ child, lines });
+    });
+    input.on("close", () => reject(new Error(`the agent exited: ${lines.join("\n")}\n${stderr}`)));
+  });
+}
+
+async function stopAgent(child: ChildProcess): Promise<void> {
+  child.kill("SIGTERM");
+  await once(child, "close");
+}
+
+before(() => {
+  ip("netns", "add", NODE);
+  ip("netns", "add", POD_A);
+  ip("netns", "add", POD_B);
+  const batch = [
+    "link set lo up",
+    "addr add 169.254.1.1/32 dev lo",
+    `link add lxc-a type veth peer name eth0 netns ${POD_A}`,
+    `link add lxc-b type veth peer name eth0 netns ${POD_B}`,
+    "link set lxc-a up",
+    "link set lxc-b up",
+    `route add ${A_IP}/32 dev lxc-a`,
+    `route add ${B_IP}/32 dev lxc-b`,
+  ];
+  execFileSync("ip", ["-n", NODE, "-b", "-"], { input: batch.join("\n") + "\n" });
+  for (const [ns, addr] of [
+    [POD_A, A_IP],
+    [POD_B, B_IP],
+  ] as const)
+    execFileSync("ip", ["-n", ns, "-b", "-"], {
+      input: [
+        "link set lo up",
+        "link set eth0 up",
+        `addr add ${addr}/32 dev eth0`,
+        "route add 169.254.1.1/32 dev eth0 scope link",
+        "route add default via 169.254.1.1 dev eth0",
+      ].join("\n"),
+    });
+  writeFileSync(join(dir, "cluster.yaml"), CLUSTER);
+  writeFileSync(join(dir, "policy.yaml"), policy(8080));
+  // api's servers: a greeting on 8080 and 9090, HTTP on 80.
+  servers = inNs(POD_B, process.execPath, [
+    "-e",
+    `const net=require("net");for(const p of [8080,9090])net.createServer(s=>s.end("hello "+p)).listen(p);require("http").createServer((q,r)=>r.end("api "+q.url)).listen(80);`,
+  ]);
+});
+
+after(() => {
+  servers?.kill();
+  for (const ns of [NODE, POD_A, POD_B])
+    try {
+      ip("netns", "delete", ns);
+    } catch {
+      // absent already
+    }
+  rmSync(pinDir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(flowsFile, { force: true });
+});
+
+test("membrane agent --node enforces its pods on real traffic, follows edits, and leaves the kernel enforcing when stopped", async () => {
+  const { child, lines } = await startAgent();
+  try {
+    assert.ok(lines.includes("  pod shop/web: lxc-a"), lines.join("\n"));
+    assert.ok(lines.includes("  pod shop/api: lxc-b"), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => l.startsWith("  pod shop/ghost: not enforced (10.77.9.9 is not routed to a local device")),
+      lines.join("\n"),
+    );
+    assert.ok(!lines.some((l) => l.includes("shop/elsewhere")), "another node's pod is not this agent's");
+    // L3/L4: 8080 admitted, 9090 dropped by api's ingress.
+    assert.equal(await fromWeb(8080, null), "hello 8080");
+    assert.equal(await fromWeb(9090, null), "TIMEOUT");
+    // L7 through this node's HTTP proxy.
+    assert.equal(await fromWeb(80, "/public"), "200 api /public");
+    assert.equal(await fromWeb(80, "/private"), "403 Access denied");
+    // An edit of the policy file reaches the kernel.
+    writeFileSync(join(dir, "policy.yaml"), policy(9090));
+    let moved = "";
+    for (let i = 0; i < 20 && moved !== "hello 9090"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      moved = await fromWeb(9090, null);
+    }
+    assert.equal(moved, "hello 9090", lines.join("\n") + readFileSync(flowsFile, "utf8").split("\n").slice(-6).join("\n"));
+    assert.equal(await fromWeb(8080, null), "TIMEOUT");
+  } finally {
+    await stopAgent(child);
+  }
+  // Stopped: the kernel keeps enforcing the last policy.
+  assert.equal(await fromWeb(9090, null), "hello 9090");
+  assert.equal(await fromWeb(8080, null), "TIMEOUT");
+  // The kernel's events were the agent's flows: a policy verdict for web → api, a drop on 8080.
+  const flows = readFileSync(flowsFile, "utf8")
+    .trim()
+    .split("\n")
+    .map(
+      (l) => JSON.parse(l) as { flow: { verdict: string; l4?: { TCP?: { destination_port: number } }; source?: { pod_name?: string } } },
+    );
+  assert.ok(
+    flows.some((f) => f.flow.verdict === "DROPPED" && f.flow.l4?.TCP?.destination_port === 8080 && f.flow.source?.pod_name === "web"),
+  );
+  // A new agent adopts the pinned maps and programs.
+  const again = await startAgent();
+  try {
+    assert.equal(await fromWeb(9090, null), "hello 9090");
+    assert.equal(await fromWeb(80, "/private"), "403 Access denied");
+  } finally {
+    await stopAgent(again.child);
+  }
+});
