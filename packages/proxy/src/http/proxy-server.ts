@@ -1,7 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import type { Result } from "@membrane/engine";
 import { plainDialer, type Dialer } from "../common/dial.ts";
-import { boundAddress, listenTcp } from "../common/listen.ts";
+import { ProxyListener } from "../common/proxy-listener.ts";
 import type { ConnectionRoute, RouteResolver } from "./connection.ts";
 import { RequestDecider } from "./decide.ts";
 import type { FlowListener } from "./flow-record.ts";
@@ -34,82 +32,41 @@ export interface HttpProxyOptions {
  * requests go to the route's upstream; denied ones get Envoy's `403 Access denied` and never
  * reach it.
  */
-export class HttpProxy {
+export class HttpProxy extends ProxyListener {
   /** The limits in force. */
   readonly limits: ProxyLimits;
-  readonly #options: HttpProxyOptions;
-  readonly #decider = new RequestDecider();
-  readonly #flows: FlowRecorder;
   readonly #pool: UpstreamPool;
-  readonly #sockets = new Set<Socket>();
-  #server: Server | null = null;
 
   constructor(options: HttpProxyOptions) {
-    this.#options = options;
-    this.limits = { ...DEFAULT_PROXY_LIMITS, ...options.limits };
-    this.#flows = new FlowRecorder(options.onFlow ?? null);
-    this.#pool = new UpstreamPool(this.limits, options.dial ?? plainDialer);
-  }
-
-  /** Starts listening on `host:port` (port 0 picks a free one); the bound address, or why not. */
-  listen(host: string, port: number): Promise<Result<AddressInfo, string>> {
-    const server = createServer({ allowHalfOpen: true }, (socket) => this.handle(socket));
-    this.#server = server;
-    return listenTcp(server, host, port);
-  }
-
-  /** The address listened on, if listening. */
-  get address(): AddressInfo | null {
-    return boundAddress(this.#server);
-  }
-
-  /** Serves one connection accepted elsewhere (a transparent listener, say). */
-  handle(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
-    socket.on("error", () => undefined);
-    socket.setNoDelay(true);
-    const resolveRoute = this.#options.route;
-    let route: ConnectionRoute | null;
-    try {
-      route = typeof resolveRoute === "function" ? resolveRoute(socket) : resolveRoute;
-    } catch {
-      route = null;
-    }
-    if (route === null) {
-      socket.destroy();
-      return;
-    }
-    const deps: ServeDeps = {
-      route,
-      policy: this.#options.policy,
-      decider: this.#decider,
-      limits: this.limits,
-      flows: this.#flows,
-      dial: this.#options.dial ?? plainDialer,
-    };
-    sniffProtocol(socket, this.limits.idleTimeoutMs, this.limits.headersTimeoutMs, (s) => {
-      switch (s.kind) {
-        case "none":
-          socket.destroy();
-          return;
-        case "http1":
-          new Http1Connection(socket, deps, this.#pool).start(s.initial, s.ended);
-          return;
-        case "http2":
-          serveHttp2(socket, s.initial, deps);
-          return;
-      }
+    const limits = { ...DEFAULT_PROXY_LIMITS, ...options.limits };
+    const decider = new RequestDecider();
+    const flows = new FlowRecorder(options.onFlow ?? null);
+    const dial = options.dial ?? plainDialer;
+    const pool = new UpstreamPool(limits, dial);
+    super(options.route, (socket, route) => {
+      socket.setNoDelay(true);
+      const deps: ServeDeps = { route, policy: options.policy, decider, limits, flows, dial };
+      sniffProtocol(socket, limits.idleTimeoutMs, limits.headersTimeoutMs, (s) => {
+        switch (s.kind) {
+          case "none":
+            socket.destroy();
+            return;
+          case "http1":
+            new Http1Connection(socket, deps, pool).start(s.initial, s.ended);
+            return;
+          case "http2":
+            serveHttp2(socket, s.initial, deps);
+            return;
+        }
+      });
     });
+    this.limits = limits;
+    this.#pool = pool;
   }
 
-  /** Stops listening and closes every connection, client and upstream. */
-  async close(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const s of this.#sockets) s.destroy();
-    this.#sockets.clear();
+  /** Stops listening and closes every connection, client and upstream (pooled ones too). */
+  override async close(): Promise<void> {
     this.#pool.destroy();
-    if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await super.close();
   }
 }
