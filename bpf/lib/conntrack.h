@@ -123,11 +123,11 @@ static __always_inline int ct_is_related(const struct tuple *quoted)
 	return 0;
 }
 
-/* Records a new allowed flow. Returns 0, or DROP_CT_CREATE_FAILED. */
-static __always_inline int ct_create(const struct tuple *t, __u8 dir, __u32 remote_identity, __u16 proxy_port, __u32 len)
+/* Records a new allowed flow, its verdict reached under `epoch`. Returns 0, or DROP_CT_CREATE_FAILED. */
+static __always_inline int ct_create(const struct tuple *t, __u8 dir, __u32 remote_identity, __u16 proxy_port, __u32 epoch, __u32 len)
 {
 	struct ct_key k;
-	struct ct_entry e = { .remote_identity = remote_identity, .proxy_port = proxy_port };
+	struct ct_entry e = { .remote_identity = remote_identity, .proxy_port = proxy_port, .policy_epoch = epoch };
 
 	ct_key_of(t, dir, 0, &k);
 	ct_touch(&e, t->proto, t->tcp_flags, 0, len);

@@ -48,6 +48,17 @@ struct packet {
 };
 
 /* The ICMP kinds, by family and type (RFC 792 / RFC 4443 numbers). */
+/*
+ * Sets skb->mark through a fresh context access. Without the barrier clang may reuse a pointer it
+ * derived from skb for an earlier read of the mark, and the verifier refuses a store through a
+ * modified context pointer ("dereference of modified ctx ptr").
+ */
+static __always_inline void set_mark(struct __sk_buff *skb, __u32 mark)
+{
+	asm volatile("" : "+r"(skb));
+	skb->mark = mark;
+}
+
 static __always_inline __u8 icmp_kind_of(__u8 family, __u8 type, __u8 code)
 {
 	if (family == 4) {

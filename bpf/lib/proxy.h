@@ -120,7 +120,7 @@ static __always_inline int redirect_to_proxy(struct __sk_buff *skb, const struct
 		return err;
 	/* The mark carries 16 bits of identity (the accepted socket inherits it: tcp_fwmark_accept);
 	 * a wider one (a CIDR identity) is left out and the proxy asks its ipcache instead. */
-	skb->mark = MARK_TO_PROXY | (identity <= 0xffff ? identity << 16 : 0);
+	set_mark(skb, MARK_TO_PROXY | (identity <= 0xffff ? identity << 16 : 0));
 	return 0;
 }
 

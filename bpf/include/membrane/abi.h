@@ -139,6 +139,7 @@ struct ct_entry {
 	__u16 proxy_port;
 	__u8 tcp_flags;       /* every TCP flag seen, both directions */
 	__u8 flags;           /* CT_F_* */
+	__u32 policy_epoch;   /* datapath_config.policy_epoch the flow's verdict was reached under */
 };
 
 #define CT_F_REPLY_SEEN 1
@@ -192,6 +193,7 @@ struct datapath_config {
 	__u32 flags;
 	__u32 tunnel_ifindex;    /* the VXLAN device (tunnel routing); 0: native routing */
 	__u32 proxy_ifindex;     /* the device whose ingress hands redirected ingress flows to the proxy; 0: none */
+	__u32 policy_epoch;      /* bumped by the agent after every change of the policy, endpoints or ipcache maps; 0: never cache verdicts */
 };
 
 /* ------------------------------------------------------------------ counters (lib/counters.h) */

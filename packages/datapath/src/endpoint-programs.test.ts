@@ -240,6 +240,30 @@ describe("from_container and to_container", () => {
     assert.equal(run("fromContainer", { src: B.ip, dst: A.ip, proto: "tcp", sport: 80, dport: 40001 }).retval, TC_ACT_SHOT);
   });
 
+  test("an established flow's verdict is kept for the policy epoch it was reached in; a new epoch decides it again", () => {
+    const config = (policyEpoch: number) =>
+      mapUpdate(dp.maps.config, Buffer.alloc(4), encodeDatapathConfig({ eventsPerSecond: 0, policyEpoch }));
+    const next = { src: A.ip, dst: B.ip, proto: "tcp", sport: 40000, dport: 80, tcpFlags: TCP.ack } as const;
+    become(A);
+    config(7);
+    assert.ok(policy.sync("A", "egress", [{ key: key(B.id, 6, 80), entry: allow() }]).ok);
+    assert.equal(run("fromContainer", { ...next, tcpFlags: TCP.syn }).retval, TC_ACT_OK);
+    // The allow goes but the epoch stays (as between the agent's map write and its bump): the flow
+    // keeps the verdict it was given; a new flow is looked up and dropped.
+    assert.ok(policy.sync("A", "egress", []).ok);
+    assert.equal(run("fromContainer", next).retval, TC_ACT_OK);
+    assert.equal(run("fromContainer", { ...next, sport: 40001, tcpFlags: TCP.syn }).retval, TC_ACT_SHOT);
+    // The agent bumps the epoch after its change: the established flow is decided again, and cut.
+    config(8);
+    assert.equal(run("fromContainer", next).retval, TC_ACT_SHOT);
+    // Epoch 0 never caches: every packet is looked up.
+    config(0);
+    assert.ok(policy.sync("A", "egress", [{ key: key(B.id, 6, 80), entry: allow() }]).ok);
+    assert.equal(run("fromContainer", next).retval, TC_ACT_OK);
+    assert.ok(policy.sync("A", "egress", []).ok);
+    assert.equal(run("fromContainer", next).retval, TC_ACT_SHOT);
+  });
+
   test("ingress from the tunnel: the identity in the mark (from the VNI) is trusted over the ipcache", () => {
     become(B);
     const C = asIdentity(1003);

@@ -16,4 +16,5 @@ export * from "./maps/conntrack-lookup.ts";
 export * from "./maps/proxy-origins.ts";
 export type { ProxyOrigin } from "./codec/proxy-origin.ts";
 export * from "./maps/counters.ts";
+export * from "./maps/config-map.ts";
 export * from "./kernel/sockets.ts";

@@ -7,12 +7,13 @@
  */
 import { formatIp, parseIp, type ChangeSet, type Engine, type EndpointInfo, type IpPrefix } from "@membrane/engine";
 import {
-  encodeDatapathConfig,
-  mapUpdate,
+  heldPolicyEpoch,
+  writeDatapathConfig,
   EndpointMapWriter,
   IpcacheMapWriter,
   PolicyMapWriter,
   type Datapath,
+  type DatapathConfig,
   type IpcacheMapError,
   type KernelError,
   type PolicyMapError,
@@ -72,6 +73,8 @@ export class NodeAgent {
   #regenerations = { count: 0, seconds: 0 };
   /** The engine's ipcache revision the kernel's ipcache was last synced to. */
   #ipcacheRevision: string | null = null;
+  /** What the config map holds (its policy epoch is bumped after every change the agent makes). */
+  #config: DatapathConfig = { eventsPerSecond: DEFAULT_EVENTS_PER_SECOND };
 
   private constructor(engine: Engine, nodeName: string, datapath: Datapath, options: NodeAgentOptions) {
     this.#engine = engine;
@@ -113,15 +116,15 @@ export class NodeAgent {
     for (const ifindex of held.value.keys()) if (!wanted.has(ifindex)) agent.#endpoints.delete(ifindex);
     agent.#nextId = Math.max(0, ...held.value.values()) + 1;
     for (const e of endpoints) agent.#local.set(e.key, { ifindex: e.ifindex, epId: held.value.get(e.ifindex) ?? agent.#nextId++ });
-    const config = mapUpdate(
-      datapath.maps.config,
-      Buffer.alloc(4),
-      encodeDatapathConfig({
-        eventsPerSecond: options.eventsPerSecond ?? DEFAULT_EVENTS_PER_SECOND,
-        tunnelIfindex: options.tunnelIfindex ?? 0,
-        proxyIfindex: options.proxyIfindex ?? 0,
-      }),
-    );
+    // The epoch goes on from what the pinned map holds: a flow cached by the previous agent
+    // under its epoch is never taken as decided on this agent's maps.
+    agent.#config = {
+      eventsPerSecond: options.eventsPerSecond ?? DEFAULT_EVENTS_PER_SECOND,
+      tunnelIfindex: options.tunnelIfindex ?? 0,
+      proxyIfindex: options.proxyIfindex ?? 0,
+      policyEpoch: heldPolicyEpoch(datapath.maps.config),
+    };
+    const config = agent.#bumpEpoch();
     if (!config.ok) return { agent, errors: [kernelError(config.error)] };
     const byId = new Map([...agent.#local].map(([key, l]) => [l.epId, key]));
     const adopted = [agent.#policy.adopt((id) => byId.get(id)), agent.#ipcache.adopt()];
@@ -154,7 +157,23 @@ export class NodeAgent {
   sync(): AgentError[] {
     const errors = this.#syncIpcache();
     for (const key of this.#local.keys()) errors.push(...this.#programEndpoint(key));
-    return errors;
+    return [...errors, ...this.#epochErrors()];
+  }
+
+  /**
+   * After the maps changed: established flows decided on the old maps are decided again at their
+   * next packet (the datapath caches a flow's verdict under the epoch it was reached in). Never 0,
+   * which tells the datapath not to cache.
+   */
+  #bumpEpoch(): ReturnType<typeof writeDatapathConfig> {
+    const next = ((this.#config.policyEpoch ?? 0) + 1) >>> 0 || 1;
+    this.#config = { ...this.#config, policyEpoch: next };
+    return writeDatapathConfig(this.datapath.maps.config, this.#config);
+  }
+
+  #epochErrors(): AgentError[] {
+    const r = this.#bumpEpoch();
+    return r.ok ? [] : [{ kind: "endpoint", endpoint: "(the datapath's policy epoch)", error: r.error }];
   }
 
   /** Engine changes applied so far, and the time spent programming the kernel for them. */
@@ -177,7 +196,11 @@ export class NodeAgent {
     // Audit marks arrive as map changes too: a marked policy gives its entries new origins, a re-added pod gets all its entries again.
     for (const key of new Set(local.map((c) => c.endpoint))) errors.push(...this.#writeRecord(key));
     for (const key of cs.endpointsRemoved) this.#forget(key);
+    const ipcacheBefore = this.#ipcacheRevision;
     errors.push(...this.#syncIpcache());
+    // Only after the maps are written: a packet in between still finds the old epoch and looks up.
+    if (local.length > 0 || cs.endpointsRemoved.length > 0 || this.#ipcacheRevision !== ipcacheBefore || errors.length > 0)
+      errors.push(...this.#epochErrors());
     return errors;
   }
 

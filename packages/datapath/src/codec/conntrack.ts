@@ -3,7 +3,7 @@ import { asIdentity, formatIp, parseIp, type NumericIdentity } from "@membrane/e
 
 export const CT_KEY = { size: 40, saddr: 0, daddr: 16, sport: 32, dport: 34, proto: 36, family: 37, dir: 38 } as const;
 export const CT_ENTRY = {
-  size: 40,
+  size: 48,
   expires: 0,
   packets: 8,
   bytes: 16,
@@ -12,6 +12,7 @@ export const CT_ENTRY = {
   proxy_port: 36,
   tcp_flags: 38,
   flags: 39,
+  policy_epoch: 40,
 } as const;
 
 /** One tracked flow, as the endpoint that tracks it saw it. */

@@ -3,7 +3,14 @@
  * (struct datapath_config). A per-CPU lookup returns one 16-byte counter per possible CPU; they are summed.
  */
 export const COUNTER = { size: 16, packets: 0, bytes: 8 } as const;
-export const DATAPATH_CONFIG = { size: 16, events_per_second: 0, flags: 4, tunnel_ifindex: 8, proxy_ifindex: 12 } as const;
+export const DATAPATH_CONFIG = {
+  size: 20,
+  events_per_second: 0,
+  flags: 4,
+  tunnel_ifindex: 8,
+  proxy_ifindex: 12,
+  policy_epoch: 16,
+} as const;
 
 /** The counter indexes, in abi.h's order. */
 export const COUNTER_NAMES = [
@@ -49,6 +56,11 @@ export interface DatapathConfig {
   readonly tunnelIfindex?: number;
   /** The device whose ingress hands redirected ingress flows to the proxies; 0: no ingress redirection (fails closed). */
   readonly proxyIfindex?: number;
+  /**
+   * Bumped after every change of the policy, endpoints or ipcache maps: an established flow
+   * whose verdict was reached under the current epoch skips the lookups. 0: always look up.
+   */
+  readonly policyEpoch?: number;
 }
 
 /** `struct datapath_config`. */
@@ -57,5 +69,6 @@ export function encodeDatapathConfig(config: DatapathConfig): Buffer {
   b.writeUInt32LE(config.eventsPerSecond, DATAPATH_CONFIG.events_per_second);
   b.writeUInt32LE(config.tunnelIfindex ?? 0, DATAPATH_CONFIG.tunnel_ifindex);
   b.writeUInt32LE(config.proxyIfindex ?? 0, DATAPATH_CONFIG.proxy_ifindex);
+  b.writeUInt32LE(config.policyEpoch ?? 0, DATAPATH_CONFIG.policy_epoch);
   return b;
 }
