@@ -4,7 +4,8 @@
  *   from_container (veth ingress: what the pod sends)  → the pod's egress policy;
  *   to_container   (veth egress: what the pod receives) → the pod's ingress policy.
  * Each side enforces only its own map (policy-semantics.md §7.1): replies and related ICMP skip
- * policy, every other packet is looked up, and new flows are tracked and reported.
+ * policy, every other packet is looked up unless its flow was decided in the current policy
+ * epoch, and new flows are tracked and reported.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -120,8 +121,8 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		rc = policy_lookup(ep->ep_id, c.remote_identity, egress, p.t.proto, p.t.policy_port, &c.match_type, &audit);
 		if (rc == DROP_POLICY && (ep->flags & (egress ? ENDPOINT_F_EGRESS_AUDIT : ENDPOINT_F_INGRESS_AUDIT)))
 			audit = 1;
-		/* Audit mode: a policy drop passes, reported as the drop it would have been. */
-		if (rc < 0 && audit && (rc == DROP_POLICY || rc == DROP_POLICY_DENY))
+		/* Audit mode (only ever set for a policy drop): it passes, reported as the drop it would have been. */
+		if (audit)
 			c.flags = EVENT_F_AUDIT;
 		else if (rc < 0)
 			/* A later fragment has no ports: only a rule that ignores them could allow it. */
@@ -131,15 +132,15 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	/* An L7 port: the proxy decides. What the pod sends is handed to the proxy here; what it would
 	 * receive is bounced to the proxy device (below), which hands it over. */
 	if (rc > 0) {
-		int err = egress ? redirect_to_proxy(skb, &p.t, rc, ep->identity) : proxy_ifindex() ? 0 : DROP_PROXY_LOOKUP_FAILED;
+		int err = egress ? redirect_to_proxy(skb, &p.t, rc, ep->identity) : cfg && cfg->proxy_ifindex ? 0 : DROP_PROXY_LOOKUP_FAILED;
 		if (err)
 			return drop(skb, &p.t, &c, err);
 	}
 	if (entry) {
 		/* The flow follows the policy in force: a redirect that came after the flow began is
-		 * where to_proxy must send it (a stale port 0 would drop the packet there). */
-		entry->proxy_port = rc > 0 ? rc : 0;
-		entry->policy_epoch = epoch;
+		 * where to_proxy must send it (a stale port 0 would drop the packet there), and the
+		 * proxies read the identity it was decided for. */
+		ct_refresh(entry, c.remote_identity, rc > 0 ? rc : 0, epoch);
 		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len);
 	} else {
 		int err = ct_create(&p.t, dir, c.remote_identity, rc > 0 ? rc : 0, epoch, skb->len);
@@ -154,7 +155,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	count(COUNTER_FORWARDED, skb->len);
 	/* A redirected packet goes to the proxy, never on its way (nor into the tunnel). */
 	if (rc > 0)
-		return egress ? TC_ACT_OK : bpf_redirect(proxy_ifindex(), BPF_F_INGRESS);
+		return egress || !cfg ? TC_ACT_OK : bpf_redirect(cfg->proxy_ifindex, BPF_F_INGRESS);
 	return pass(skb, &p.t, &c, egress);
 }
 

@@ -2,9 +2,9 @@
  * Connection tracking (Cilium's bpf/lib/conntrack.h, simplified): each endpoint direction keeps
  * its own entries (CT_EGRESS made by from-container, CT_INGRESS by to-container), so a pod-to-pod
  * flow is tracked once at each end. A packet whose reversed tuple has an entry is a reply and
- * skips policy (§7.1); an ICMP error quoting a tracked flow is related and skips it too. Original-
- * direction packets are still checked against policy every time: an entry only says the flow is
- * established. Lifetimes follow Cilium's defaults; the LRU map evicts under pressure and the agent
+ * skips policy (§7.1); an ICMP error quoting a tracked flow is related and skips it too. An
+ * original-direction packet keeps its flow's verdict only while the policy epoch it was reached in
+ * is current (endpoint.c): any map change the agent makes decides every flow again. Lifetimes follow Cilium's defaults; the LRU map evicts under pressure and the agent
  * collects expired entries.
  */
 #ifndef MEMBRANE_LIB_CONNTRACK_H
@@ -121,6 +121,14 @@ static __always_inline int ct_is_related(const struct tuple *quoted)
 			return 1;
 	}
 	return 0;
+}
+
+/* A tracked flow decided again: what its verdict rests on, refreshed together. */
+static __always_inline void ct_refresh(struct ct_entry *e, __u32 remote_identity, __u16 proxy_port, __u32 epoch)
+{
+	e->remote_identity = remote_identity;
+	e->proxy_port = proxy_port;
+	e->policy_epoch = epoch;
 }
 
 /* Records a new allowed flow, its verdict reached under `epoch`. Returns 0, or DROP_CT_CREATE_FAILED. */

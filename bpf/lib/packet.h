@@ -47,7 +47,6 @@ struct packet {
 	struct tuple inner; /* for ICMP_KIND_ERROR: the quoted packet */
 };
 
-/* The ICMP kinds, by family and type (RFC 792 / RFC 4443 numbers). */
 /*
  * Sets skb->mark through a fresh context access. Without the barrier clang may reuse a pointer it
  * derived from skb for an earlier read of the mark, and the verifier refuses a store through a
@@ -59,6 +58,7 @@ static __always_inline void set_mark(struct __sk_buff *skb, __u32 mark)
 	skb->mark = mark;
 }
 
+/* The ICMP kinds, by family and type (RFC 792 / RFC 4443 numbers). */
 static __always_inline __u8 icmp_kind_of(__u8 family, __u8 type, __u8 code)
 {
 	if (family == 4) {

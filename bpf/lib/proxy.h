@@ -118,17 +118,17 @@ static __always_inline int redirect_to_proxy(struct __sk_buff *skb, const struct
 		return DROP_PROXY_UNKNOWN_PROTO;
 	if (err)
 		return err;
-	/* The mark carries 16 bits of identity (the accepted socket inherits it: tcp_fwmark_accept);
-	 * a wider one (a CIDR identity) is left out and the proxy asks its ipcache instead. */
-	set_mark(skb, MARK_TO_PROXY | (identity <= 0xffff ? identity << 16 : 0));
+	/* Only the magic: the proxy learns the source identity from the flow's conntrack entry (TCP)
+	 * or the proxy origins map (UDP), never from the mark. */
+	set_mark(skb, MARK_TO_PROXY);
 	return 0;
 }
 
 /*
  * On the proxy device's ingress: a flow to_container bounced here because the receiving endpoint's
  * ingress policy redirects it (tc egress cannot assign a socket; Cilium likewise sends ingress
- * redirects back up through its host device). The flow's ingress conntrack entry, made just
- * before, holds the proxy port and the sender's identity. Returns 0 or DROP_PROXY_*.
+ * redirects back up through its host device). The flow's ingress conntrack entry, made or
+ * refreshed just before by to_container, holds the proxy port in force and the sender's identity. Returns 0 or DROP_PROXY_*.
  */
 static __always_inline int redirect_ingress_to_proxy(struct __sk_buff *skb, const struct tuple *t)
 {

@@ -46,12 +46,4 @@ static __always_inline int forward(struct __sk_buff *skb, const struct tuple *t,
 	return bpf_redirect(cfg->tunnel_ifindex, 0);
 }
 
-/* Whether ingress redirects can reach the proxy (the agent configured its device). */
-static __always_inline __u32 proxy_ifindex(void)
-{
-	const struct datapath_config *cfg = datapath_config();
-
-	return cfg ? cfg->proxy_ifindex : 0;
-}
-
 #endif

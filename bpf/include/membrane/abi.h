@@ -217,7 +217,7 @@ struct counter {
 /* ------------------------------------------------------------------ marks */
 
 /* skb->mark of a packet handed to the L7 proxy: 0x200 in the magic nibble (routed locally by the
- * agent's `ip rule fwmark 0x200/0xf00`), the source identity's low 16 bits above it. */
+ * agent's `ip rule fwmark 0x200/0xf00`); nothing above it. */
 #define MARK_TO_PROXY 0x200
 #define MARK_MAGIC_MASK 0xf00
 /* A packet that came out of the tunnel: the sender's identity (from the VNI) in the upper 16 bits,

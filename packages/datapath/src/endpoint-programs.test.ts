@@ -3,11 +3,11 @@ import { createServer, type Server } from "node:net";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { asIdentity, parseIp, parsePrefix, type PolicyEntry, type PolicyKey } from "@membrane/engine";
 import { decodeConntrack } from "./codec/conntrack.ts";
-import { COUNTER_NAMES, encodeDatapathConfig, type CounterName } from "./codec/counters.ts";
+import { COUNTER_NAMES, type CounterName } from "./codec/counters.ts";
 import { readCounters } from "./maps/counters.ts";
 import { CT_KEY, CT_ENTRY } from "./codec/conntrack.ts";
 import { decodeEvent, type DatapathEvent } from "./codec/event.ts";
-import { mapDelete, mapKeys, mapLookup, mapUpdate, openRing, testRun, type RingReader } from "./kernel/bpf.ts";
+import { mapDelete, mapKeys, mapLookup, openRing, testRun, type RingReader } from "./kernel/bpf.ts";
 import { pinDirectory } from "./kernel/test-support/fixture.ts";
 import { arpFrame, frame, ipPacket, TCP, type PacketSpec } from "./kernel/test-support/packets.ts";
 import { loadDatapath, type Datapath } from "./loader/load.ts";
@@ -15,6 +15,7 @@ import { EndpointMapWriter } from "./maps/endpoint-map.ts";
 import { IpcacheMapWriter } from "./maps/ipcache-map.ts";
 import { PolicyMapWriter } from "./maps/policy-map.ts";
 import { collectConntrack } from "./maps/conntrack-gc.ts";
+import { writeDatapathConfig } from "./maps/config-map.ts";
 
 /**
  * The endpoint programs (bpf/endpoint.c) on crafted packets through BPF_PROG_TEST_RUN: verdicts,
@@ -125,7 +126,7 @@ after(() => pins.remove());
 beforeEach(() => {
   clearMap(dp.maps.conntrack, CT_KEY.size);
   for (const ep of ["A", "B"]) for (const d of ["ingress", "egress"] as const) assert.ok(policy.sync(ep, d, []).ok);
-  mapUpdate(dp.maps.config, Buffer.alloc(4), encodeDatapathConfig({ eventsPerSecond: 0 }));
+  writeDatapathConfig(dp.maps.config, { eventsPerSecond: 0 });
   events();
 });
 
@@ -241,8 +242,7 @@ describe("from_container and to_container", () => {
   });
 
   test("an established flow's verdict is kept for the policy epoch it was reached in; a new epoch decides it again", () => {
-    const config = (policyEpoch: number) =>
-      mapUpdate(dp.maps.config, Buffer.alloc(4), encodeDatapathConfig({ eventsPerSecond: 0, policyEpoch }));
+    const config = (policyEpoch: number) => writeDatapathConfig(dp.maps.config, { eventsPerSecond: 0, policyEpoch });
     const next = { src: A.ip, dst: B.ip, proto: "tcp", sport: 40000, dport: 80, tcpFlags: TCP.ack } as const;
     become(A);
     config(7);
@@ -361,7 +361,7 @@ describe("from_container and to_container", () => {
 
   test("events are rate limited per CPU; the rest are counted", () => {
     become(A);
-    mapUpdate(dp.maps.config, Buffer.alloc(4), encodeDatapathConfig({ eventsPerSecond: 2 }));
+    writeDatapathConfig(dp.maps.config, { eventsPerSecond: 2 });
     const limited = counter("events-rate-limited");
     // Each policy drop is two events (a policy verdict and a drop): 10 in all.
     for (let i = 0; i < 5; i++) run("fromContainer", { src: A.ip, dst: B.ip, proto: "tcp", dport: 1000 + i });
@@ -436,7 +436,7 @@ describe("from_container and to_container", () => {
     const syn = { src: A.ip, dst: B.ip, proto: "tcp", sport: 40000, dport: 80 } as const;
     assert.equal(run("toContainer", syn).retval, TC_ACT_SHOT);
     assert.equal(events().at(-1)?.verdict, -178, "DROP_PROXY_LOOKUP_FAILED: no proxy device configured");
-    mapUpdate(dp.maps.config, Buffer.alloc(4), encodeDatapathConfig({ eventsPerSecond: 0, proxyIfindex: LO }));
+    writeDatapathConfig(dp.maps.config, { eventsPerSecond: 0, proxyIfindex: LO });
     assert.equal(run("toContainer", syn).retval, TC_ACT_REDIRECT);
     assert.deepEqual(
       conntrack().map((c) => [c.direction, c.remoteIdentity, c.proxyPort]),

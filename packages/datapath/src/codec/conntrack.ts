@@ -1,5 +1,6 @@
 /** The byte layout of the conntrack map (bpf/include/membrane/abi.h: ct_key, ct_entry), for GC, dumps and the proxies' lookups. */
-import { asIdentity, formatIp, parseIp, type NumericIdentity } from "@membrane/engine";
+import { asIdentity, parseIp, type NumericIdentity } from "@membrane/engine";
+import { addressAt } from "./address.ts";
 
 export const CT_KEY = { size: 40, saddr: 0, daddr: 16, sport: 32, dport: 34, proto: 36, family: 37, dir: 38 } as const;
 export const CT_ENTRY = {
@@ -35,8 +36,9 @@ export interface ConntrackEntry {
   readonly closing: boolean;
 }
 
-function address(b: Buffer, offset: number, family: number): string {
-  return formatIp({ family: family === 6 ? 6 : 4, bytes: b.subarray(offset, offset + (family === 6 ? 16 : 4)) });
+/** The destination of a flow its source endpoint tracks (CT_EGRESS); null for one its destination tracks. */
+export function egressDestinationOf(key: Buffer): string | null {
+  return key[CT_KEY.dir] === 0 ? addressAt(key, CT_KEY.daddr, key[CT_KEY.family]!) : null;
 }
 
 /** A flow as one endpoint direction tracks it: the original direction's addresses and ports. */
@@ -63,8 +65,8 @@ export function decodeConntrack(key: Buffer, entry: Buffer): ConntrackEntry {
   const family = key[CT_KEY.family]!;
   const flags = entry[CT_ENTRY.flags]!;
   return {
-    source: address(key, CT_KEY.saddr, family),
-    destination: address(key, CT_KEY.daddr, family),
+    source: addressAt(key, CT_KEY.saddr, family),
+    destination: addressAt(key, CT_KEY.daddr, family),
     sourcePort: key.readUInt16BE(CT_KEY.sport),
     destinationPort: key.readUInt16BE(CT_KEY.dport),
     proto: key[CT_KEY.proto]!,

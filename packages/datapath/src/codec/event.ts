@@ -1,5 +1,6 @@
 /** The byte layout of a datapath event (bpf/include/membrane/abi.h: struct event), decoded. */
-import { asIdentity, formatIp, type DatapathRecord, type NumericIdentity } from "@membrane/engine";
+import { asIdentity, type DatapathRecord, type NumericIdentity } from "@membrane/engine";
+import { addressAt } from "./address.ts";
 
 export const EVENT = {
   size: 80,
@@ -50,7 +51,7 @@ export function decodeEvent(b: Buffer): DatapathEvent | undefined {
   const type = b[EVENT.type];
   if (type !== 1 && type !== 2) return undefined;
   const family = b[EVENT.family] === 6 ? 6 : 4;
-  const addr = (offset: number): string => formatIp({ family, bytes: b.subarray(offset, offset + (family === 6 ? 16 : 4)) });
+  const addr = (offset: number): string => addressAt(b, offset, family);
   return {
     kind: type === 1 ? "policy-verdict" : "drop",
     direction: b[EVENT.direction] === 1 ? "ingress" : "egress",

@@ -2,7 +2,8 @@
  * The proxy origins map (bpf/include/membrane/abi.h: proxy_origin_key, proxy_origin): where a UDP
  * flow redirected to a proxy was going, and its source's identity, by its source address and port.
  */
-import { asIdentity, formatIp, parseIp, type NumericIdentity } from "@membrane/engine";
+import { asIdentity, parseIp, type NumericIdentity } from "@membrane/engine";
+import { addressAt } from "./address.ts";
 
 export const PROXY_ORIGIN_KEY = { size: 20, saddr: 0, sport: 16, proto: 18, family: 19 } as const;
 export const PROXY_ORIGIN = { size: 24, daddr: 0, dport: 16, identity: 20 } as const;
@@ -26,10 +27,10 @@ export function encodeProxyOriginKey(source: string, sourcePort: number, proto: 
   return k;
 }
 
-/** Decodes a value (`family` is the key's). */
-export function decodeProxyOrigin(v: Buffer, family: 4 | 6): ProxyOrigin {
+/** Decodes a value (its addresses are of the key's family). */
+export function decodeProxyOrigin(key: Buffer, v: Buffer): ProxyOrigin {
   return {
-    destination: formatIp({ family, bytes: v.subarray(PROXY_ORIGIN.daddr, PROXY_ORIGIN.daddr + (family === 6 ? 16 : 4)) }),
+    destination: addressAt(v, PROXY_ORIGIN.daddr, key[PROXY_ORIGIN_KEY.family]!),
     destinationPort: v.readUInt16BE(PROXY_ORIGIN.dport),
     identity: asIdentity(v.readUInt32LE(PROXY_ORIGIN.identity)),
   };

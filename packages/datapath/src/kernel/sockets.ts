@@ -6,7 +6,7 @@
  */
 import { closeSync } from "node:fs";
 import type { Result } from "@membrane/engine";
-import { call, type KernelError } from "./addon.ts";
+import { call, type Addon, type KernelError } from "./addon.ts";
 
 /** A stream (TCP) or datagram (UDP) socket. */
 export type SocketKind = "tcp" | "udp";
@@ -23,6 +23,25 @@ const IP_TRANSPARENT = 19;
 const SOL_IPV6 = 41;
 const IPV6_TRANSPARENT = 75;
 
+/** A socket made in `netns` and set up by `configure`; closed again if that fails. */
+function socketIn(
+  netns: string | null,
+  family: 4 | 6,
+  kind: SocketKind,
+  configure: (a: Addon, fd: number) => void,
+): Result<SocketFd, KernelError> {
+  return call((a) => {
+    const fd = a.socketIn(netns, family, kind === "tcp");
+    try {
+      configure(a, fd);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    return fd as SocketFd;
+  });
+}
+
 /**
  * A TCP socket bound to `ip:port` with IP_TRANSPARENT, in the network namespace at `netns` (a
  * path such as /run/netns/NAME; null: the caller's own), ready for `server.listen({ fd })`
@@ -38,17 +57,10 @@ export function transparentListener(
   kind: SocketKind = "tcp",
 ): Result<SocketFd, KernelError> {
   const v6 = ip.includes(":");
-  return call((a) => {
-    const fd = a.socketIn(netns, v6 ? 6 : 4, kind === "tcp");
-    try {
-      a.setSockOpt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-      a.setSockOpt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
-      a.bindSocket(fd, ip, port);
-    } catch (e) {
-      closeFd(fd);
-      throw e;
-    }
-    return fd as SocketFd;
+  return socketIn(netns, v6 ? 6 : 4, kind, (a, fd) => {
+    a.setSockOpt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    a.setSockOpt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
+    a.bindSocket(fd, ip, port);
   });
 }
 
@@ -57,18 +69,5 @@ export function transparentListener(
  * `new net.Socket({ fd }).connect(…)` (TCP) or `dgram` `bind({ fd })` (UDP).
  */
 export function markedSocket(netns: string | null, family: 4 | 6, mark: number, kind: SocketKind = "tcp"): Result<SocketFd, KernelError> {
-  return call((a) => {
-    const fd = a.socketIn(netns, family, kind === "tcp");
-    try {
-      a.setSockOpt(fd, SOL_SOCKET, SO_MARK, mark);
-    } catch (e) {
-      closeFd(fd);
-      throw e;
-    }
-    return fd as SocketFd;
-  });
-}
-
-function closeFd(fd: number): void {
-  closeSync(fd);
+  return socketIn(netns, family, kind, (a, fd) => a.setSockOpt(fd, SOL_SOCKET, SO_MARK, mark));
 }

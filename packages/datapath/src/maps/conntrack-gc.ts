@@ -6,9 +6,12 @@
  */
 import { err, ok, type Result } from "@membrane/engine";
 import { mapDelete, mapKeys, mapLookup, type KernelError, type MapFd } from "../kernel/bpf.ts";
-import { CT_ENTRY, CT_KEY, decodeConntrack } from "../codec/conntrack.ts";
+import { CT_ENTRY, CT_KEY, egressDestinationOf } from "../codec/conntrack.ts";
 
-/** What one collection did, and the destinations of the flows still live (the DNS cache keeps those: Cilium's zombies). */
+/**
+ * What one collection did, and the destinations of the live flows pods opened (the DNS cache
+ * keeps those: Cilium's zombies; flows into a pod end at the pod, never at an FQDN address).
+ */
 export interface GcReport {
   readonly scanned: number;
   readonly deleted: number;
@@ -26,7 +29,8 @@ export function collectConntrack(map: MapFd, now: bigint = process.hrtime.bigint
     if (!v.ok) return err(v.error);
     if (v.value === null) continue;
     if (v.value.readBigUInt64LE(CT_ENTRY.expires) >= now) {
-      liveDestinations.add(decodeConntrack(k, v.value).destination);
+      const destination = egressDestinationOf(k);
+      if (destination !== null) liveDestinations.add(destination);
       continue;
     }
     const d = mapDelete(map, k);

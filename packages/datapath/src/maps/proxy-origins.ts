@@ -8,5 +8,5 @@ export function lookupProxyOrigin(map: MapFd, source: string, sourcePort: number
   if (key === undefined) return ok(null);
   const v = mapLookup(map, key, PROXY_ORIGIN.size);
   if (!v.ok) return v;
-  return ok(v.value === null ? null : decodeProxyOrigin(v.value, source.includes(":") ? 6 : 4));
+  return ok(v.value === null ? null : decodeProxyOrigin(key, v.value));
 }
