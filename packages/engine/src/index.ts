@@ -68,7 +68,7 @@ export type { HttpRequest, HeaderAction, HttpDecision } from "./l7/http.ts";
 export { HttpMatcher, grpcRequest } from "./l7/http.ts";
 export type { KafkaRequest } from "./l7/kafka.ts";
 export { kafkaAllows, TOPIC_API_KEYS } from "./l7/kafka.ts";
-export { compileDnsPattern, matchesName, matchesServerName, toFqdn } from "./l7/dns-pattern.ts";
+export { compileDnsPattern, matchesName, matchesServerName, serverNameVerdict, toFqdn } from "./l7/dns-pattern.ts";
 export { KAFKA_API_KEYS, KAFKA_ROLES } from "./policy-api/vocabulary.ts";
 export type { L7Outcome } from "./scenario/decide-l7.ts";
 export { decideL7, requestHost } from "./scenario/decide-l7.ts";

@@ -34,15 +34,6 @@ export function isAudited(ctx: AuditContext): boolean {
   return ctx.policies.length > 0 && ctx.policies.every((p) => p !== undefined && marked(p.meta));
 }
 
-/**
- * Whether an L7 denial is audited: only by membrane's own marks — the namespace, the pod, or every
- * policy behind the redirect. Cilium's agent-wide audit mode leaves L7 rules enforced (§9), and so
- * does membrane's `--policy-audit-mode`.
- */
-export function isL7Audited(ctx: Omit<AuditContext, "global">): boolean {
-  return isAudited({ ...ctx, global: false });
-}
-
 /** The repository key of the policy a rule came from. */
 export function originKey(o: RuleOrigin): string {
   return `${o.policyKind}/${o.namespace ?? ""}/${o.name}`;

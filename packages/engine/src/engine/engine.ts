@@ -14,7 +14,7 @@ import type { L7Policy } from "../l7/l7-policy.ts";
 import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts";
 import { BugError } from "../result.ts";
 import type { RuleEntry, RuleOrigin } from "../translate/rule-form.ts";
-import { isAudited, isL7Audited, originKey } from "./audit.ts";
+import { isAudited, originKey } from "./audit.ts";
 import { EntryIndex, pinnedNamespaces } from "./entry-index.ts";
 import { WorldIdentities, type IdentityDelta } from "./world-identities.ts";
 import { translatePolicy } from "../translate/translate.ts";
@@ -223,9 +223,14 @@ export class Engine {
 
   /** Whether a drop at `ep` caused by rules of these origins passes in audit mode (see engine/audit.ts). */
   isAudited(ep: EndpointInfo | null, origins: readonly RuleOrigin[]): boolean {
+    return this.#audited(ep, origins, this.options.auditMode);
+  }
+
+  /** `global`: the agent-wide flag applies (it does to L3/L4 drops, never to L7 denials: §9). */
+  #audited(ep: EndpointInfo | null, origins: readonly RuleOrigin[], global: boolean): boolean {
     const keys = [...new Set(origins.map(originKey))];
     return isAudited({
-      global: this.options.auditMode,
+      global,
       namespace: ep === null ? undefined : this.#namespaces.get(ep.pod.namespace),
       pod: ep?.pod,
       policies: keys.map((k) => this.#policies.get(k)),
@@ -252,17 +257,17 @@ export class Engine {
   /**
    * Whether the proxy lets a request it would deny pass, reported AUDIT: the redirect entry of
    * `ep`'s map for (peer, proto, port) comes from policies in audit mode, or `ep` or its namespace
-   * is marked (see isL7Audited).
+   * is marked. Cilium's agent-wide audit mode leaves L7 rules enforced (§9), and so does
+   * membrane's `--policy-audit-mode`.
    */
   l7Audited(ep: EndpointInfo, direction: "ingress" | "egress", peer: NumericIdentity, proto: number, port: number): boolean {
     const hit = this.policyOf(ep)[direction].map.lookup(peer, proto, port);
     if (hit.kind !== "match" || hit.entry.proxyPort === 0) return false;
-    const keys = [...new Set(hit.entry.derivedFrom.flatMap((d) => (d.kind === "rule" ? [originKey(d.origin)] : [])))];
-    return isL7Audited({
-      namespace: this.#namespaces.get(ep.pod.namespace),
-      pod: ep.pod,
-      policies: keys.map((k) => this.#policies.get(k)),
-    });
+    return this.#audited(
+      ep,
+      hit.entry.derivedFrom.flatMap((d) => (d.kind === "rule" ? [d.origin] : [])),
+      false,
+    );
   }
 
   /** A reserved identity with its labels. */

@@ -89,10 +89,13 @@ export function queryPredicate(q: FlowQuery): Result<FlowPredicate, string> {
       lists[i]!.push(p.value);
     }
   const [allow, deny] = lists as [FlowPredicate[], FlowPredicate[]];
+  const windowed = q.since !== null || q.until !== null;
   return ok((flow: Flow) => {
-    const t = flow.time === undefined ? NaN : Date.parse(flow.time);
-    if (q.since !== null && !(t >= q.since)) return false;
-    if (q.until !== null && !(t <= q.until)) return false;
+    if (windowed) {
+      const t = flow.time === undefined ? NaN : Date.parse(flow.time);
+      if (q.since !== null && !(t >= q.since)) return false;
+      if (q.until !== null && !(t <= q.until)) return false;
+    }
     return (allow.length === 0 || allow.some((p) => p(flow))) && !deny.some((p) => p(flow));
   });
 }

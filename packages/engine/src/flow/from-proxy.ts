@@ -25,7 +25,7 @@ export interface ProxyRecord {
   readonly client: { readonly ip: string; readonly port: number; readonly identity: NumericIdentity };
   readonly server: { readonly ip: string; readonly port: number };
   readonly proxyPort: number;
-  /** The L7 record: `http`, `kafka` or `dns`, with `latency_ns` on responses. */
+  /** The L7 record: `http`, `kafka` or `dns` (none for TLS, which Hubble has no record for), with `latency_ns` on responses. */
   readonly l7: Omit<FlowL7, "type">;
   readonly summary: string;
   readonly time: string;
@@ -37,10 +37,11 @@ export function proxyFlow(engine: Engine, r: ProxyRecord): Flow {
   const serverEp = engine.endpointByIp(r.server.ip) ?? null;
   const clientId = clientEp?.identity ?? engine.cache.identity(r.client.identity) ?? engine.identityOfIp(r.client.ip, r.node);
   const client = flowEndpoint(engine, clientEp, clientId);
-  const server = flowEndpoint(engine, serverEp, serverEp?.identity ?? engine.identityOfIp(r.server.ip, r.node));
+  const serverId = serverEp?.identity ?? engine.identityOfIp(r.server.ip, r.node);
+  const server = flowEndpoint(engine, serverEp, serverId);
   const local = r.direction === "ingress" ? serverEp : clientEp;
   const side = local === null ? undefined : engine.policyOf(local)[r.direction];
-  const peer = r.direction === "ingress" ? clientId.id : (serverEp?.identity.id ?? engine.identityOfIp(r.server.ip, r.node).id);
+  const peer = r.direction === "ingress" ? clientId.id : serverId.id;
   const lookup = side?.map.lookup(peer, r.proto, r.server.port);
   const policies = side === undefined || lookup === undefined ? [] : policiesOf({ lookup, enforcement: side.enforcement }, engine.revision);
   const reply = r.type === "RESPONSE";

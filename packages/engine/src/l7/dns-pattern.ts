@@ -64,3 +64,17 @@ export function matchesServerName(pattern: string, sni: string | null): boolean 
   }
   return p === n;
 }
+
+/**
+ * Whether a TLS connection naming `sni` (null: none) passes `serverNames` (the union of the rules
+ * on the port), and why — shared by `membrane test` and the SNI proxy.
+ */
+export function serverNameVerdict(serverNames: readonly string[], sni: string | null): { readonly allowed: boolean; readonly why: string } {
+  const hit = serverNames.find((p) => matchesServerName(p, sni));
+  if (hit !== undefined) return { allowed: true, why: `server name ${sni} matches ${hit}` };
+  if (sni === null) return { allowed: false, why: "the ClientHello names no server" };
+  return {
+    allowed: false,
+    why: `server name ${sni} matches none of ${serverNames.join(", ") || "(no serverNames: membrane terminates no TLS)"}`,
+  };
+}

@@ -1,7 +1,7 @@
 import type { ChangeSet, Engine } from "../engine/engine.ts";
 import { grpcRequest, HttpMatcher } from "../l7/http.ts";
 import { kafkaAllows } from "../l7/kafka.ts";
-import { compileDnsPattern, matchesName, matchesServerName } from "../l7/dns-pattern.ts";
+import { compileDnsPattern, matchesName, serverNameVerdict } from "../l7/dns-pattern.ts";
 import type { L7Policy } from "../l7/l7-policy.ts";
 import { KAFKA_API_KEYS } from "../policy-api/vocabulary.ts";
 import { PROTO } from "../policy/protocol.ts";
@@ -60,12 +60,8 @@ function judge(policy: L7Policy, req: CaseL7, host: string, at: string): L7Outco
     case "tls": {
       if (req.kind !== "tls")
         return { kind: "deny", why: `${at}: the TLS SNI proxy resets a connection that does not begin with a ClientHello` };
-      const hit = policy.serverNames.find((p) => matchesServerName(p, req.serverName));
-      if (hit !== undefined) return { kind: "allow", why: `${at}: server name ${req.serverName} matches ${hit}` };
-      return {
-        kind: "deny",
-        why: `${at}: ${req.serverName === null ? "the ClientHello names no server" : `server name ${req.serverName} matches none of ${policy.serverNames.join(", ") || "(no serverNames: membrane terminates no TLS)"}`}: reset`,
-      };
+      const v = serverNameVerdict(policy.serverNames, req.serverName);
+      return v.allowed ? { kind: "allow", why: `${at}: ${v.why}` } : { kind: "deny", why: `${at}: ${v.why}: reset` };
     }
     case "l7proto":
       return { kind: "unsupported", why: `${at}: proxylib parser "${policy.l7proto}" is not decided offline` };

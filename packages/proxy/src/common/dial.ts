@@ -41,3 +41,25 @@ export const plainDialer: Dialer = (upstream) =>
   upstream.mark === undefined
     ? connect({ host: upstream.host, port: upstream.port })
     : failedSocket(`no dialer can mark the connection to ${upstream.host}:${upstream.port}`);
+
+/**
+ * Opens the upstream connection of a proxied client connection: no Nagle delay, a connect
+ * timeout, every failure reported once as a message (`onFail`, which ends both sides), and the
+ * close. The caller pipes the data.
+ */
+export function dialUpstream(
+  dial: Dialer,
+  upstream: Upstream,
+  connectTimeoutMs: number,
+  onFail: (message: string) => void,
+  onClose: () => void,
+): Socket {
+  const { host, port } = upstream;
+  const s = dial(upstream);
+  s.setNoDelay(true);
+  s.setTimeout(connectTimeoutMs, () => onFail(`connecting to ${host}:${port} timed out`));
+  s.once("connect", () => s.setTimeout(0));
+  s.on("error", (e) => onFail(`upstream ${host}:${port}: ${e.message}`));
+  s.on("close", onClose);
+  return s;
+}

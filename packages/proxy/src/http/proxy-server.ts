@@ -1,6 +1,5 @@
-import { plainDialer, type Dialer } from "../common/dial.ts";
-import { ProxyListener } from "../common/proxy-listener.ts";
-import type { ConnectionRoute, RouteResolver } from "./connection.ts";
+import { plainDialer } from "../common/dial.ts";
+import { ProxyListener, type TcpProxyOptions } from "../common/proxy-listener.ts";
 import { RequestDecider } from "./decide.ts";
 import type { FlowListener } from "./flow-record.ts";
 import { FlowRecorder } from "./flow-recorder.ts";
@@ -8,23 +7,11 @@ import { Http1Connection } from "./h1/index.ts";
 import { UpstreamPool } from "./h1/upstream-pool.ts";
 import { serveHttp2 } from "./h2/index.ts";
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from "./limits.ts";
-import type { L7PolicySource } from "./policy-source.ts";
 import type { ServeDeps } from "./serve-deps.ts";
 import { sniffProtocol } from "./sniff.ts";
 
-/** How to run an {@link HttpProxy}. */
-export interface HttpProxyOptions {
-  /** Where each request's L7 policy comes from. */
-  readonly policy: L7PolicySource;
-  /** The route of every connection (standalone), or a function finding each connection's route. */
-  readonly route: ConnectionRoute | RouteResolver;
-  /** Overrides of {@link DEFAULT_PROXY_LIMITS}. */
-  readonly limits?: Partial<ProxyLimits>;
-  /** Receives an L7 flow record per request and per response. */
-  readonly onFlow?: FlowListener;
-  /** How upstream connections are opened (default: plain `net.connect`). */
-  readonly dial?: Dialer;
-}
+/** How to run an {@link HttpProxy} (it reports no errors: failures are answered to the client). */
+export type HttpProxyOptions = Omit<TcpProxyOptions<ProxyLimits, FlowListener>, "onError">;
 
 /**
  * The HTTP L7 proxy: accepts TCP connections, tells HTTP/2 prior knowledge (h2c, so gRPC) from

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { L7Policy } from "@membrane/engine";
-import type { Dialer } from "../common/dial.ts";
+import { dialUpstream, type Dialer } from "../common/dial.ts";
 import type { ConnectionRoute } from "../http/connection.ts";
 import type { L7PolicySource } from "../http/policy-source.ts";
 import { apiKeyName, KAFKA_ERROR } from "./api-names.ts";
@@ -178,15 +178,16 @@ export class KafkaConnection {
   }
 
   #connectUpstream(): Socket {
-    const { host, port } = this.#deps.route.upstream;
-    const upstream = this.#deps.dial(this.#deps.route.upstream);
+    const { dial, route, limits } = this.#deps;
+    const upstream = dialUpstream(
+      dial,
+      route.upstream,
+      limits.connectTimeoutMs,
+      (m) => this.#fail(m),
+      () => this.destroy(),
+    );
     this.#upstream = upstream;
-    upstream.setNoDelay(true);
-    upstream.setTimeout(this.#deps.limits.connectTimeoutMs, () => this.#fail(`connecting to ${host}:${port} timed out`));
-    upstream.once("connect", () => upstream.setTimeout(0));
     upstream.on("data", (chunk: Buffer) => this.#onUpstreamData(chunk));
-    upstream.on("error", (e) => this.#fail(`upstream ${host}:${port}: ${e.message}`));
-    upstream.on("close", () => this.destroy());
     return upstream;
   }
 

@@ -1,9 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { scanClientHello } from "./client-hello.ts";
+import { ClientHelloReader, type ClientHelloScan } from "./client-hello.ts";
 import { capturedClientHello, clientHelloMessage, inRecords, sniExtension } from "./test-support/hello.ts";
 
 const MAX = 64 * 1024;
+
+/** Everything at once, as one chunk. */
+const scanClientHello = (bytes: Uint8Array, max: number): ClientHelloScan => new ClientHelloReader(max).push(bytes);
+
+/** Chunk by chunk, `size` bytes each: the outcome after the last. */
+function trickled(bytes: Uint8Array, size: number): ClientHelloScan {
+  const reader = new ClientHelloReader(MAX);
+  let last: ClientHelloScan = { kind: "incomplete" };
+  for (let at = 0; at < bytes.length; at += size) last = reader.push(bytes.subarray(at, at + size));
+  return last;
+}
 
 describe("scanClientHello", () => {
   it("reads the server name of a real TLS client's ClientHello, lowercased", async () => {
@@ -19,6 +30,15 @@ describe("scanClientHello", () => {
   it("every proper prefix of a ClientHello is incomplete, never decided", async () => {
     const hello = await capturedClientHello("api.example.com");
     for (let n = 0; n < hello.length; n++) assert.equal(scanClientHello(hello.subarray(0, n), MAX).kind, "incomplete", `prefix ${n}`);
+  });
+
+  it("reads a ClientHello pushed a byte at a time, or in chunks that split records anywhere", async () => {
+    const hello = await capturedClientHello("api.example.com");
+    for (const size of [1, 2, 5, 7, 100])
+      assert.deepEqual(trickled(hello, size), { kind: "hello", serverName: "api.example.com" }, `chunks of ${size}`);
+    const fragmented = inRecords(clientHelloMessage(sniExtension("shop.example")), 1);
+    assert.deepEqual(trickled(fragmented, 1), { kind: "hello", serverName: "shop.example" });
+    assert.equal(trickled(Buffer.from("GET / HTTP/1.1\r\n"), 1).kind, "malformed", "refused at its first byte");
   });
 
   it("joins a ClientHello fragmented over several records", () => {

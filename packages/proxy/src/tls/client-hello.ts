@@ -4,7 +4,9 @@
  * read: TLS records of type handshake (RFC 8446 §5.1) whose fragments, joined, hold one
  * ClientHello (§4.1.2) with its extensions; the server_name extension is RFC 6066 §3.
  *
- * Pure over bytes: the caller feeds what it has buffered and learns whether more is needed.
+ * Pure over bytes and incremental: each chunk the client sends is pushed once, and every byte is
+ * copied a bounded number of times however the client splits its records (a client trickling
+ * one-byte records must not make the proxy rescan what it already read).
  */
 import { err, ok, type Result } from "@membrane/engine";
 
@@ -33,38 +35,81 @@ const incomplete: ClientHelloScan = { kind: "incomplete" };
 const malformed = (why: string): ClientHelloScan => ({ kind: "malformed", why });
 
 /**
- * Scans `data` (everything the client sent so far) for its ClientHello. `maxHelloBytes` bounds
- * the handshake message: a client announcing a bigger one is refused rather than buffered.
+ * Reads one ClientHello from the bytes a client sends, pushed as they arrive. `maxHelloBytes`
+ * bounds the handshake message: a client announcing a bigger one is refused rather than buffered.
  */
-export function scanClientHello(data: Uint8Array, maxHelloBytes: number): ClientHelloScan {
-  const message: Uint8Array[] = [];
-  let have = 0;
-  let need = -1;
-  for (let at = 0; ;) {
-    if (data.length - at < RECORD_HEADER) return data.length > at ? checkRecordStart(data, at) : incomplete;
-    const start = checkRecordStart(data, at);
-    if (start.kind === "malformed") return start;
-    const length = (data[at + 3]! << 8) | data[at + 4]!;
-    if (length === 0 || length > MAX_FRAGMENT) return malformed(`a TLS record of ${length} bytes`);
-    if (data.length - at - RECORD_HEADER < length) return incomplete;
-    const fragment = data.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length);
-    message.push(fragment);
-    have += fragment.length;
-    at += RECORD_HEADER + length;
-    if (need < 0 && have >= 4) {
-      const head = joined(message, 4);
-      if (head[0] !== HANDSHAKE_CLIENT_HELLO) return malformed(`the first handshake message is of type ${head[0]}, not ClientHello`);
-      need = 4 + ((head[1]! << 16) | (head[2]! << 8) | head[3]!);
-      if (need - 4 > maxHelloBytes) return malformed(`a ClientHello of ${need - 4} bytes (the limit is ${maxHelloBytes})`);
+export class ClientHelloReader {
+  readonly #maxHelloBytes: number;
+  /** Bytes not yet read as whole records (at most one record and a header), not yet joined. */
+  #pending: Buffer[] = [];
+  #pendingLength = 0;
+  /** How many pending bytes the next step needs: a record header, then its whole record. */
+  #want = RECORD_HEADER;
+  /** The handshake message so far: its records' fragments, and their length. */
+  #fragments: Buffer[] = [];
+  #have = 0;
+  /** The handshake message's whole length (header included), once its header arrived. */
+  #need = -1;
+  #result: ClientHelloScan = incomplete;
+
+  constructor(maxHelloBytes: number) {
+    this.#maxHelloBytes = maxHelloBytes;
+  }
+
+  /** Reads the next chunk; the outcome so far (once not incomplete, it stays as it is). */
+  push(chunk: Uint8Array): ClientHelloScan {
+    if (this.#result.kind !== "incomplete" || chunk.length === 0) return this.#result;
+    this.#pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.#pendingLength += chunk.length;
+    // A record's first bytes already tell a client that speaks no TLS at all.
+    if (this.#pendingLength < this.#want)
+      return (this.#result = this.#pendingLength < RECORD_HEADER ? recordStart(this.#joined()) : incomplete);
+    let data = this.#joined();
+    while (data.length >= this.#want) {
+      const start = recordStart(data);
+      if (start.kind === "malformed") return (this.#result = start);
+      const length = (data[3]! << 8) | data[4]!;
+      if (length === 0 || length > MAX_FRAGMENT) return (this.#result = malformed(`a TLS record of ${length} bytes`));
+      if (data.length < RECORD_HEADER + length) {
+        this.#want = RECORD_HEADER + length;
+        break;
+      }
+      this.#fragments.push(data.subarray(RECORD_HEADER, RECORD_HEADER + length));
+      this.#have += length;
+      data = data.subarray(RECORD_HEADER + length);
+      this.#want = RECORD_HEADER;
+      const done = this.#message();
+      if (done.kind !== "incomplete") return (this.#result = done);
     }
-    if (need >= 0 && have >= need) return parseClientHello(joined(message, need).subarray(4));
+    // What is left is less than one record: kept as one buffer, copied once more at most.
+    this.#pending = data.length > 0 ? [Buffer.from(data)] : [];
+    this.#pendingLength = data.length;
+    return (this.#result = data.length > 0 && data.length < RECORD_HEADER ? recordStart(data) : incomplete);
+  }
+
+  #joined(): Buffer {
+    if (this.#pending.length > 1) this.#pending = [Buffer.concat(this.#pending)];
+    return this.#pending[0] ?? Buffer.alloc(0);
+  }
+
+  /** The handshake message once its fragments hold it whole. */
+  #message(): ClientHelloScan {
+    if (this.#need < 0 && this.#have >= 4) {
+      const head = joined(this.#fragments, 4);
+      if (head[0] !== HANDSHAKE_CLIENT_HELLO) return malformed(`the first handshake message is of type ${head[0]}, not ClientHello`);
+      this.#need = 4 + ((head[1]! << 16) | (head[2]! << 8) | head[3]!);
+      if (this.#need - 4 > this.#maxHelloBytes)
+        return malformed(`a ClientHello of ${this.#need - 4} bytes (the limit is ${this.#maxHelloBytes})`);
+    }
+    return this.#need >= 0 && this.#have >= this.#need ? parseClientHello(joined(this.#fragments, this.#need).subarray(4)) : incomplete;
   }
 }
 
-/** The record header at `at` must begin a plaintext handshake record of TLS (major version 3). */
-function checkRecordStart(data: Uint8Array, at: number): ClientHelloScan {
-  if (data[at] !== CONTENT_HANDSHAKE) return malformed(`not a TLS handshake record (content type ${data[at]})`);
-  if (data.length - at > 1 && data[at + 1] !== 3) return malformed(`TLS record version ${data[at + 1]}.${data[at + 2] ?? "?"}`);
+/** The start of a record (its first bytes at least) must be a plaintext handshake record of TLS (major version 3). */
+function recordStart(data: Uint8Array): ClientHelloScan {
+  if (data.length === 0) return incomplete;
+  if (data[0] !== CONTENT_HANDSHAKE) return malformed(`not a TLS handshake record (content type ${data[0]})`);
+  if (data.length > 1 && data[1] !== 3) return malformed(`TLS record version ${data[1]}.${data[2] ?? "?"}`);
   return incomplete;
 }
 

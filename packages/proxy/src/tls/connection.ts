@@ -1,9 +1,9 @@
 import type { Socket } from "node:net";
-import type { Dialer } from "../common/dial.ts";
+import { dialUpstream, type Dialer } from "../common/dial.ts";
 import type { ConnectionRoute } from "../http/connection.ts";
 import type { L7PolicySource } from "../http/policy-source.ts";
-import { scanClientHello } from "./client-hello.ts";
-import { decideSni } from "./decide.ts";
+import { ClientHelloReader } from "./client-hello.ts";
+import { decideSni, type SniVerdict } from "./decide.ts";
 import type { TlsFlowListener } from "./flow-record.ts";
 import type { TlsProxyLimits } from "./limits.ts";
 
@@ -25,7 +25,9 @@ export interface TlsConnectionDeps {
 export class TlsConnection {
   readonly #client: Socket;
   readonly #deps: TlsConnectionDeps;
+  /** What the client sent before the verdict, forwarded first once it passes. */
   #held: Buffer[] = [];
+  readonly #hello: ClientHelloReader;
   #upstream: Socket | null = null;
   #helloTimer: NodeJS.Timeout | null;
   #closed = false;
@@ -33,6 +35,7 @@ export class TlsConnection {
   constructor(client: Socket, deps: TlsConnectionDeps) {
     this.#client = client;
     this.#deps = deps;
+    this.#hello = new ClientHelloReader(deps.limits.maxHelloBytes);
     this.#helloTimer = setTimeout(() => this.#refuse(null, "the ClientHello took too long to arrive"), deps.limits.helloTimeoutMs);
     client.on("data", this.#onHelloData);
     client.on("error", () => this.destroy());
@@ -52,9 +55,7 @@ export class TlsConnection {
 
   readonly #onHelloData = (chunk: Buffer): void => {
     this.#held.push(chunk);
-    const data = this.#held.length === 1 ? chunk : Buffer.concat(this.#held);
-    this.#held = [data];
-    const scan = scanClientHello(data, this.#deps.limits.maxHelloBytes);
+    const scan = this.#hello.push(chunk);
     if (scan.kind === "incomplete") return;
     this.#client.off("data", this.#onHelloData);
     this.#client.pause();
@@ -65,7 +66,7 @@ export class TlsConnection {
       return;
     }
     const context = this.#deps.route.context;
-    const verdict = decideSni(this.#deps.policy.policyFor(context), scan.serverName);
+    const verdict = this.#decide(scan.serverName);
     if (verdict.kind === "allow") {
       this.#record(scan.serverName, "FORWARDED", verdict.why);
       this.#forward();
@@ -76,6 +77,15 @@ export class TlsConnection {
       this.#refuse(scan.serverName, verdict.why);
     }
   };
+
+  /** The verdict for the name asked for; a policy source that fails denies. */
+  #decide(serverName: string | null): SniVerdict {
+    try {
+      return decideSni(this.#deps.policy.policyFor(this.#deps.route.context), serverName);
+    } catch (e) {
+      return { kind: "deny", why: `policy source failed: ${String(e)}` };
+    }
+  }
 
   #record(serverName: string | null, verdict: "FORWARDED" | "DROPPED" | "AUDIT", why: string): void {
     this.#deps.onFlow({ connection: this.#deps.route.context, serverName, verdict, why, time: new Date() });
@@ -93,22 +103,19 @@ export class TlsConnection {
 
   /** Connects upstream, sends the held ClientHello first, then splices both directions. */
   #forward(): void {
-    const { host, port } = this.#deps.route.upstream;
-    const upstream = this.#deps.dial(this.#deps.route.upstream);
+    const upstream = dialUpstream(
+      this.#deps.dial,
+      this.#deps.route.upstream,
+      this.#deps.limits.connectTimeoutMs,
+      (m) => {
+        this.#deps.onError(m);
+        this.destroy();
+      },
+      () => this.destroy(),
+    );
     this.#upstream = upstream;
-    upstream.setTimeout(this.#deps.limits.connectTimeoutMs, () => {
-      this.#deps.onError(`connecting to ${host}:${port} timed out`);
-      this.destroy();
-    });
-    upstream.on("error", (e) => {
-      this.#deps.onError(`upstream ${host}:${port}: ${e.message}`);
-      this.destroy();
-    });
-    upstream.on("close", () => this.destroy());
     upstream.once("connect", () => {
-      upstream.setTimeout(0);
-      const idle = (): void => this.destroy();
-      this.#client.setTimeout(this.#deps.limits.idleTimeoutMs, idle);
+      this.#client.setTimeout(this.#deps.limits.idleTimeoutMs, () => this.destroy());
       upstream.write(Buffer.concat(this.#held));
       this.#held = [];
       // Half-closes pass through: each side's end ends the other's writing (allowHalfOpen).
