@@ -103,10 +103,7 @@ spec:
     assert.equal(stale[1]!.pass, false);
     assert.match(stale[1]!.reason.summary, /the wire and the engine disagree: the kernel denied .*POLICY_DENIED.*the engine says allow/);
     // Told, the kernel enforces it at once.
-    assert.deepEqual(
-      lab.nodes.flatMap((n) => n.agent.apply(cs)),
-      [],
-    );
+    assert.deepEqual(lab.apply(cs), []);
     const fresh = await runLive(lab, engine, scenario.tests);
     assert.deepEqual(
       fresh.map((r) => r.actual),
@@ -138,11 +135,7 @@ spec:
     const flows: Flow[] = [];
     const stop = pipeLabFlows(lab, engine, (r) => flows.push(r.flow));
     try {
-      const apply = (cs: ReturnType<Engine["upsertPolicy"]>) =>
-        assert.deepEqual(
-          lab.nodes.flatMap((n) => n.agent.apply(cs)),
-          [],
-        );
+      const apply = (cs: ReturnType<Engine["upsertPolicy"]>) => assert.deepEqual(lab.apply(cs), []);
       apply(engine.upsertPolicy(denyA(true)));
       const audited = await runLive(lab, engine, scenario.tests);
       assert.equal(audited[0]!.audited, true);

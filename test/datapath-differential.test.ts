@@ -118,11 +118,7 @@ for (const [round, set] of policySets.entries()) {
       [],
       yaml,
     );
-    const apply = (cs: ReturnType<Engine["upsertPolicy"]>): void =>
-      assert.deepEqual(
-        lab.nodes.flatMap((n) => n.agent.apply(cs)),
-        [],
-      );
+    const apply = (cs: ReturnType<Engine["upsertPolicy"]>): void => assert.deepEqual(lab.apply(cs), []);
     for (const p of scenario.policies) apply(engine.upsertPolicy(p));
     try {
       const decided = runTests(engine, tests);

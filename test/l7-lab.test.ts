@@ -157,11 +157,7 @@ describe("L7 redirection in a two-node lab", () => {
     );
     const audited = loadScenario(docs("audited.yaml", annotated)).policies.find((p) => p.meta.name === "c-ingress")!;
     const original = scenario.policies.find((p) => p.meta.name === "c-ingress")!;
-    const apply = (cs: ReturnType<Engine["upsertPolicy"]>) =>
-      assert.deepEqual(
-        lab.nodes.flatMap((n) => n.agent.apply(cs)),
-        [],
-      );
+    const apply = (cs: ReturnType<Engine["upsertPolicy"]>) => assert.deepEqual(lab.apply(cs), []);
     const flows: Flow[] = [];
     const stop = pipeLabFlows(lab, engine, (r) => flows.push(r.flow));
     apply(engine.upsertPolicy(audited));

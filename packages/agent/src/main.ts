@@ -10,7 +10,7 @@
  *                         files are watched. Ctrl-C stops the agent; the kernel keeps enforcing.
  *   --live-test <paths…>  each scenario's ConnectivityTest cases as real traffic in a lab; prints
  *                         the report as JSON (`membrane test --live` renders it).
- *   --flows FILE          with either: the kernel's events as Hubble flows (JSON lines).
+ *   --flows FILE          with any mode: the kernel's events and the proxies' records as Hubble flows (JSON lines).
  *   --observer-listen     with --lab or --node: where the observer API listens (default 127.0.0.1:4245, as
  *                         Hubble's); --ring-capacity N flows are kept (default 4,095).
  */
@@ -82,7 +82,7 @@ async function startLab(engine: Engine, tests: Parameters<typeof worldIpsOf>[1])
 }
 
 /** Starts the agent of this node and says which pods it enforces for; null (said why) when it cannot. */
-async function startNode(engine: Engine, name: string, pinDir = DEFAULT_PIN_DIR): Promise<{ value: Enforcement } | null> {
+async function startThisNode(engine: Engine, name: string, pinDir = DEFAULT_PIN_DIR): Promise<{ value: Enforcement } | null> {
   if (!engine.cluster.nodes.some((n) => n.name === name))
     process.stderr.write(`membrane agent: warning: the cluster has no node ${name}\n`);
   const daemon = await NodeDaemon.start(engine, name, { pinDir, policyCapacity: NODE_POLICY_MAP_SIZE });
@@ -96,7 +96,7 @@ async function startNode(engine: Engine, name: string, pinDir = DEFAULT_PIN_DIR)
   return daemon;
 }
 
-/** A real node's policy map capacity: Cilium's default (bpf-policy-map-max), the size the issue's outage was about. */
+/** A real node's policy map capacity: Cilium's default (bpf-policy-map-max), the size whose filling is cilium/cilium#28337. */
 const NODE_POLICY_MAP_SIZE = 16384;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -173,7 +173,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const p of problems) process.stderr.write(formatProblem(p) + "\n");
   if (problems.some((p) => p.severity === "error")) return 2;
   const lab =
-    v.node === undefined ? await startLab(loaded.engine, loaded.scenario.tests) : await startNode(loaded.engine, v.node, v["bpf-root"]);
+    v.node === undefined ? await startLab(loaded.engine, loaded.scenario.tests) : await startThisNode(loaded.engine, v.node, v["bpf-root"]);
   if (lab === null) return 3;
   let reloading = Promise.resolve();
   const watchers = parsed.positionals.map((p) =>

@@ -20,6 +20,7 @@ export type {
 } from "./http/index.ts";
 export type { Dialer, UdpDialer, Upstream as ProxyUpstream } from "./common/dial.ts";
 export { failedSocket } from "./common/dial.ts";
+export { listenServer, type ListenTarget } from "./common/proxy-listener.ts";
 export { parseHostPort, StaticPolicySource, RequestDecider, DEFAULT_PROXY_LIMITS, ACCESS_DENIED_BODY, HttpProxy } from "./http/index.ts";
 export * from "./dns/index.ts";
 export * from "./kafka/index.ts";

@@ -5,7 +5,8 @@
  * `stop()` removes exactly what `start()` made, by name.
  */
 import { rmSync } from "node:fs";
-import { err, ok, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
+import { err, ok, type ChangeSet, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
+import type { AgentError } from "../node/node-agent.ts";
 import type { DatapathEvent } from "@membrane/datapath";
 import { NodeGroup, type Enforcement, type EnforcingNode } from "../node/node-group.ts";
 import { startNode, type NodeSetup, type NodeStartError } from "../node/start-node.ts";
@@ -114,6 +115,11 @@ export class Lab implements Enforcement {
   /** Collects expired conntrack entries and DNS answers now (the lab does it every 30 s); `now` in seconds. */
   collectGarbage(now?: number): void {
     this.#group.collectGarbage(now);
+  }
+
+  /** Applies an engine change to every node's kernel; what a kernel refused. */
+  apply(cs: ChangeSet): AgentError[] {
+    return this.#group.apply(cs);
   }
 
   /** Hears every datapath event of every node; returns a function that stops listening. */

@@ -5,7 +5,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, type Socket } from "node:net";
-import { CLASS_IN, decodeMessage, encodeMessage, RCODE, RR_TYPE, type DnsMessage } from "@membrane/proxy";
+import { CLASS_IN, decodeMessage, DnsFrameReader, dnsFrame, encodeMessage, RCODE, RR_TYPE, type DnsMessage } from "@membrane/proxy";
 import { L7_DENIED, type ConnectRequest, type Exchange } from "./pod-protocol.ts";
 
 type DnsExchange = Extract<Exchange, { kind: "dns" }>;
@@ -16,16 +16,14 @@ const zone = new Map<string, string>();
 
 const fqdn = (name: string): string => (name.endsWith(".") ? name : `${name}.`).toLowerCase();
 
-const bytesOf = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.length);
-
 /** Adds A records (name → address) to the zone. */
 export function addToZone(records: Readonly<Record<string, string>>): void {
   for (const [name, ip] of Object.entries(records)) zone.set(fqdn(name), ip);
 }
 
 /** The answer to a DNS query from the zone; null when `msg` is not a query (a UDP greeting, say). */
-export function dnsAnswer(msg: Buffer): Uint8Array | null {
-  const q = decodeMessage(bytesOf(msg));
+export function dnsAnswer(msg: Uint8Array): Uint8Array | null {
+  const q = decodeMessage(msg);
   const first = q.ok ? q.value.questions[0] : undefined;
   if (!q.ok || q.value.header.qr || first === undefined) return null;
   const ip = first.type === RR_TYPE.A ? zone.get(fqdn(first.name)) : undefined;
@@ -46,29 +44,24 @@ export function dnsAnswer(msg: Buffer): Uint8Array | null {
  */
 export function isDnsOverTcp(first: Buffer): boolean {
   if (first.length < 2 + 12 || first.readUInt16BE(0) === 0) return false;
-  const q = decodeMessage(bytesOf(first.subarray(2, 2 + first.readUInt16BE(0))));
+  const q = decodeMessage(first.subarray(2, 2 + first.readUInt16BE(0)));
   return q.ok && !q.value.header.qr;
 }
 
 /** Answers length-prefixed DNS queries on a TCP connection until it ends. */
 export function serveDnsTcp(s: Socket): void {
-  let buffered = Buffer.alloc(0);
+  const frames = new DnsFrameReader();
   s.on("data", (d: Buffer) => {
-    buffered = Buffer.concat([buffered, d]);
-    while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-      const msg = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-      buffered = buffered.subarray(2 + msg.length);
+    for (const msg of frames.push(d)) {
       const answer = dnsAnswer(msg);
       if (answer === null) {
         s.destroy();
         return;
       }
-      s.write(framed(answer));
+      s.write(dnsFrame(answer));
     }
   });
 }
-
-const framed = (msg: Uint8Array): Buffer => Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 255]), msg]);
 
 /** An A query for `name` with a fresh id. */
 function query(name: string): { readonly id: number; readonly bytes: Uint8Array } | string {
@@ -104,7 +97,7 @@ export function queryDnsUdp(r: ConnectRequest, x: DnsExchange, done: Done): () =
     timer = setTimeout(send, 200);
   };
   s.on("message", (msg) => {
-    const outcome = outcomeOf(bytesOf(msg), q.id, x);
+    const outcome = outcomeOf(msg, q.id, x);
     if (outcome !== undefined) done(outcome);
   });
   s.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
@@ -122,12 +115,12 @@ export function queryDnsTcp(r: ConnectRequest, x: DnsExchange, done: Done): () =
     done(q);
     return () => undefined;
   }
-  const s = connect({ host: r.ip, port: r.port, localAddress: r.source }, () => s.write(framed(q.bytes)));
-  let buffered = Buffer.alloc(0);
+  const s = connect({ host: r.ip, port: r.port, localAddress: r.source }, () => s.write(dnsFrame(q.bytes)));
+  const frames = new DnsFrameReader();
   s.on("data", (d: Buffer) => {
-    buffered = Buffer.concat([buffered, d]);
-    if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
-    const outcome = outcomeOf(bytesOf(buffered.subarray(2, 2 + buffered.readUInt16BE(0))), q.id, x);
+    const [answer] = frames.push(d);
+    if (answer === undefined) return;
+    const outcome = outcomeOf(answer, q.id, x);
     done(outcome === undefined ? "an answer to another query" : outcome);
   });
   s.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));

@@ -31,16 +31,13 @@ export interface StreamReport {
 const RUNTIME = new URL("./pod-runtime.ts", import.meta.url).pathname;
 
 export class PodHandle {
-  /** The network namespace the runtime plays in. */
-  readonly id: string;
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #waiting = new Map<number, (answer: Answer) => void>();
   readonly #listening = new Map<string, Promise<string | null>>();
   #next = 1;
 
-  private constructor(child: ChildProcessWithoutNullStreams, netns: string) {
+  private constructor(child: ChildProcessWithoutNullStreams) {
     this.#child = child;
-    this.id = netns;
     createInterface({ input: child.stdout }).on("line", (line) => {
       const a = JSON.parse(line) as Answer;
       this.#waiting.get(a.id)?.(a);
@@ -56,7 +53,7 @@ export class PodHandle {
   static start(netns: string): PodHandle {
     const child = spawn("nsenter", [`--net=${netnsPath(netns)}`, process.execPath, RUNTIME], { stdio: ["pipe", "pipe", "pipe"] });
     child.stderr.on("data", (d: Buffer) => process.stderr.write(`[${netns}] ${d.toString()}`));
-    return new PodHandle(child, netns);
+    return new PodHandle(child);
   }
 
   #send(request: object): { id: number; answer: Promise<Answer> } {

@@ -5,14 +5,16 @@
 
 /**
  * What a pod serves on a port: TCP (one server for the greeting-and-echo, HTTP/1.1, gRPC over
- * h2c, TLS and a Kafka broker stand-in, told apart by who speaks first and what) or a UDP echo.
+ * h2c, TLS, DNS and a Kafka broker stand-in, told apart by who speaks first and what) or UDP (DNS
+ * queries answered from the zone, anything else echoed).
  */
 export type ServerKind = "TCP" | "UDP";
 
 /**
- * What a TCP connection must achieve to count as allowed: the server's greeting (the default:
- * the handshake and data both passed), only the handshake (a flow the proxy holds until the client
- * speaks), an HTTP request answered by the server, or a Kafka request answered by the broker.
+ * What a connection must achieve to count as allowed: the server's greeting (the default: the
+ * handshake and data both passed), only the handshake (a flow the proxy holds until the client
+ * speaks), an HTTP or gRPC request answered by the server, a Kafka request answered by the
+ * broker, a TLS handshake completed with the server, or a DNS query answered (UDP or TCP).
  */
 export type Exchange =
   | { readonly kind: "greeting" }

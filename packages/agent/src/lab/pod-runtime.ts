@@ -11,12 +11,14 @@
  *                                                                    byte per interval, each echoed by the server
  *   {"id":5,"op":"stream-stop","target":4}                         → {"id":5,"ok":true,"sent":N,"echoed":M} or the
  *                                                                    error that ended the stream
+ *   {"id":6,"op":"zone","records":{"api.example.com":"…"}}          → {"id":6,"ok":true}; DNS servers answer those
  *
  * A TCP connection succeeds as its `exchange` says (pod-protocol.ts): by default when the server's
  * greeting arrives (the handshake and data both passed); an HTTP request when the server answers
  * (a proxy's 403 is an L7 denial), and a gRPC call likewise; a Kafka request when the broker stand-in answers (the proxy's
  * own answer is an L7 denial); a TLS one when the greeting arrives inside the handshake (a reset
- * after the ClientHello is the SNI proxy's denial). UDP succeeds when the echo comes back (resent every 200 ms); ICMP
+ * after the ClientHello is the SNI proxy's denial); a DNS query (UDP or TCP) when answered, REFUSED
+ * being the DNS proxy's denial. UDP succeeds when the echo comes back (resent every 200 ms); ICMP
  * when `ping` gets its reply.
  */
 import { spawn, type ChildProcess } from "node:child_process";

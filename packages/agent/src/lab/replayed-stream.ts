@@ -3,9 +3,11 @@ import { Duplex } from "node:stream";
 
 /**
  * A stream over `socket` that first yields `first` — bytes already read from it — then the rest.
- * HTTP/2 and TLS sessions built on a net.Socket take over its native handle and never see bytes
- * already read into JavaScript (unshift included; an HTTP/2 session then reports a bad client
- * preface); over a plain stream they read through JavaScript and miss nothing.
+ * HTTP/2 and TLS sessions built on a net.Socket take over its native handle, and bytes already
+ * read into JavaScript then depend on what the socket does next: measured on Node 24.21, after
+ * `unshift` an HTTP/2 session reported "bad client magic" when the socket was resumed and a
+ * session error when it was not, and a TLS session hung when resumed. Over a plain stream they
+ * read through JavaScript and miss nothing.
  */
 export function replayedStream(socket: Socket, first: Buffer): Duplex {
   const stream = new Duplex({

@@ -91,8 +91,6 @@ function clusterDns(lab: Lab, engine: Engine, from: FlowPeerRef): { server: Plac
   return typeof server === "string" ? server : { server, port: v.value.port };
 }
 
-const serverKey = (r: Run): string => `${r.to.runtime.id}|${r.to.source ?? ""}|${r.protocol === "UDP" ? "UDP" : "TCP"}|${r.port}`;
-
 const isServiceIp = (engine: Engine, ip: string): boolean => engine.cluster.services.some((s) => s.clusterIPs.includes(ip));
 
 /** Every world address the cases talk to or from (the fabric hosts them). */
@@ -197,14 +195,15 @@ export async function runLive(
   // Deciding an FQDN case teaches the engine its name's answer: the kernels learn it too, so both
   // sides decide on the same state.
   const unapplied: unknown[] = [];
-  const decided = runTests(engine, tests, { onChange: (cs) => unapplied.push(...lab.nodes.flatMap((n) => n.agent.apply(cs))) });
+  const decided = runTests(engine, tests, { onChange: (cs) => unapplied.push(...lab.apply(cs)) });
   if (unapplied.length > 0) throw new Error(`the lab's kernels refused what the engine learned: ${JSON.stringify(unapplied)}`);
   const cases = tests.flatMap((t) => t.cases);
   const plans = cases.map((c, i) => runnable(lab, engine, c, decided[i]!));
   // Servers first: each destination listens on what its cases need; the cluster DNS knows the FQDN cases' names.
-  const servers = new Map<string, Run>();
-  for (const p of plans) if (p.kind === "run" && p.protocol !== "ICMP") servers.set(serverKey(p), p);
-  const listens = [...servers.values()].map((p) => p.to.runtime.listen(p.protocol === "UDP" ? "UDP" : "TCP", p.port, p.to.source));
+  // (A runtime listens once per port and address, however many cases ask.)
+  const listens = plans.flatMap((p) =>
+    p.kind === "run" && p.protocol !== "ICMP" ? [p.to.runtime.listen(p.protocol === "UDP" ? "UDP" : "TCP", p.port, p.to.source)] : [],
+  );
   for (const p of plans)
     if (p.kind === "run" && p.resolve !== null) {
       const { server, port, name, ip } = p.resolve;

@@ -23,7 +23,9 @@ import {
 export type AgentError =
   | { readonly kind: "policy"; readonly error: PolicyMapError }
   | { readonly kind: "ipcache"; readonly error: IpcacheMapError }
-  | { readonly kind: "endpoint"; readonly endpoint: string; readonly error: KernelError };
+  | { readonly kind: "endpoint"; readonly endpoint: string; readonly error: KernelError }
+  /** The datapath's settings (config map), or adopting the pinned maps. */
+  | { readonly kind: "datapath"; readonly what: string; readonly error: KernelError };
 
 /** How full the policy map is: entries held, capacity, and whether it is past the warning level. */
 export interface MapPressure {
@@ -109,23 +111,21 @@ export class NodeAgent {
     endpoints: readonly { readonly key: string; readonly ifindex: number }[],
   ): { agent: NodeAgent; errors: AgentError[] } {
     const agent = new NodeAgent(engine, nodeName, datapath, options);
-    const kernelError = (error: KernelError): AgentError => ({ kind: "endpoint", endpoint: "(adopting the pinned maps)", error });
+    const kernelError = (error: KernelError): AgentError => ({ kind: "datapath", what: "adopting the pinned maps", error });
     const held = agent.#endpoints.read();
     if (!held.ok) return { agent, errors: [kernelError(held.error)] };
     const wanted = new Set(endpoints.map((e) => e.ifindex));
     for (const ifindex of held.value.keys()) if (!wanted.has(ifindex)) agent.#endpoints.delete(ifindex);
     agent.#nextId = Math.max(0, ...held.value.values()) + 1;
     for (const e of endpoints) agent.#local.set(e.key, { ifindex: e.ifindex, epId: held.value.get(e.ifindex) ?? agent.#nextId++ });
-    // The epoch goes on from what the pinned map holds: a flow cached by the previous agent
-    // under its epoch is never taken as decided on this agent's maps.
+    // The epoch goes on from what the pinned map holds (the sync below writes the next one): a
+    // flow cached by the previous agent under its epoch is never taken as decided on these maps.
     agent.#config = {
       eventsPerSecond: options.eventsPerSecond ?? DEFAULT_EVENTS_PER_SECOND,
       tunnelIfindex: options.tunnelIfindex ?? 0,
       proxyIfindex: options.proxyIfindex ?? 0,
       policyEpoch: heldPolicyEpoch(datapath.maps.config),
     };
-    const config = agent.#bumpEpoch();
-    if (!config.ok) return { agent, errors: [kernelError(config.error)] };
     const byId = new Map([...agent.#local].map(([key, l]) => [l.epId, key]));
     const adopted = [agent.#policy.adopt((id) => byId.get(id)), agent.#ipcache.adopt()];
     const errors = adopted.flatMap((r) => (r.ok ? [] : [kernelError(r.error)]));
@@ -157,7 +157,7 @@ export class NodeAgent {
   sync(): AgentError[] {
     const errors = this.#syncIpcache();
     for (const key of this.#local.keys()) errors.push(...this.#programEndpoint(key));
-    return [...errors, ...this.#epochErrors()];
+    return [...errors, ...this.#bumpEpoch()];
   }
 
   /**
@@ -165,15 +165,11 @@ export class NodeAgent {
    * next packet (the datapath caches a flow's verdict under the epoch it was reached in). Never 0,
    * which tells the datapath not to cache.
    */
-  #bumpEpoch(): ReturnType<typeof writeDatapathConfig> {
+  #bumpEpoch(): AgentError[] {
     const next = ((this.#config.policyEpoch ?? 0) + 1) >>> 0 || 1;
     this.#config = { ...this.#config, policyEpoch: next };
-    return writeDatapathConfig(this.datapath.maps.config, this.#config);
-  }
-
-  #epochErrors(): AgentError[] {
-    const r = this.#bumpEpoch();
-    return r.ok ? [] : [{ kind: "endpoint", endpoint: "(the datapath's policy epoch)", error: r.error }];
+    const r = writeDatapathConfig(this.datapath.maps.config, this.#config);
+    return r.ok ? [] : [{ kind: "datapath", what: "writing the datapath's settings", error: r.error }];
   }
 
   /** Engine changes applied so far, and the time spent programming the kernel for them. */
@@ -200,14 +196,15 @@ export class NodeAgent {
     errors.push(...this.#syncIpcache());
     // Only after the maps are written: a packet in between still finds the old epoch and looks up.
     if (local.length > 0 || cs.endpointsRemoved.length > 0 || this.#ipcacheRevision !== ipcacheBefore || errors.length > 0)
-      errors.push(...this.#epochErrors());
+      errors.push(...this.#bumpEpoch());
     return errors;
   }
 
   #syncIpcache(): AgentError[] {
     const revision = this.#engine.ipcacheRevision;
     if (revision === this.#ipcacheRevision) return [];
-    const records = this.#engine.ipcacheFrom(this.#node).map((r) => ({ ...r, tunnelEndpoint: this.#tunnelEndpoint(r.prefix) }));
+    const nodeIps = this.#tunnel ? this.#nodeIpv4s() : new Map<string, Uint8Array>();
+    const records = this.#engine.ipcacheFrom(this.#node).map((r) => ({ ...r, tunnelEndpoint: this.#tunnelEndpoint(r.prefix, nodeIps) }));
     const errors = this.#ipcache.sync(records).map((error): AgentError => ({ kind: "ipcache", error }));
     // A refused prefix is retried at the next change.
     if (errors.length === 0) this.#ipcacheRevision = revision;
@@ -215,13 +212,21 @@ export class NodeAgent {
   }
 
   /** In tunnel mode, the address of the other node hosting a pod address (Cilium's ipcache tunnel endpoint). */
-  #tunnelEndpoint(prefix: IpPrefix): Uint8Array | undefined {
+  #tunnelEndpoint(prefix: IpPrefix, nodeIps: ReadonlyMap<string, Uint8Array>): Uint8Array | undefined {
     if (!this.#tunnel || prefix.addr.family !== 4 || prefix.bits !== 32) return undefined;
     const ep = this.#engine.endpointByIp(formatIp(prefix.addr));
     if (ep === undefined || ep.pod.nodeName === null || ep.pod.nodeName === this.#node) return undefined;
-    const node = this.#engine.cluster.nodes.find((n) => n.name === ep.pod.nodeName);
-    const ip = node?.addresses.map((a) => parseIp(a)).find((a) => a?.family === 4);
-    return ip?.bytes;
+    return nodeIps.get(ep.pod.nodeName);
+  }
+
+  /** Each node's first IPv4 address (the tunnel endpoint of its pods), once per sync. */
+  #nodeIpv4s(): Map<string, Uint8Array> {
+    const ips = new Map<string, Uint8Array>();
+    for (const n of this.#engine.cluster.nodes) {
+      const ip = n.addresses.map((a) => parseIp(a)).find((a) => a?.family === 4);
+      if (ip !== undefined) ips.set(n.name, ip.bytes);
+    }
+    return ips;
   }
 
   #programEndpoint(key: string): AgentError[] {

@@ -7,7 +7,8 @@
  * this namespace. Stopping the agent leaves the programs and maps in place, so the kernel keeps
  * enforcing the last policy until the next agent adopts them (Cilium's agent restarts the same way).
  */
-import { err, ok, parseIp, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
+import { err, ok, parseIp, type ChangeSet, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
+import type { AgentError } from "./node-agent.ts";
 import type { DatapathEvent } from "@membrane/datapath";
 import { ipBatch, run, sysctls } from "../exec.ts";
 import { ifindexOf } from "./attach.ts";
@@ -89,6 +90,10 @@ export class NodeDaemon implements Enforcement {
       return node;
     }
     return ok(new NodeDaemon(group, endpoints, skipped));
+  }
+
+  apply(cs: ChangeSet): AgentError[] {
+    return this.#group.apply(cs);
   }
 
   onEvent(listener: (node: string, e: DatapathEvent) => void): () => void {

@@ -9,7 +9,7 @@ import { collectConntrack, decodeEvent, type DatapathEvent } from "@membrane/dat
 import type { LearnedAnswer } from "@membrane/proxy";
 import { netnsPath } from "../exec.ts";
 import { NodeProxies } from "../proxy/node-proxies.ts";
-import type { NodeAgent } from "./node-agent.ts";
+import type { AgentError, NodeAgent } from "./node-agent.ts";
 import { startNode, type NodeSetup, type NodeStartError, type StartedNode } from "./start-node.ts";
 import type { RingReader } from "@membrane/datapath";
 
@@ -31,6 +31,8 @@ export interface EnforcingNode {
 /** What the agent's command line drives, whatever runs the nodes (the lab or a real node). */
 export interface Enforcement {
   readonly nodes: readonly EnforcingNode[];
+  /** Applies an engine change to every node's kernel; what a kernel refused. */
+  apply(cs: ChangeSet): AgentError[];
   onEvent(listener: (node: string, e: DatapathEvent) => void): () => void;
   onProxyRecord(listener: (r: ProxyRecord) => void): () => void;
   stop(): Promise<void>;
@@ -65,7 +67,7 @@ export class NodeGroup {
         onRecord: (r) => {
           for (const l of this.#records) l(r);
         },
-        onDnsAnswer: (a: LearnedAnswer) => this.applyEverywhere(this.#engine.learnDnsAnswer(a.name, a.ips, a.ttlSeconds, nowSeconds())),
+        onDnsAnswer: (a: LearnedAnswer) => this.#applyLearned(this.#engine.learnDnsAnswer(a.name, a.ips, a.ttlSeconds, nowSeconds())),
         // Malformed frames, upstream failures: worth a line, as the agent's other failures are.
         onError: (m) => process.stderr.write(`membrane: ${setup.name}: ${m}\n`),
       },
@@ -97,9 +99,14 @@ export class NodeGroup {
     });
   }
 
-  /** Applies an engine change to every node's kernel; what a kernel refuses is reported (the wire will disagree). */
-  applyEverywhere(cs: ChangeSet): void {
-    for (const n of this.#nodes) for (const e of n.agent.apply(cs)) process.stderr.write(`membrane: ${n.name}: ${JSON.stringify(e)}\n`);
+  /** Applies an engine change to every node's kernel; what a kernel refused. */
+  apply(cs: ChangeSet): AgentError[] {
+    return this.#nodes.flatMap((n) => n.agent.apply(cs));
+  }
+
+  /** Applies a change learned at run time (DNS answers, their expiry); what a kernel refuses is logged (the wire will disagree). */
+  #applyLearned(cs: ChangeSet): void {
+    for (const e of this.apply(cs)) process.stderr.write(`membrane: a kernel refused a learned change: ${JSON.stringify(e)}\n`);
   }
 
   /**
@@ -113,7 +120,7 @@ export class NodeGroup {
       const gc = collectConntrack(n.agent.datapath.maps.conntrack);
       if (gc.ok) for (const ip of gc.value.liveDestinations) live.add(ip);
     }
-    this.applyEverywhere(this.#engine.expireDns(now, live));
+    this.#applyLearned(this.#engine.expireDns(now, live));
   }
 
   /** Hears every datapath event of every node; returns a function that stops listening. */

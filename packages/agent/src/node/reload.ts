@@ -24,7 +24,7 @@ export async function reloadPolicies(
   const applyEach = (what: string, change: () => ReturnType<Engine["upsertPolicy"]>): void => {
     const t0 = performance.now();
     const cs = change();
-    const errs = lab.nodes.flatMap((n) => n.agent.apply(cs));
+    const errs = lab.apply(cs);
     const ms = (performance.now() - t0).toFixed(1);
     if (cs.changes.length > 0 || errs.length > 0)
       log.push(

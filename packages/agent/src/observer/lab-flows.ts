@@ -1,5 +1,5 @@
 /**
- * A lab's flows as Hubble flows: each datapath event and each L7 proxy record is resolved by the
+ * The flows of the nodes an agent runs (a lab's, or this node's) as Hubble flows: each datapath event and each L7 proxy record is resolved by the
  * engine (endpoints, identities, the policies behind the entry used) into Hubble's
  * `{flow, node_name, time}` shape — written as JSON lines `membrane observe --input-file` reads,
  * or kept in the agent's ring.

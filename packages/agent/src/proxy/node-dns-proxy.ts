@@ -7,11 +7,12 @@
  * next connection to an answered address is already allowed in the kernel.
  */
 import dgram from "node:dgram";
-import { createServer, isIPv4, type Server } from "node:net";
+import { createServer, isIPv4 } from "node:net";
 import { asIdentity, err, ok, PROTO, proxyPortFor, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
 import { lookupProxyOrigin, markedSocket, transparentListener, type Datapath, type ProxyOrigin } from "@membrane/datapath";
 import {
   DnsProxy,
+  listenServer,
   parseHostPort,
   type Dialer,
   type DnsFlowRecord,
@@ -60,10 +61,9 @@ export async function startNodeDnsProxy(ctx: NodeProxyContext, events: DnsProxyE
   if (!tcpFd.ok) return err(`the DNS proxy's TCP socket: ${tcpFd.error.message}`);
   const udp = dgram.createSocket("udp4");
   udp.bind({ fd: udpFd.value });
-  const tcp: Server = await new Promise((resolve) => {
-    const server = createServer({ allowHalfOpen: true });
-    server.listen({ fd: tcpFd.value }, () => resolve(server));
-  });
+  const tcp = createServer({ allowHalfOpen: true });
+  const listening = await listenServer(tcp, { fd: tcpFd.value });
+  if (!listening.ok) return err(`the DNS proxy's TCP socket: ${listening.error}`);
   // The proxy hands one peer object to both the route and the reply of a datagram: one map lookup serves both.
   const origins = new WeakMap<DnsPeer, ProxyOrigin | null>();
   const originOf = (peer: DnsPeer): ProxyOrigin | null => {

@@ -7,7 +7,7 @@
  * recorded for the flow in conntrack. Allowed requests go upstream on a socket marked with that
  * identity: the destination's datapath checks the flow as its real source, never as this host.
  */
-import { createServer, isIPv4, Socket, type Server } from "node:net";
+import { isIPv4, Socket } from "node:net";
 import { asIdentity, err, ok, PROTO, proxyPortFor, type Engine, type IdentityInfo, type ProxyRecord, type Result } from "@membrane/engine";
 import { markedSocket, transparentListener, type MapFd } from "@membrane/datapath";
 import {
@@ -52,11 +52,9 @@ interface Peers {
 type NodeProxy = HttpProxy | KafkaProxy | TlsProxy | NodeDnsProxy;
 
 export class NodeProxies {
-  readonly #servers: Server[];
   readonly #proxies: NodeProxy[];
 
-  private constructor(servers: Server[], proxies: NodeProxy[]) {
-    this.#servers = servers;
+  private constructor(proxies: NodeProxy[]) {
     this.#proxies = proxies;
   }
 
@@ -84,12 +82,8 @@ export class NodeProxies {
       if (!fd.ok) return failedSocket(`upstream socket: ${fd.error.message}`);
       return new Socket({ fd: fd.value, readable: true, writable: true }).connect(upstream.port, upstream.host);
     };
-    const servers: Server[] = [];
     const proxies: NodeProxy[] = [];
-    const stop = (): void => {
-      for (const s of servers) s.close();
-      for (const p of proxies) void p.close();
-    };
+    const stop = (): Promise<void> => new NodeProxies(proxies).stop();
     for (const parser of SERVED)
       for (const direction of ["ingress", "egress"] as const) {
         const port = proxyPortFor(parser, direction);
@@ -104,50 +98,32 @@ export class NodeProxies {
           return r;
         };
         const options = { policy, route, dial, onFlow: record, onError: events.onError ?? ignore };
-        const proxy =
-          parser === "http"
-            ? new HttpProxy({ policy, route, dial, onFlow: record })
-            : parser === "kafka"
-              ? new KafkaProxy(options)
-              : new TlsProxy(options);
+        const proxy = parser === "http" ? new HttpProxy(options) : parser === "kafka" ? new KafkaProxy(options) : new TlsProxy(options);
         proxies.push(proxy);
-        const listening = await listen(netns, port, (s) => proxy.handle(s));
+        // A transparent listener on the namespace's loopback at the proxy port.
+        const fd = transparentListener(netns, "127.0.0.1", port);
+        const listening = fd.ok ? await proxy.listenFd(fd.value) : err(fd.error.message);
         if (!listening.ok) {
-          stop();
+          await stop();
           return err(`the ${direction} ${parser} proxy of ${nodeName}: ${listening.error}`);
         }
-        servers.push(listening.value);
       }
     const dns = await startNodeDnsProxy(
       { engine, nodeName, netns, maps, policy, dial },
       { onAnswer: events.onDnsAnswer ?? ignore, onRecord, onError: events.onError ?? ignore },
     );
     if (!dns.ok) {
-      stop();
+      await stop();
       return err(`the DNS proxy of ${nodeName}: ${dns.error}`);
     }
     proxies.push(dns.value);
-    return ok(new NodeProxies(servers, proxies));
+    return ok(new NodeProxies(proxies));
   }
 
   /** Stops listening and closes every proxied connection. */
   async stop(): Promise<void> {
-    await Promise.all([
-      ...this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-      ...this.#proxies.map((p) => p.close()),
-    ]);
+    await Promise.all(this.#proxies.map((p) => p.close()));
   }
-}
-
-/** A transparent listener on the namespace's loopback at `port`. */
-async function listen(netns: string | null, port: number, onConnection: (s: Socket) => void): Promise<Result<Server, string>> {
-  const fd = transparentListener(netns, "127.0.0.1", port);
-  if (!fd.ok) return err(fd.error.message);
-  const server = createServer({ allowHalfOpen: true }, onConnection);
-  return new Promise((resolve) => {
-    server.once("error", (e) => resolve(err(e.message)));
-    server.listen({ fd: fd.value }, () => resolve(ok(server)));
-  });
 }
 
 /**

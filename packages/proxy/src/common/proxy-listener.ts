@@ -39,9 +39,18 @@ export class ProxyListener {
 
   /** Starts listening on `host:port` (port 0 picks a free one); the bound address, or why not. */
   listen(host: string, port: number): Promise<Result<AddressInfo, string>> {
+    return this.#listen({ host, port });
+  }
+
+  /** Starts listening on a socket made elsewhere (a transparent one in a node's namespace). */
+  listenFd(fd: number): Promise<Result<AddressInfo, string>> {
+    return this.#listen({ fd });
+  }
+
+  #listen(target: ListenTarget): Promise<Result<AddressInfo, string>> {
     const server = createServer({ allowHalfOpen: true }, (socket) => this.handle(socket));
     this.#server = server;
-    return listenTcp(server, host, port);
+    return listenServer(server, target);
   }
 
   /** The address listened on, if listening. */
@@ -79,12 +88,16 @@ export class ProxyListener {
   }
 }
 
-/** Starts `server` listening on `host:port` (port 0 picks a free one); the bound address, or why not. */
-function listenTcp(server: Server, host: string, port: number): Promise<Result<AddressInfo, string>> {
+/** Where a server listens: an address (port 0 picks a free one), or a bound socket's descriptor. */
+export type ListenTarget = { readonly host: string; readonly port: number } | { readonly fd: number };
+
+/** Starts `server` listening; the bound address, or why not. */
+export function listenServer(server: Server, target: ListenTarget): Promise<Result<AddressInfo, string>> {
   return new Promise((resolve) => {
-    const onError = (e: Error): void => resolve(err(`cannot listen on ${host}:${port}: ${e.message}`));
+    const where = "fd" in target ? `socket ${target.fd}` : `${target.host}:${target.port}`;
+    const onError = (e: Error): void => resolve(err(`cannot listen on ${where}: ${e.message}`));
     server.once("error", onError);
-    server.listen(port, host, () => {
+    server.listen(target, () => {
       server.off("error", onError);
       // Later server errors (accept failures) must not crash the process; connections carry their own.
       server.on("error", () => undefined);

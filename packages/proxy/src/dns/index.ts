@@ -20,3 +20,4 @@ export type { DnsProxyOptions, DnsSockets } from "./dns-proxy.ts";
 export { DnsProxy } from "./dns-proxy.ts";
 export type { StandaloneDnsProxyOptions, DnsProxyHandle } from "./standalone.ts";
 export { startDnsProxy } from "./standalone.ts";
+export { FrameReader as DnsFrameReader, frame as dnsFrame } from "./tcp-framing.ts";
