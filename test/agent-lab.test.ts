@@ -82,6 +82,22 @@ describe("a lab with one policy", () => {
     assert.deepEqual(leaks, []);
   });
 
+  test("a policy change the agent applies cuts an established connection it no longer allows (the datapath's cached verdict is dropped)", async () => {
+    const b = lab.plan.nodes.flatMap((n) => n.pods).find((p) => p.key === "ns1/b")!;
+    await lab.pods.get("ns1/b")!.listen("TCP", 80);
+    const stream = await lab.pods.get("ns1/a")!.stream(b.ip, 80, 2);
+    assert.equal(stream.error, null);
+    await new Promise((r) => setTimeout(r, 200));
+    // b now admits a on 81 only: the flow on 80, long established, is decided again and dropped.
+    const moved = loadScenario([...cluster, ...docs("policy.yaml", ONLY_A_TO_B.replace('port: "80"', 'port: "81"'))]).policies[0]!;
+    assert.deepEqual(lab.apply(engine.upsertPolicy(moved)), []);
+    await new Promise((r) => setTimeout(r, 300));
+    const cut = await stream.stop();
+    assert.ok(cut.sent > 50, `sent ${cut.sent}`);
+    assert.ok(cut.echoed < cut.sent - 20, `echoed ${cut.echoed} of ${cut.sent}: the established flow kept passing`);
+    assert.deepEqual(lab.apply(engine.upsertPolicy(scenario.policies[0]!)), []);
+  });
+
   test("a change the kernel does not get is a disagreement; applied, the wire agrees again", async () => {
     const allowX = loadScenario([
       ...cluster,

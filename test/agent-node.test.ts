@@ -196,6 +196,11 @@ test("membrane agent --node enforces its pods on real traffic, follows edits, an
     // L7 through this node's HTTP proxy.
     assert.equal(await fromWeb(80, "/public"), "200 api /public");
     assert.equal(await fromWeb(80, "/private"), "403 Access denied");
+    // The observer API serves this node's figures and flows (inside the machine's namespace).
+    const observer = /observer API on (http:\/\/[\d.:]+)/.exec(lines.join("\n"))![1]!;
+    const metrics = execFileSync("nsenter", [`--net=/run/netns/${NODE}`, "curl", "-sf", `${observer}/metrics`], { encoding: "utf8" });
+    assert.match(metrics, /membrane_policy_map_capacity\{node="node-a"\} 16384/);
+    assert.match(metrics, /hubble_http_requests_total\{.*method="GET".*\} [1-9]/);
     // An edit of the policy file reaches the kernel.
     writeFileSync(join(dir, "policy.yaml"), policy(9090));
     let moved = "";
@@ -221,9 +226,17 @@ test("membrane agent --node enforces its pods on real traffic, follows edits, an
   assert.ok(
     flows.some((f) => f.flow.verdict === "DROPPED" && f.flow.l4?.TCP?.destination_port === 8080 && f.flow.source?.pod_name === "web"),
   );
-  // A new agent adopts the pinned maps and programs.
+  // A new agent adopts the pinned maps (the same kernel maps, not new ones) and programs.
+  const policyMapId = (): number =>
+    (
+      JSON.parse(execFileSync("bpftool", ["-j", "map", "show", "pinned", `${pinDir}/membrane_policy`], { encoding: "utf8" })) as {
+        id: number;
+      }
+    ).id;
+  const before = policyMapId();
   const again = await startAgent();
   try {
+    assert.equal(policyMapId(), before);
     assert.equal(await fromWeb(9090, null), "hello 9090");
     assert.equal(await fromWeb(80, "/private"), "403 Access denied");
   } finally {

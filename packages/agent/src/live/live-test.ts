@@ -240,8 +240,10 @@ export async function runLive(
                 timeoutMs: options.timeoutMs,
                 exchange: { kind: "dns", name: p.resolve.name, l4Only: false },
               }).result;
-        const asked =
-          p.resolve === null ? "" : `; ${p.resolve.name} ${resolved === null ? "resolved" : `did not resolve (${resolved})`} first`;
+        // A client that cannot resolve the name never connects (and its address was never learned).
+        if (p.resolve !== null && resolved !== null)
+          return { verdict: "deny" as const, detail: `${p.resolve.name} did not resolve (${resolved}), so nothing connected` };
+        const asked = p.resolve === null ? "" : `; ${p.resolve.name} resolved first`;
         const pending = p.from.runtime.connect({
           protocol: p.protocol,
           ip: p.to.ip,

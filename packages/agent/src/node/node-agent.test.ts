@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Engine, loadScenario } from "@membrane/engine";
-import { IPCACHE_KEY, loadDatapath, mapKeys, POLICY_KEY, type Datapath } from "@membrane/datapath";
+import { heldPolicyEpoch, IPCACHE_KEY, loadDatapath, mapKeys, POLICY_KEY, type Datapath } from "@membrane/datapath";
 import { parseManifest } from "@membrane/manifest";
 import { NodeAgent } from "./node-agent.ts";
 
@@ -93,4 +93,23 @@ test("map pressure: high from 90% of the capacity the agent was given", () => {
   const entries = roomy.agent.pressure.entries;
   const tight = NodeAgent.start(engine, "node-a", dp, { policyCapacity: Math.floor(entries / 0.9) }, localEndpoints(engine));
   assert.deepEqual(tight.agent.pressure, { entries, capacity: Math.floor(entries / 0.9), high: true });
+});
+
+test("the agent bumps the policy epoch after every change it writes (and only then); a restarted agent goes on from the pinned one", () => {
+  const engine = new Engine(scenario.cluster, []);
+  const first = NodeAgent.start(engine, "node-a", dp, { policyCapacity: 1000 }, localEndpoints(engine));
+  assert.deepEqual(first.errors, []);
+  const started = heldPolicyEpoch(dp.maps.config);
+  assert.ok(started > 0, "0 would switch the datapath's verdict cache off");
+  // A policy selecting a local endpoint: map writes, then a new epoch.
+  assert.deepEqual(first.agent.apply(engine.upsertPolicy(scenario.policies[0]!)), []);
+  const changed = heldPolicyEpoch(dp.maps.config);
+  assert.equal(changed, started + 1);
+  // The same policy again changes nothing in the kernel: the epoch stays, cached verdicts stay valid.
+  assert.deepEqual(first.agent.apply(engine.upsertPolicy(scenario.policies[0]!)), []);
+  assert.equal(heldPolicyEpoch(dp.maps.config), changed);
+  // A new agent never reuses an epoch the old one may have cached verdicts under.
+  const second = NodeAgent.start(engine, "node-a", dp, { policyCapacity: 1000 }, localEndpoints(engine));
+  assert.deepEqual(second.errors, []);
+  assert.ok(heldPolicyEpoch(dp.maps.config) > changed);
 });

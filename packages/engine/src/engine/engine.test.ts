@@ -328,3 +328,50 @@ test("§9 + membrane's marks: an L7 denial under a policy in audit mode passes a
   const agentWide = run({}, { ...DEFAULT_ENGINE_OPTIONS, auditMode: true });
   assert.deepEqual([agentWide.actual, agentWide.audited], ["deny", false]);
 });
+
+test("the same policy given again changes nothing; the same policy newly marked for audit changes its entries", () => {
+  const policyDoc = (labels: Record<string, string>) => ({
+    ...cnp("b-from-a", { endpointSelector: { matchLabels: { app: "b" } }, ingress: [{ fromEndpoints: [{ matchLabels: { app: "a" } }] }] }),
+    metadata: { name: "b-from-a", namespace: "ns", labels },
+  });
+  const load = (labels: Record<string, string>) =>
+    loadScenario(
+      [...CLUSTER, policyDoc(labels)].map((d, i) => ({
+        file: "t.yaml",
+        index: i,
+        pos: { line: 1, column: 1, offset: 0 },
+        root: fromPlain(d),
+      })),
+    ).policies[0]!;
+  const e = engineOf(CLUSTER);
+  assert.ok(e.upsertPolicy(load({})).changes.length > 0);
+  // Parsed again from the same text: a different object, the same policy.
+  assert.deepEqual(e.upsertPolicy(load({})).changes, []);
+  assert.ok(
+    e.upsertPolicy(load({ "policy.membrane.dev/audit-mode": "enabled" })).changes.length > 0,
+    "an audit mark must reach the kernel",
+  );
+});
+
+test("§9 + membrane's marks: a namespace marked for audit lets its pods' would-be drops pass as AUDIT", () => {
+  const policy = cnp("b-from-c", {
+    endpointSelector: { matchLabels: { app: "b" } },
+    ingress: [{ fromEndpoints: [{ matchLabels: { app: "c" } }] }],
+  });
+  const cases = {
+    apiVersion: "membrane.dev/v1alpha1",
+    kind: "ConnectivityTest",
+    metadata: { name: "ns-audit" },
+    spec: { cases: [{ from: "ns/a", to: "ns/b", port: 80, expect: "deny" }] },
+  };
+  const run = (labels: Record<string, string>) => {
+    const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: "ns", labels } };
+    const docs = [namespace, ...CLUSTER, policy, cases];
+    const s = loadScenario(docs.map((d, i) => ({ file: "t.yaml", index: i, pos: { line: 1, column: 1, offset: 0 }, root: fromPlain(d) })));
+    return runTests(new Engine(s.cluster, s.policies), s.tests)[0]!;
+  };
+  const marked = run({ "policy.membrane.dev/audit-mode": "enabled" });
+  assert.deepEqual([marked.actual, marked.audited], ["allow", true]);
+  const unmarked = run({});
+  assert.deepEqual([unmarked.actual, unmarked.audited], ["deny", false]);
+});

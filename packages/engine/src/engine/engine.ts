@@ -15,6 +15,7 @@ import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts
 import { BugError } from "../result.ts";
 import type { RuleEntry, RuleOrigin } from "../translate/rule-form.ts";
 import { isAudited, originKey } from "./audit.ts";
+import { sameValue } from "./same-value.ts";
 import { EntryIndex, pinnedNamespaces } from "./entry-index.ts";
 import { WorldIdentities, type IdentityDelta } from "./world-identities.ts";
 import { translatePolicy } from "../translate/translate.ts";
@@ -347,6 +348,8 @@ export class Engine {
   upsertPolicy(policy: Policy): ChangeSet {
     return this.#change(() => {
       const key = policyKey(policy);
+      // The same policy again (a reload of unchanged files) changes nothing.
+      if (sameValue(this.#policies.get(key), policy)) return new Set<string>();
       const after = this.#translate(policy);
       this.#policies.set(key, policy);
       const before = this.#setPolicyEntries(key, after);
