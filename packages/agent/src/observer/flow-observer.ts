@@ -52,7 +52,7 @@ export class FlowObserver {
   }
 
   push(r: FlowRecord): void {
-    this.#ring.push(r.node_name === undefined ? r.flow : { ...r.flow, node_name: r.node_name });
+    this.#ring.push(withNodeName(r));
     this.#count(r);
     for (const l of this.#listeners) l(r);
   }
@@ -104,4 +104,9 @@ export class FlowObserver {
 function add(c: Counter, labels: readonly string[]): void {
   const key = labels.join("\u0000");
   c.set(key, (c.get(key) ?? 0) + 1);
+}
+
+/** A record's flow carrying the record's node name (the agent's flows carry it already: no copy then). */
+export function withNodeName(r: FlowRecord): FlowRecord["flow"] {
+  return r.node_name === undefined || r.flow.node_name !== undefined ? r.flow : { ...r.flow, node_name: r.node_name };
 }

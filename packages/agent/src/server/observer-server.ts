@@ -8,7 +8,7 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeQuery, queryPredicate, selectFlows } from "@membrane/engine";
-import type { Counter, FlowObserver } from "../observer/flow-observer.ts";
+import { withNodeName, type Counter, type FlowObserver } from "../observer/flow-observer.ts";
 
 /** Figures of the agent itself, read when /metrics is scraped. */
 export interface AgentFigures {
@@ -119,8 +119,7 @@ export function serveObserver(
         // A follower learns where the history ends and the live flows begin.
         res.write('{"history_end":true}\n');
         const stop = observer.follow((r) => {
-          if (matches.value(r.node_name === undefined ? r.flow : { ...r.flow, node_name: r.node_name }))
-            res.write(JSON.stringify(r) + "\n");
+          if (matches.value(withNodeName(r))) res.write(JSON.stringify(r) + "\n");
         });
         res.on("close", stop);
         return;
