@@ -57,7 +57,7 @@ static __always_inline int pass(struct __sk_buff *skb, const struct tuple *t, st
 static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 {
 	struct packet p = {};
-	struct event_context c = { .direction = egress ? DIR_EGRESS : DIR_INGRESS };
+	struct event_context c = { .direction = egress ? DIR_EGRESS : DIR_INGRESS, .now = bpf_ktime_get_coarse_ns() };
 	const struct endpoint_info *ep = endpoint_of(skb->ifindex);
 	const __u8 dir = egress ? CT_EGRESS : CT_INGRESS;
 	const struct datapath_config *cfg = datapath_config();
@@ -89,11 +89,11 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		count(COUNTER_FORWARDED, skb->len);
 		return pass(skb, &p.t, &c, egress);
 	}
-	if (p.icmp_kind == ICMP_KIND_ERROR && ct_is_related(&p.inner)) {
+	if (p.icmp_kind == ICMP_KIND_ERROR && ct_is_related(&p.inner, c.now)) {
 		count(COUNTER_RELATED, skb->len);
 		return pass(skb, &p.t, &c, egress);
 	}
-	c.ct_state = ct_lookup(&p.t, dir, skb->len, &entry);
+	c.ct_state = ct_lookup(&p.t, dir, skb->len, c.now, &entry);
 	if (c.ct_state == CT_STATE_REPLY) {
 		count(COUNTER_REPLY, skb->len);
 		return pass(skb, &p.t, &c, egress);
@@ -104,7 +104,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	 * packet: the outcome is the same, and a change re-decides the flow at its next packet.
 	 * Redirected flows and identities carried in the mark always take the full path. */
 	if (entry && epoch && entry->policy_epoch == epoch && !entry->proxy_port && !magic) {
-		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len);
+		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len, c.now);
 		count(COUNTER_FORWARDED, skb->len);
 		return pass(skb, &p.t, &c, egress);
 	}
@@ -141,9 +141,9 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		 * where to_proxy must send it (a stale port 0 would drop the packet there), and the
 		 * proxies read the identity it was decided for. */
 		ct_refresh(entry, c.remote_identity, rc > 0 ? rc : 0, epoch);
-		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len);
+		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len, c.now);
 	} else {
-		int err = ct_create(&p.t, dir, c.remote_identity, rc > 0 ? rc : 0, epoch, skb->len);
+		int err = ct_create(&p.t, dir, c.remote_identity, rc > 0 ? rc : 0, epoch, skb->len, c.now);
 		if (err)
 			return drop(skb, &p.t, &c, err);
 		enforced = ep->flags & (egress ? ENDPOINT_F_EGRESS_ENFORCED : ENDPOINT_F_INGRESS_ENFORCED);
@@ -190,14 +190,14 @@ SEC("tc")
 int to_proxy(struct __sk_buff *skb)
 {
 	struct packet p = {};
-	struct event_context c = { .direction = DIR_INGRESS };
+	struct event_context c = { .direction = DIR_INGRESS, .now = bpf_ktime_get_coarse_ns() };
 	int rc = parse_packet(skb, &p);
 
 	if (rc == 1)
 		return TC_ACT_SHOT;
 	if (rc < 0)
 		return drop(skb, &p.t, &c, rc);
-	rc = redirect_ingress_to_proxy(skb, &p.t);
+	rc = redirect_ingress_to_proxy(skb, &p.t, c.now);
 	if (rc)
 		return drop(skb, &p.t, &c, rc);
 	/* The frame was addressed to the endpoint's device: take it as this host's own. */

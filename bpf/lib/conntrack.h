@@ -63,7 +63,7 @@ static __always_inline __u64 ct_lifetime(__u8 proto, __u8 tcp_seen, __u8 flags)
 	return CT_LIFETIME_TCP_SYN * NSEC_PER_SEC;
 }
 
-static __always_inline void ct_touch(struct ct_entry *e, __u8 proto, __u8 tcp_flags, int reply, __u32 len)
+static __always_inline void ct_touch(struct ct_entry *e, __u8 proto, __u8 tcp_flags, int reply, __u32 len, __u64 now)
 {
 	__u8 flags = e->flags;
 
@@ -78,46 +78,46 @@ static __always_inline void ct_touch(struct ct_entry *e, __u8 proto, __u8 tcp_fl
 		flags |= CT_F_CLOSING;
 	e->tcp_flags |= tcp_flags;
 	e->flags = flags;
-	e->expires = bpf_ktime_get_ns() + ct_lifetime(proto, e->tcp_flags, flags);
+	e->expires = now + ct_lifetime(proto, e->tcp_flags, flags);
 }
 
 /* The live entry for a key (an expired one is as good as absent). */
-static __always_inline struct ct_entry *ct_find(const struct ct_key *k)
+static __always_inline struct ct_entry *ct_find(const struct ct_key *k, __u64 now)
 {
 	struct ct_entry *e = bpf_map_lookup_elem(&membrane_ct, k);
 
-	return e && e->expires > bpf_ktime_get_ns() ? e : 0;
+	return e && e->expires > now ? e : 0;
 }
 
 /*
  * The state of a packet in direction `dir`: CT_STATE_REPLY (entry touched), CT_STATE_ESTABLISHED
  * with *entry set, or CT_STATE_NEW.
  */
-static __always_inline __u8 ct_lookup(const struct tuple *t, __u8 dir, __u32 len, struct ct_entry **entry)
+static __always_inline __u8 ct_lookup(const struct tuple *t, __u8 dir, __u32 len, __u64 now, struct ct_entry **entry)
 {
 	struct ct_key k;
 	struct ct_entry *e;
 
 	ct_key_of(t, dir == CT_EGRESS ? CT_INGRESS : CT_EGRESS, 1, &k);
-	e = ct_find(&k);
+	e = ct_find(&k, now);
 	if (e) {
-		ct_touch(e, t->proto, t->tcp_flags, 1, len);
+		ct_touch(e, t->proto, t->tcp_flags, 1, len, now);
 		return CT_STATE_REPLY;
 	}
 	ct_key_of(t, dir, 0, &k);
-	*entry = ct_find(&k);
+	*entry = ct_find(&k, now);
 	return *entry ? CT_STATE_ESTABLISHED : CT_STATE_NEW;
 }
 
 /* Whether an ICMP error quotes a flow tracked in either direction, either way round. */
-static __always_inline int ct_is_related(const struct tuple *quoted)
+static __always_inline int ct_is_related(const struct tuple *quoted, __u64 now)
 {
 	struct ct_key k;
 
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
 		ct_key_of(quoted, i & 1, i >> 1, &k);
-		if (ct_find(&k))
+		if (ct_find(&k, now))
 			return 1;
 	}
 	return 0;
@@ -132,13 +132,14 @@ static __always_inline void ct_refresh(struct ct_entry *e, __u32 remote_identity
 }
 
 /* Records a new allowed flow, its verdict reached under `epoch`. Returns 0, or DROP_CT_CREATE_FAILED. */
-static __always_inline int ct_create(const struct tuple *t, __u8 dir, __u32 remote_identity, __u16 proxy_port, __u32 epoch, __u32 len)
+static __always_inline int ct_create(const struct tuple *t, __u8 dir, __u32 remote_identity, __u16 proxy_port, __u32 epoch, __u32 len,
+				     __u64 now)
 {
 	struct ct_key k;
 	struct ct_entry e = { .remote_identity = remote_identity, .proxy_port = proxy_port, .policy_epoch = epoch };
 
 	ct_key_of(t, dir, 0, &k);
-	ct_touch(&e, t->proto, t->tcp_flags, 0, len);
+	ct_touch(&e, t->proto, t->tcp_flags, 0, len, now);
 	return bpf_map_update_elem(&membrane_ct, &k, &e, BPF_ANY) ? DROP_CT_CREATE_FAILED : 0;
 }
 

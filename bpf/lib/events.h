@@ -36,16 +36,14 @@ struct {
 	__type(value, struct event_budget);
 } membrane_event_budget SEC(".maps");
 
-static __always_inline int event_allowed(void)
+static __always_inline int event_allowed(__u64 now)
 {
 	__u32 zero = 0;
 	const struct datapath_config *cfg = datapath_config();
 	struct event_budget *b = bpf_map_lookup_elem(&membrane_event_budget, &zero);
-	__u64 now;
 
 	if (!cfg || !b || cfg->events_per_second == 0)
 		return 1;
-	now = bpf_ktime_get_ns();
 	if (now - b->window_start >= 1000000000ULL) {
 		b->window_start = now;
 		b->sent = 0;
@@ -67,13 +65,14 @@ struct event_context {
 	__u32 local_identity;
 	__u32 remote_identity;
 	__s32 verdict;
+	__u64 now; /* the coarse monotonic clock when the program began: conntrack deadlines, event budgets */
 };
 
 static __always_inline void send_event(struct __sk_buff *skb, const struct tuple *t, const struct event_context *c)
 {
 	struct event *ev;
 
-	if (!event_allowed()) {
+	if (!event_allowed(c->now)) {
 		count(COUNTER_EVENTS_RATE_LIMITED, 0);
 		return;
 	}
@@ -99,7 +98,7 @@ static __always_inline void send_event(struct __sk_buff *skb, const struct tuple
 	ev->ifindex = skb->ifindex;
 	ev->len = skb->len;
 	ev->pad2 = 0;
-	ev->timestamp = bpf_ktime_get_ns();
+	ev->timestamp = bpf_ktime_get_ns(); /* precise: flows are ordered by it */
 	__builtin_memcpy(ev->saddr, t->saddr, 16);
 	__builtin_memcpy(ev->daddr, t->daddr, 16);
 	bpf_ringbuf_submit(ev, 0);

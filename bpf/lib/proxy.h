@@ -130,13 +130,13 @@ static __always_inline int redirect_to_proxy(struct __sk_buff *skb, const struct
  * redirects back up through its host device). The flow's ingress conntrack entry, made or
  * refreshed just before by to_container, holds the proxy port in force and the sender's identity. Returns 0 or DROP_PROXY_*.
  */
-static __always_inline int redirect_ingress_to_proxy(struct __sk_buff *skb, const struct tuple *t)
+static __always_inline int redirect_ingress_to_proxy(struct __sk_buff *skb, const struct tuple *t, __u64 now)
 {
 	struct ct_key k;
 	const struct ct_entry *e;
 
 	ct_key_of(t, CT_INGRESS, 0, &k);
-	e = ct_find(&k);
+	e = ct_find(&k, now);
 	if (!e || e->proxy_port == 0)
 		return DROP_PROXY_LOOKUP_FAILED;
 	return redirect_to_proxy(skb, t, e->proxy_port, e->remote_identity);

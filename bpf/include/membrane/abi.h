@@ -131,7 +131,7 @@ struct ct_key {
 #define CT_INGRESS 1
 
 struct ct_entry {
-	__u64 expires;        /* bpf_ktime_get_ns() deadline (CLOCK_MONOTONIC) */
+	__u64 expires;        /* deadline on CLOCK_MONOTONIC (read coarse: bpf_ktime_get_coarse_ns()) */
 	__u64 packets;        /* original direction */
 	__u64 bytes;
 	__u64 reply_packets;
