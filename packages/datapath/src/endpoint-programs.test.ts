@@ -350,6 +350,31 @@ describe("from_container and to_container", () => {
     );
   });
 
+  test("headers past the directly readable part are read through the helper: the same verdicts, and a cut header drops", () => {
+    become(A);
+    assert.ok(policy.sync("A", "egress", [{ key: key(B.id, 6, 443), entry: allow() }]).ok);
+    // 8 bytes of options: the TCP header is read in place; 320: it starts past PACKET_DIRECT_MAX_OFF.
+    for (const hopByHopBytes of [8, 320]) {
+      const spec = { src: A.ip6, dst: B.ip6, proto: "tcp", hopByHopBytes, sport: 40000 + hopByHopBytes } as const;
+      assert.equal(run("fromContainer", { ...spec, dport: 443 }).retval, TC_ACT_OK, `${hopByHopBytes} bytes of options, 443`);
+      assert.equal(run("fromContainer", { ...spec, dport: 80 }).retval, TC_ACT_SHOT, `${hopByHopBytes} bytes of options, 80`);
+    }
+    assert.deepEqual(
+      events().map((e) => [e.verdict, e.destinationPort]),
+      [
+        [0, 443],
+        [-133, 80],
+        [-133, 80],
+        [0, 443],
+        [-133, 80],
+        [-133, 80],
+      ],
+    );
+    const cut = frame({ src: A.ip6, dst: B.ip6, proto: "tcp", dport: 443, hopByHopBytes: 320 }).subarray(0, 14 + 40 + 320 + 10);
+    assert.equal(run("fromContainer", cut).retval, TC_ACT_SHOT);
+    assert.equal(events()[0]?.verdict, -135, "DROP_CT_INVALID_HDR");
+  });
+
   test("a later fragment that no port-less rule allows is dropped as unsupported", () => {
     become(A);
     assert.ok(policy.sync("A", "egress", [{ key: key(B.id, 17, 53), entry: allow() }]).ok);

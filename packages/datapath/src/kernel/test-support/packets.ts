@@ -16,6 +16,18 @@ export interface PacketSpec {
   readonly quote?: Buffer;
   /** IPv4 fragment offset in 8-byte units (non-zero: a later fragment). */
   readonly fragmentOffset?: number;
+  /** IPv6: a hop-by-hop options header of this many bytes (a multiple of 8) before the L4 header. */
+  readonly hopByHopBytes?: number;
+}
+
+/** An IPv6 hop-by-hop options header of `bytes` bytes, padded with one PadN option (RFC 8200 §4.2). */
+function hopByHop(next: number, bytes: number): Buffer {
+  const b = Buffer.alloc(bytes);
+  b[0] = next;
+  b[1] = bytes / 8 - 1;
+  b[2] = 1;
+  b[3] = bytes - 4;
+  return b;
 }
 
 export const TCP = { fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10 } as const;
@@ -63,14 +75,15 @@ export function ipPacket(spec: PacketSpec): Buffer {
   const payload = l4(spec, v6);
   const proto = spec.proto === "icmp" ? (v6 ? 58 : 1) : PROTO[spec.proto];
   if (v6) {
+    const ext = spec.hopByHopBytes === undefined ? Buffer.alloc(0) : hopByHop(proto, spec.hopByHopBytes);
     const h = Buffer.alloc(40);
     h[0] = 0x60;
-    h.writeUInt16BE(payload.length, 4);
-    h[6] = proto;
+    h.writeUInt16BE(ext.length + payload.length, 4);
+    h[6] = ext.length > 0 ? 0 : proto;
     h[7] = 64;
     h.set(src, 8);
     h.set(dst, 24);
-    return Buffer.concat([h, payload]);
+    return Buffer.concat([h, ext, payload]);
   }
   const h = Buffer.alloc(20);
   h[0] = 0x45;
