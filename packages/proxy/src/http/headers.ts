@@ -67,11 +67,11 @@ export function applyHeaderActions(headers: ReadonlyHeaders, actions: readonly H
 
 /** The fields to forward: without hop-by-hop fields and without those the `connection` field names. */
 export function withoutHopByHop(headers: ReadonlyHeaders, keepTeTrailers: boolean): HeaderList {
-  const named = new Set<string>();
-  for (const [n, v] of headers) if (n === "connection") for (const t of v.split(",")) named.add(t.trim().toLowerCase());
+  let named: Set<string> | null = null;
+  for (const [n, v] of headers) if (n === "connection") for (const t of v.split(",")) (named ??= new Set()).add(t.trim().toLowerCase());
   return headers.filter(([n, v]) => {
     if (n === "te" && keepTeTrailers) return v.trim().toLowerCase() === "trailers";
-    return !HOP_BY_HOP.has(n) && !named.has(n);
+    return !HOP_BY_HOP.has(n) && (named === null || !named.has(n));
   });
 }
 

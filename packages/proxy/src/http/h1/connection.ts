@@ -4,6 +4,7 @@ import type { RecordedRequest } from "../flow-recorder.ts";
 import { deniedReply, h1ErrorBytes, h1LocalReplyBytes, localReply } from "../local-reply.ts";
 import { verdictFor, type ServeDeps } from "../serve-deps.ts";
 import { bodyReaderFor, type BodyReader } from "./body-reader.ts";
+import { Deadline } from "../../common/deadline.ts";
 import { ByteAccumulator } from "./byte-accumulator.ts";
 import { HeadScanner } from "./head-scanner.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
@@ -64,7 +65,7 @@ export class Http1Connection {
   readonly #scanner: HeadScanner;
   #state: State = "head";
   #exchange: Exchange | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #deadline: Deadline;
   #timerKind: TimerKind | null = null;
   #pumping = false;
   #drainWait = false;
@@ -75,6 +76,8 @@ export class Http1Connection {
     this.#deps = deps;
     this.#pool = pool;
     this.#scanner = new HeadScanner(deps.limits);
+    const { headersTimeoutMs, idleTimeoutMs } = deps.limits;
+    this.#deadline = new Deadline(Math.min(headersTimeoutMs, idleTimeoutMs), () => this.#onTimeout());
   }
 
   /**
@@ -102,7 +105,7 @@ export class Http1Connection {
     const ex = this.#exchange;
     if (this.#state === "body" && ex !== null && this.#acc.length === 0 && !this.#drainWait) {
       // Fast path: body bytes go out as views of the socket's chunk, without a copy.
-      this.#timer?.refresh();
+      this.#deadline.extend();
       const step = ex.reader.read(chunk);
       if (step.kind === "invalid") return this.#bodyInvalid(ex, step.error.status);
       this.#deliver(ex, step.chunks, step.done);
@@ -112,7 +115,7 @@ export class Http1Connection {
       return;
     }
     this.#acc.append(chunk);
-    if (this.#state === "body") this.#timer?.refresh();
+    if (this.#state === "body") this.#deadline.extend();
     if (this.#state === "head" && this.#timerKind === "idle") this.#arm("headers");
     this.#pump();
   }
@@ -377,21 +380,18 @@ export class Http1Connection {
   // ------------------------------------------------------------------ timers and closing
 
   #arm(kind: TimerKind): void {
-    this.#clearTimer();
     const limits = this.#deps.limits;
-    const ms = kind === "headers" ? limits.headersTimeoutMs : limits.idleTimeoutMs;
     this.#timerKind = kind;
-    this.#timer = setTimeout(() => this.#onTimeout(kind), ms);
+    this.#deadline.set(kind === "headers" ? limits.headersTimeoutMs : limits.idleTimeoutMs);
   }
 
   #clearTimer(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#deadline.clear();
     this.#timerKind = null;
   }
 
-  #onTimeout(kind: TimerKind): void {
-    this.#timer = null;
+  #onTimeout(): void {
+    const kind = this.#timerKind;
     this.#timerKind = null;
     if (this.#state === "closed") return;
     if (kind === "idle") return this.#close(null);
@@ -406,7 +406,7 @@ export class Http1Connection {
   #close(last: Buffer | null): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    this.#clearTimer();
+    this.#deadline.stop();
     this.#abortUpstream();
     const s = this.#socket;
     if (s.destroyed) return;
@@ -418,14 +418,14 @@ export class Http1Connection {
 
   #destroy(): void {
     this.#state = "closed";
-    this.#clearTimer();
+    this.#deadline.stop();
     this.#abortUpstream();
     this.#socket.destroy();
   }
 
   #onClose(): void {
     this.#state = "closed";
-    this.#clearTimer();
+    this.#deadline.stop();
     this.#abortUpstream();
   }
 

@@ -54,35 +54,45 @@ export function parseRequestHead(lines: readonly string[]): Result<RequestHead, 
   const version = versionText;
   if (method === "CONNECT") return bad("CONNECT is not supported");
 
+  // One pass over the fields; the few that frame or steer the request are gathered on the way
+  // (only when present: a request pays for no lists it does not have).
   const headers: HeaderList = [];
+  const framing: FramingFields = { te: null, contentLength: null };
+  let hosts: string[] | null = null;
+  let connection: string[] | null = null;
+  let expect: string[] | null = null;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(":");
     if (colon <= 0) return bad("malformed header field");
-    const name = line.slice(0, colon);
-    if (!isToken(name)) return bad("invalid header field name");
-    headers.push([name.toLowerCase(), trimOws(line.slice(colon + 1))]);
+    const rawName = line.slice(0, colon);
+    if (!isToken(rawName)) return bad("invalid header field name");
+    const name = rawName.toLowerCase();
+    const value = trimOws(line.slice(colon + 1));
+    headers.push([name, value]);
+    if (name === "host") (hosts ??= []).push(value);
+    else if (name === "transfer-encoding") (framing.te ??= []).push(value);
+    else if (name === "content-length") (framing.contentLength ??= []).push(value);
+    else if (name === "connection") (connection ??= []).push(value);
+    else if (name === "expect") (expect ??= []).push(value.toLowerCase());
   }
 
-  const hosts = headers.filter(([n]) => n === "host").map(([, v]) => v);
-  if (hosts.length > 1) return bad("more than one Host field");
-  if (hosts.length === 0 && version === "HTTP/1.1") return bad("missing Host field");
-  const host = hosts[0] ?? "";
+  if (hosts !== null && hosts.length > 1) return bad("more than one Host field");
+  if (hosts === null && version === "HTTP/1.1") return bad("missing Host field");
+  const host = hosts?.[0] ?? "";
   if (!isAuthority(host)) return bad("invalid Host field");
 
   const t = readTarget(method, target);
   if (!t.ok) return t;
   const authority = t.value.authority ?? host;
 
-  const body = readFraming(headers, version);
+  const body = readFraming(framing, version);
   if (!body.ok) return body;
 
-  const connection = tokens(headers, "connection");
-  const keepAlive =
-    version === "HTTP/1.1" ? !connection.includes("close") : connection.includes("keep-alive") && !connection.includes("close");
-  const expect = headers.filter(([n]) => n === "expect").map(([, v]) => v.toLowerCase());
-  if (expect.some((e) => e !== "100-continue")) return err({ status: 417, reason: "unsupported expectation" });
-  const expectContinue = expect.length > 0 && version === "HTTP/1.1";
+  const options = tokens(connection);
+  const keepAlive = version === "HTTP/1.1" ? !options.includes("close") : options.includes("keep-alive") && !options.includes("close");
+  if (expect !== null && expect.some((e) => e !== "100-continue")) return err({ status: 417, reason: "unsupported expectation" });
+  const expectContinue = expect !== null && version === "HTTP/1.1";
 
   return ok({ method, version, path: t.value.path, authority, headers, body: body.value, keepAlive, expectContinue });
 }
@@ -100,37 +110,54 @@ function readTarget(method: string, target: string): Result<{ path: string; auth
   return ok({ path, authority });
 }
 
-function readFraming(headers: HeaderList, version: RequestHead["version"]): Result<BodyFraming, HeadError> {
-  const te = tokens(headers, "transfer-encoding");
-  const hasTe = headers.some(([n]) => n === "transfer-encoding");
-  const lengths = headers.filter(([n]) => n === "content-length").flatMap(([, v]) => v.split(",").map(trimOws));
-  if (hasTe) {
+/** The values of the fields that frame a body, `null` for a field not sent. */
+interface FramingFields {
+  te: string[] | null;
+  contentLength: string[] | null;
+}
+
+function readFraming(fields: FramingFields, version: RequestHead["version"]): Result<BodyFraming, HeadError> {
+  const lengths = fields.contentLength?.flatMap((v) => v.split(",").map(trimOws)) ?? [];
+  if (fields.te !== null) {
+    const te = tokens(fields.te);
     if (version === "HTTP/1.0") return bad("Transfer-Encoding in an HTTP/1.0 request");
     if (lengths.length > 0) return bad("both Content-Length and Transfer-Encoding");
     if (te.length !== 1 || te[0] !== "chunked") return bad("unsupported transfer coding");
-    return ok({ kind: "chunked" });
+    return ok(CHUNKED);
   }
-  if (lengths.length === 0) return ok({ kind: "none" });
+  if (lengths.length === 0) return ok(NO_BODY);
   // Even repeated equal values are refused (as llhttp does): one reader collapsing them while
   // another refuses is a disagreement of its own.
   if (lengths.length > 1) return bad("more than one Content-Length value");
   const first = lengths[0]!;
   if (!/^[0-9]+$/.test(first) || first.length > MAX_LENGTH_DIGITS) return bad("invalid Content-Length");
   const length = Number(first);
-  return ok(length === 0 ? { kind: "none" } : { kind: "length", length });
+  return ok(length === 0 ? NO_BODY : { kind: "length", length });
 }
 
-/** The comma-separated tokens of every field of a name, lowercase (empty items dropped). */
-function tokens(headers: HeaderList, name: string): string[] {
-  return headers
-    .filter(([n]) => n === name)
-    .flatMap(([, v]) => v.split(","))
+const NO_BODY: BodyFraming = { kind: "none" };
+const CHUNKED: BodyFraming = { kind: "chunked" };
+
+/** The comma-separated tokens of some field values, lowercase (empty items dropped). */
+function tokens(values: readonly string[] | null): string[] {
+  if (values === null) return [];
+  return values
+    .flatMap((v) => v.split(","))
     .map((t) => trimOws(t).toLowerCase())
     .filter((t) => t !== "");
 }
 
+/** `s` without the spaces and tabs around it (RFC 9110 §5.6.3's OWS). */
 function trimOws(s: string): string {
-  return s.replace(/^[ \t]+|[ \t]+$/g, "");
+  let start = 0;
+  let end = s.length;
+  while (start < end && isOws(s.charCodeAt(start))) start++;
+  while (end > start && isOws(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }
 
 function bad(reason: string): Result<never, HeadError> {

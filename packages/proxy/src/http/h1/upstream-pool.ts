@@ -34,10 +34,14 @@ class PooledSocket {
   readonly socket: Socket;
   readonly key: string;
   call: UpstreamCall | null = null;
+  /** The connection's response head reader, reset after each head (a call of its own would be garbage per request). */
+  readonly scanner: HeadScanner;
+  readonly acc = new ByteAccumulator();
 
-  constructor(pool: UpstreamPool, socket: Socket, key: string) {
+  constructor(pool: UpstreamPool, socket: Socket, key: string, responseLimits: ResponseHeadLimits) {
     this.socket = socket;
     this.key = key;
+    this.scanner = new HeadScanner(responseLimits);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       if (this.call !== null) this.call.onData(chunk);
@@ -66,11 +70,14 @@ export class UpstreamPool {
   readonly #idle = new Map<string, PooledSocket[]>();
   readonly #all = new Set<PooledSocket>();
   readonly #limits: ProxyLimits;
+  readonly #responseLimits: ResponseHeadLimits;
 
   readonly #dial: Dialer;
 
   constructor(limits: ProxyLimits, dial: Dialer) {
     this.#limits = limits;
+    // An upstream is trusted with more fields than a client.
+    this.#responseLimits = { ...limits, maxHeaderCount: Math.max(limits.maxHeaderCount, 1000) };
     this.#dial = dial;
   }
 
@@ -88,7 +95,7 @@ export class UpstreamPool {
     while (ps !== undefined && (ps.socket.destroyed || !ps.socket.writable)) ps = idle?.pop();
     if (ps === undefined) {
       const socket = this.#dial(upstream);
-      ps = new PooledSocket(this, socket, key);
+      ps = new PooledSocket(this, socket, key, this.#responseLimits);
       this.#all.add(ps);
     } else {
       ps.socket.ref();
@@ -135,6 +142,9 @@ export class UpstreamPool {
   }
 }
 
+/** What bounds an upstream's response head. */
+type ResponseHeadLimits = ConstructorParameters<typeof HeadScanner>[0];
+
 const CRLF = Buffer.from("\r\n", "latin1");
 /** A body up to this size is copied next to the request head, for one write of one buffer. */
 const SMALL_BODY = 16 * 1024;
@@ -154,8 +164,6 @@ export class UpstreamCall {
   readonly #limits: ProxyLimits;
   #ended = false;
   #state: CallState = "head";
-  #acc: ByteAccumulator | null = null;
-  #scanner: HeadScanner | null = null;
   #framing: ResponseFraming = { kind: "none" };
   #reader: LengthReader | ChunkedReader | null = null;
   #keepAlive = false;
@@ -303,8 +311,8 @@ export class UpstreamCall {
 
   /** Scans response head bytes; the bytes after a complete head, or `null` when more are needed (or it failed). */
   #scanHead(buf: Buffer): Buffer | null {
-    const scanner = (this.#scanner ??= new HeadScanner({ ...this.#limits, maxHeaderCount: Math.max(this.#limits.maxHeaderCount, 1000) }));
-    const acc = (this.#acc ??= new ByteAccumulator());
+    if (this.#ps === null) return null;
+    const { scanner, acc } = this.#ps;
     let view = buf;
     if (acc.length > 0) {
       acc.append(buf);

@@ -13,8 +13,9 @@ import { isToken } from "./syntax.ts";
  */
 export function forwardedHeaders(head: RequestHead, actions: readonly HeaderAction[]): HeaderList {
   // An absolute-form target names the authority, and Host follows it (RFC 9112 §3.2.2).
-  const base: HeaderList = withoutHopByHop(head.headers, false).map(([n, v]) => (n === "host" ? ["host", head.authority] : [n, v]));
-  const out = applyHeaderActions(base, actions).filter(([n]) => !FRAMING_AND_HOP.has(n));
+  const base = withoutHopByHop(head.headers, false); // a fresh list: rewritten in place
+  for (let i = 0; i < base.length; i++) if (base[i]![0] === "host" && base[i]![1] !== head.authority) base[i] = ["host", head.authority];
+  const out = (actions.length === 0 ? base : applyHeaderActions(base, actions)).filter(([n]) => !FRAMING_AND_HOP.has(n));
   if (!out.some(([n]) => n === "host")) out.unshift(["host", head.authority]);
   switch (head.body.kind) {
     case "length":
