@@ -108,6 +108,14 @@ test("the agent bumps the policy epoch after every change it writes (and only th
   // The same policy again changes nothing in the kernel: the epoch stays, cached verdicts stay valid.
   assert.deepEqual(first.agent.apply(engine.upsertPolicy(scenario.policies[0]!)), []);
   assert.equal(heldPolicyEpoch(dp.maps.config), changed);
+  // So does a pod or namespace given again as it was (the engine's ipcache revision moves, the kernel's ipcache does not).
+  const [pod] = engine.endpoints().map((e) => e.pod);
+  assert.deepEqual(first.agent.apply(engine.upsertPod(pod!)), []);
+  assert.deepEqual(first.agent.apply(engine.upsertNamespace(engine.cluster.namespaces.get(pod!.namespace)!)), []);
+  assert.equal(heldPolicyEpoch(dp.maps.config), changed);
+  // A new pod on another node is an ipcache write only: the epoch moves (its address now has an identity).
+  assert.deepEqual(first.agent.apply(engine.upsertPod({ ...pod!, name: "newcomer", nodeName: "node-b", ips: ["10.99.0.7"] })), []);
+  assert.equal(heldPolicyEpoch(dp.maps.config), changed + 1);
   // A new agent never reuses an epoch the old one may have cached verdicts under.
   const second = NodeAgent.start(engine, "node-a", dp, { policyCapacity: 1000 }, localEndpoints(engine));
   assert.deepEqual(second.errors, []);

@@ -187,17 +187,23 @@ export class NodeAgent {
   }
 
   #apply(cs: ChangeSet): AgentError[] {
+    const writes = this.#kernelWrites();
     const local = cs.changes.filter((c) => this.#local.has(c.endpoint));
     const errors: AgentError[] = this.#policy.apply(local).map((error) => ({ kind: "policy", error }));
     // Audit marks arrive as map changes too: a marked policy gives its entries new origins, a re-added pod gets all its entries again.
     for (const key of new Set(local.map((c) => c.endpoint))) errors.push(...this.#writeRecord(key));
     for (const key of cs.endpointsRemoved) this.#forget(key);
-    const ipcacheBefore = this.#ipcacheRevision;
     errors.push(...this.#syncIpcache());
     // Only after the maps are written: a packet in between still finds the old epoch and looks up.
-    if (local.length > 0 || cs.endpointsRemoved.length > 0 || this.#ipcacheRevision !== ipcacheBefore || errors.length > 0)
-      errors.push(...this.#bumpEpoch());
+    // A pod or namespace given again re-sends entries and moves the engine's ipcache revision, but
+    // the kernel holds the same: no new epoch, cached verdicts stay.
+    if (this.#kernelWrites() !== writes || errors.length > 0) errors.push(...this.#bumpEpoch());
     return errors;
+  }
+
+  /** Writes and deletes made in the policy, endpoints and ipcache maps so far. */
+  #kernelWrites(): number {
+    return this.#policy.writes + this.#endpoints.writes + this.#ipcache.writes;
   }
 
   #syncIpcache(): AgentError[] {

@@ -5,9 +5,17 @@ import { decodeEndpoint, encodeEndpointInfo, encodeEndpointKey, ENDPOINT_INFO, t
 
 export class EndpointMapWriter {
   readonly #map: MapFd;
+  /** What this writer last wrote per ifindex, so an unchanged record is not written again. */
+  readonly #written = new Map<number, Buffer>();
+  #writes = 0;
 
   constructor(map: MapFd) {
     this.#map = map;
+  }
+
+  /** Kernel writes and deletes made so far (a record given again unchanged is not one). */
+  get writes(): number {
+    return this.#writes;
   }
 
   /** The endpoints the kernel holds now: ifindex → endpoint id (what a restarted agent keeps). */
@@ -24,12 +32,21 @@ export class EndpointMapWriter {
 
   /** Declares (or updates) the endpoint behind `ifindex`. */
   upsert(ifindex: number, ep: EndpointRecord): Result<void, KernelError> {
-    return mapUpdate(this.#map, encodeEndpointKey(ifindex), encodeEndpointInfo(ep));
+    const value = encodeEndpointInfo(ep);
+    if (this.#written.get(ifindex)?.equals(value) === true) return ok(undefined);
+    const w = mapUpdate(this.#map, encodeEndpointKey(ifindex), value);
+    if (!w.ok) return w;
+    this.#written.set(ifindex, value);
+    this.#writes++;
+    return ok(undefined);
   }
 
   /** Forgets the endpoint behind `ifindex`: its device then drops everything (no configuration). */
   delete(ifindex: number): Result<void, KernelError> {
     const d = mapDelete(this.#map, encodeEndpointKey(ifindex));
-    return d.ok ? ok(undefined) : err(d.error);
+    if (!d.ok) return err(d.error);
+    this.#written.delete(ifindex);
+    this.#writes++;
+    return ok(undefined);
   }
 }

@@ -25,6 +25,7 @@ export interface IpcacheMapError {
 export class IpcacheMapWriter {
   readonly #map: MapFd;
   readonly #shadow = new Map<string, IpcacheRecord>();
+  #writes = 0;
 
   constructor(map: MapFd) {
     this.#map = map;
@@ -32,6 +33,11 @@ export class IpcacheMapWriter {
 
   get size(): number {
     return this.#shadow.size;
+  }
+
+  /** Kernel writes and deletes made so far: unchanged across a sync that found the kernel up to date. */
+  get writes(): number {
+    return this.#writes;
   }
 
   /** Takes over what the kernel already holds (an agent restart), so the next sync removes only what is stale. */
@@ -53,14 +59,18 @@ export class IpcacheMapWriter {
       const held = this.#shadow.get(text);
       if (held !== undefined && held.identity === r.identity && tunnelText(held) === tunnelText(r)) continue;
       const w = mapUpdate(this.#map, encodeIpcacheKey(r.prefix), encodeIpcacheEntry(r.identity, r.tunnelEndpoint ?? null));
-      if (w.ok) this.#shadow.set(text, r);
-      else errors.push({ prefix: text, cause: w.error });
+      if (w.ok) {
+        this.#shadow.set(text, r);
+        this.#writes++;
+      } else errors.push({ prefix: text, cause: w.error });
     }
     for (const [text, r] of this.#shadow) {
       if (wanted.has(text)) continue;
       const d = mapDelete(this.#map, encodeIpcacheKey(r.prefix));
-      if (d.ok) this.#shadow.delete(text);
-      else errors.push({ prefix: text, cause: d.error });
+      if (d.ok) {
+        this.#shadow.delete(text);
+        this.#writes++;
+      } else errors.push({ prefix: text, cause: d.error });
     }
     return errors;
   }

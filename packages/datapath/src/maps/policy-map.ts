@@ -23,7 +23,8 @@ export interface PolicyMapError {
   readonly cause: KernelError;
 }
 
-type Shadow = Map<string, { readonly key: PolicyKey; readonly entry: PolicyEntry }>;
+/** Per key: the entry, and the value the kernel holds for it (an unchanged value is not written again). */
+type Shadow = Map<string, { readonly key: PolicyKey; readonly entry: PolicyEntry; readonly value: Buffer }>;
 
 const keyText = (k: PolicyKey): string => `${k.identity}/${k.proto}/${k.port}/${k.prefixLen}`;
 
@@ -33,6 +34,7 @@ export class PolicyMapWriter {
   readonly #epId: (endpoint: string) => number;
   readonly #shadow = new Map<string, Shadow>();
   readonly #audited: (endpoint: string, entry: PolicyEntry) => boolean;
+  #writes = 0;
 
   /** `audited` tells which deny entries are in audit mode (default: none). */
   constructor(
@@ -43,6 +45,11 @@ export class PolicyMapWriter {
     this.#map = map;
     this.#epId = endpointId;
     this.#audited = audited;
+  }
+
+  /** Kernel writes and deletes made so far (an entry given again with the same kernel value is not one). */
+  get writes(): number {
+    return this.#writes;
   }
 
   /** How many entries the kernel holds for all endpoints (what map pressure is measured against). */
@@ -71,7 +78,7 @@ export class PolicyMapWriter {
       const id = `${endpoint} ${direction}`;
       let shadow = this.#shadow.get(id);
       if (shadow === undefined) this.#shadow.set(id, (shadow = new Map()));
-      shadow.set(keyText(key), { key, entry: decodePolicyEntry(v) });
+      shadow.set(keyText(key), { key, entry: decodePolicyEntry(v), value: Buffer.from(v) });
     }
     return ok(undefined);
   }
@@ -101,15 +108,18 @@ export class PolicyMapWriter {
     const epId = this.#epId(c.endpoint);
     // Undo log: what each key held before this change (undefined: absent).
     const undo: { key: PolicyKey; before: PolicyEntry | undefined }[] = [];
+    const write = (key: PolicyKey, entry: PolicyEntry): Result<void, KernelError> => {
+      const value = encodePolicyEntry(key, entry, this.#audited(c.endpoint, entry));
+      const w = mapUpdate(this.#map, encodePolicyKey(epId, c.direction, key), value);
+      if (w.ok) shadow.set(keyText(key), { key, entry, value });
+      return w;
+    };
     const fail = (cause: KernelError): Result<void, PolicyMapError> => {
       for (const { key, before } of undo.reverse()) {
-        const k = encodePolicyKey(epId, c.direction, key);
-        if (before === undefined) {
-          mapDelete(this.#map, k);
+        if (before !== undefined) write(key, before);
+        else {
+          mapDelete(this.#map, encodePolicyKey(epId, c.direction, key));
           shadow.delete(keyText(key));
-        } else {
-          mapUpdate(this.#map, k, encodePolicyEntry(key, before, this.#audited(c.endpoint, before)));
-          shadow.set(keyText(key), { key, entry: before });
         }
       }
       return err({ endpoint: c.endpoint, direction: c.direction, cause });
@@ -117,15 +127,15 @@ export class PolicyMapWriter {
     // Upserts first, then removals (as Cilium syncs its policy maps): a key in both the old and the
     // new map is never briefly absent.
     for (const { key, entry } of c.upserted) {
-      const before = shadow.get(keyText(key))?.entry;
-      const w = mapUpdate(
-        this.#map,
-        encodePolicyKey(epId, c.direction, key),
-        encodePolicyEntry(key, entry, this.#audited(c.endpoint, entry)),
-      );
+      const held = shadow.get(keyText(key));
+      if (held !== undefined && held.value.equals(encodePolicyEntry(key, entry, this.#audited(c.endpoint, entry)))) {
+        shadow.set(keyText(key), { ...held, entry });
+        continue;
+      }
+      const w = write(key, entry);
       if (!w.ok) return fail(w.error);
-      undo.push({ key, before });
-      shadow.set(keyText(key), { key, entry });
+      undo.push({ key, before: held?.entry });
+      this.#writes++;
     }
     for (const key of c.removed) {
       const before = shadow.get(keyText(key))?.entry;
@@ -133,6 +143,7 @@ export class PolicyMapWriter {
       if (!d.ok) return fail(d.error);
       undo.push({ key, before });
       shadow.delete(keyText(key));
+      this.#writes++;
     }
     // A deleted endpoint's change set removes all its keys: nothing of it stays behind.
     if (shadow.size === 0) this.#shadow.delete(id);
