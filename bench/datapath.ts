@@ -114,10 +114,12 @@ async function labFigures(): Promise<Record<string, number>> {
     const entries = lab.nodes[0]!.agent.pressure.entries;
     progress(`policy map: ${entries} entries`);
     const attach = async (): Promise<void> => {
-      for (const p of [client, server]) {
-        const r = await attachHooks(lab.nodes[0]!.agent.datapath, nodeNs, p.device, HOOKS.endpoint);
-        if (!r.ok) throw new Error(r.error.message);
-      }
+      const r = await attachHooks(
+        lab.nodes[0]!.agent.datapath,
+        nodeNs,
+        [client, server].map((p) => [p.device, HOOKS.endpoint] as const),
+      );
+      if (!r.ok) throw new Error(r.error.message);
     };
     const detach = (): void => {
       for (const p of [client, server]) inNetns(nodeNs, "tc", ["qdisc", "del", "dev", p.device, "clsact"]);

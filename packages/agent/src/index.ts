@@ -1,6 +1,6 @@
 /** @membrane/agent: the node agent and the lab (Linux, root). `./main` is its command line. */
 export { NodeAgent, type AgentError, type MapPressure } from "./node/node-agent.ts";
-export { attach, HOOKS, ifindexOf } from "./node/attach.ts";
+export { attach, HOOKS } from "./node/attach.ts";
 export { Lab, type LabError, type LabNode } from "./lab/lab.ts";
 export { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS, type LiveOptions } from "./live/live-test.ts";
 export { kernelFlowRecord, pipeLabFlows, fileSink } from "./observer/lab-flows.ts";

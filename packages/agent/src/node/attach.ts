@@ -1,5 +1,5 @@
 /** Attaching the datapath's programs to devices with tc. */
-import { err, ok, type Result } from "@membrane/engine";
+import { ok, type Result } from "@membrane/engine";
 import type { Datapath } from "@membrane/datapath";
 import { inNetns, run, type CommandError } from "../exec.ts";
 
@@ -23,9 +23,16 @@ export const HOOKS = {
   netdev: { egress: "toNetdev" },
 } as const satisfies Record<string, Hooks>;
 
-/** Attaches the programs of `hooks` to `device` in `netns` (null: this one) with tc (clsact; `replace` swaps atomically). */
-export function attach(datapath: Datapath, netns: string | null, device: string, hooks: Hooks): Promise<Result<string, CommandError>> {
-  const batch = [
+/**
+ * Attaches each device's programs in `netns` (null: this one) with tc (clsact; `replace` swaps
+ * atomically), every device in one tc batch: a node's pods are one process, not one each.
+ */
+export function attach(
+  datapath: Datapath,
+  netns: string | null,
+  devices: readonly (readonly [device: string, hooks: Hooks])[],
+): Promise<Result<string, CommandError>> {
+  const batch = devices.flatMap(([device, hooks]) => [
     `qdisc replace dev ${device} clsact`,
     ...(["ingress", "egress"] as const).flatMap((hook) => {
       const program = hooks[hook];
@@ -33,14 +40,13 @@ export function attach(datapath: Datapath, netns: string | null, device: string,
         ? []
         : [`filter replace dev ${device} ${hook} pref 1 handle 1 bpf da object-pinned ${datapath.programPin(program)}`];
     }),
-  ];
+  ]);
   return inNetns(netns, "tc", ["-b", "-"], batch.join("\n") + "\n");
 }
 
-/** The ifindex of `device` in `netns` (null: this one). */
-export async function ifindexOf(netns: string | null, device: string): Promise<Result<number, CommandError>> {
-  const r = await run("ip", [...(netns === null ? [] : ["-n", netns]), "-j", "link", "show", "dev", device]);
+/** The ifindex of every device in `netns` (null: this one), by name, from one `ip link` listing. */
+export async function ifindexes(netns: string | null): Promise<Result<ReadonlyMap<string, number>, CommandError>> {
+  const r = await run("ip", [...(netns === null ? [] : ["-n", netns]), "-j", "link", "show"]);
   if (!r.ok) return r;
-  const [link] = JSON.parse(r.value) as { ifindex: number }[];
-  return link === undefined ? err({ command: `ip link show dev ${device}`, message: "no such device" }) : ok(link.ifindex);
+  return ok(new Map((JSON.parse(r.value) as { ifname: string; ifindex: number }[]).map((l) => [l.ifname, l.ifindex])));
 }

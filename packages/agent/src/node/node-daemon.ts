@@ -11,7 +11,7 @@ import { err, ok, parseIp, type ChangeSet, type Engine, type ProxyRecord, type R
 import type { AgentError } from "./node-agent.ts";
 import type { DatapathEvent } from "@membrane/datapath";
 import { ipBatch, run, sysctls } from "../exec.ts";
-import { ifindexOf } from "./attach.ts";
+import { ifindexes } from "./attach.ts";
 import { NODE_SYSCTLS, PROXY_DEVICE, PROXY_DEVICE_LINKS, PROXY_ROUTING, PROXY_RULE_DELETE } from "./devices.ts";
 import { NodeGroup, type Enforcement, type EnforcingNode } from "./node-group.ts";
 import type { NodeStartError } from "./start-node.ts";
@@ -64,7 +64,8 @@ export class NodeDaemon implements Enforcement {
     if (!settings.ok) return err({ kind: "command", message: `${settings.error.command}: ${settings.error.message}` });
     // Idempotent across restarts: the rule is removed before it is added; the device is kept.
     await ipBatch(null, [PROXY_RULE_DELETE]);
-    const hasDevice = (await ifindexOf(null, PROXY_DEVICE)).ok;
+    const links = await ifindexes(null);
+    const hasDevice = links.ok && links.value.has(PROXY_DEVICE);
     const plumbing = await ipBatch(null, [...PROXY_ROUTING, ...(hasDevice ? [] : PROXY_DEVICE_LINKS)]);
     if (!plumbing.ok) return err({ kind: "command", message: `${plumbing.error.command}: ${plumbing.error.message}` });
     const endpoints: { key: string; device: string }[] = [];

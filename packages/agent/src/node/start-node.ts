@@ -5,7 +5,7 @@
  */
 import { err, ok, type Engine, type Result } from "@membrane/engine";
 import { loadDatapath, openRing, type RingReader } from "@membrane/datapath";
-import { attach, HOOKS, ifindexOf, type Hooks } from "./attach.ts";
+import { attach, HOOKS, ifindexes, type Hooks } from "./attach.ts";
 import { PROXY_DEVICE, VXLAN_DEVICE } from "./devices.ts";
 import { NodeAgent, type AgentError } from "./node-agent.ts";
 
@@ -40,20 +40,26 @@ const commandError = (e: { readonly command: string; readonly message: string })
 export async function startNode(engine: Engine, setup: NodeSetup): Promise<Result<StartedNode, NodeStartError>> {
   const dp = await loadDatapath({ pinDir: setup.pinDir, defines: { POLICY_MAP_SIZE: setup.policyCapacity, CT_MAP_SIZE: 65536 } });
   if (!dp.ok) return err({ kind: "command", message: `loading the datapath: ${dp.error.message}` });
+  const links = await ifindexes(setup.netns);
+  if (!links.ok) return err(commandError(links.error));
+  const ifindexOf = (device: string): Result<number, NodeStartError> => {
+    const ifindex = links.value.get(device);
+    return ifindex === undefined ? err({ kind: "command", message: `${setup.name}: no device ${device}` }) : ok(ifindex);
+  };
   const endpoints: { key: string; ifindex: number }[] = [];
   for (const e of setup.endpoints) {
-    const ifindex = await ifindexOf(setup.netns, e.device);
-    if (!ifindex.ok) return err(commandError(ifindex.error));
+    const ifindex = ifindexOf(e.device);
+    if (!ifindex.ok) return ifindex;
     endpoints.push({ key: e.key, ifindex: ifindex.value });
   }
   let tunnelIfindex: number | undefined;
   if (setup.tunnel !== null) {
-    const vxlan = await ifindexOf(setup.netns, VXLAN_DEVICE);
-    if (!vxlan.ok) return err(commandError(vxlan.error));
+    const vxlan = ifindexOf(VXLAN_DEVICE);
+    if (!vxlan.ok) return vxlan;
     tunnelIfindex = vxlan.value;
   }
-  const proxyIfindex = await ifindexOf(setup.netns, PROXY_DEVICE);
-  if (!proxyIfindex.ok) return err(commandError(proxyIfindex.error));
+  const proxyIfindex = ifindexOf(PROXY_DEVICE);
+  if (!proxyIfindex.ok) return proxyIfindex;
   // The maps first, then the programs: a device never runs a program against maps not yet synced.
   const { agent, errors } = NodeAgent.start(
     engine,
@@ -73,10 +79,8 @@ export async function startNode(engine: Engine, setup: NodeSetup): Promise<Resul
         ] as [string, Hooks][])),
     ...setup.endpoints.map((e): [string, Hooks] => [e.device, HOOKS.endpoint]),
   ];
-  for (const [device, hooks] of devices) {
-    const attached = await attach(dp.value, setup.netns, device, hooks);
-    if (!attached.ok) return err(commandError(attached.error));
-  }
+  const attached = await attach(dp.value, setup.netns, devices);
+  if (!attached.ok) return err(commandError(attached.error));
   const ring = openRing(dp.value.maps.events);
   if (!ring.ok) return err({ kind: "command", message: ring.error.message });
   return ok({ agent, ring: ring.value });
