@@ -3,7 +3,7 @@
  * 4,095), listeners for followers, and the counters the metrics endpoint reports — they count every
  * flow, not only those still in the ring.
  */
-import { FlowRing, type FlowRecord } from "@membrane/engine";
+import { FlowRing, selectFlows, type FlowQuery, type FlowRecord, type HubbleFlow as Flow } from "@membrane/engine";
 
 /** Hubble's default ring size (its `hubble-event-buffer-capacity`). */
 export const DEFAULT_RING_CAPACITY = 4095;
@@ -59,11 +59,12 @@ export class FlowObserver {
 
   /** The flows held, oldest first, as Hubble's `{flow, node_name, time}` records. */
   snapshot(): FlowRecord[] {
-    return [...this.#ring.oldestFirst()].map((flow) => ({
-      flow,
-      node_name: flow.node_name ?? "",
-      ...(flow.time === undefined ? {} : { time: flow.time }),
-    }));
+    return [...this.#ring.oldestFirst()].map(recordOf);
+  }
+
+  /** The held flows a query selects (reading the ring only as far as its window needs), as records. */
+  select(q: FlowQuery, matches: (flow: Flow) => boolean): FlowRecord[] {
+    return selectFlows(this.#ring, q, matches).map(recordOf);
   }
 
   /** Hears every flow pushed from now on; returns a function that stops it. */
@@ -109,4 +110,8 @@ function add(c: Counter, labels: readonly string[]): void {
 /** A record's flow carrying the record's node name (the agent's flows carry it already: no copy then). */
 export function withNodeName(r: FlowRecord): FlowRecord["flow"] {
   return r.node_name === undefined || r.flow.node_name !== undefined ? r.flow : { ...r.flow, node_name: r.node_name };
+}
+
+function recordOf(flow: Flow): FlowRecord {
+  return { flow, node_name: flow.node_name ?? "", ...(flow.time === undefined ? {} : { time: flow.time }) };
 }

@@ -7,7 +7,7 @@
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { decodeQuery, queryPredicate, selectFlows } from "@membrane/engine";
+import { decodeQuery, queryPredicate } from "@membrane/engine";
 import { withNodeName, type Counter, type FlowObserver } from "../observer/flow-observer.ts";
 
 /** Figures of the agent itself, read when /metrics is scraped. */
@@ -114,7 +114,7 @@ export function serveObserver(
         const matches = queryPredicate(q.value);
         if (!matches.ok) return reply(res, 400, "text/plain", `${matches.error}\n`);
         res.writeHead(200, { "content-type": "application/x-ndjson" });
-        for (const r of selectFlows(observer.snapshot(), q.value, (r) => matches.value(r.flow))) res.write(JSON.stringify(r) + "\n");
+        for (const r of observer.select(q.value, matches.value)) res.write(JSON.stringify(r) + "\n");
         if (!q.value.follow) return res.end();
         // A follower learns where the history ends and the live flows begin.
         res.write('{"history_end":true}\n');

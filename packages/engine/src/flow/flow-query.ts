@@ -100,11 +100,41 @@ export function queryPredicate(q: FlowQuery): Result<FlowPredicate, string> {
   });
 }
 
-/** What a query selects of a history (flows, or records holding them): the matching ones, then its first or last `number`. */
-export function selectFlows<T>(history: readonly T[], q: FlowQuery, matches: (item: T) => boolean): T[] {
-  const matching = history.filter(matches);
-  if (q.first !== null) return matching.slice(0, q.first);
-  return q.number === null ? matching : matching.slice(matching.length - Math.min(q.number, matching.length));
+/** Flows in time order that can be read from either end (a ring, or a list). */
+export interface FlowHistory<T> {
+  oldestFirst(): Iterable<T>;
+  newestFirst(): Iterable<T>;
+}
+
+/**
+ * What a query selects of a history (flows, or records holding them): the matching ones, then its
+ * first or last `number`, oldest first. A window reads from its own end and stops once full: the
+ * default `--last 20` of a ring of millions looks at the newest flows only.
+ */
+export function selectFlows<T>(history: FlowHistory<T> | readonly T[], q: FlowQuery, matches: (item: T) => boolean): T[] {
+  const h = isList(history) ? listHistory(history) : history;
+  const limit = q.first ?? q.number ?? Infinity;
+  const picked: T[] = [];
+  if (limit === 0) return picked;
+  for (const item of q.first === null && q.number !== null ? h.newestFirst() : h.oldestFirst()) {
+    if (!matches(item)) continue;
+    picked.push(item);
+    if (picked.length >= limit) break;
+  }
+  return q.first === null && q.number !== null ? picked.reverse() : picked;
+}
+
+function isList<T>(history: FlowHistory<T> | readonly T[]): history is readonly T[] {
+  return Array.isArray(history);
+}
+
+function listHistory<T>(list: readonly T[]): FlowHistory<T> {
+  return {
+    oldestFirst: () => list,
+    *newestFirst() {
+      for (let i = list.length - 1; i >= 0; i--) yield list[i]!;
+    },
+  };
 }
 
 /** The query as URL query parameters (`allow` and `deny` are JSON). */

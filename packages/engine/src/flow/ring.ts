@@ -44,4 +44,10 @@ export class FlowRing {
     const start = this.#seen > this.capacity ? this.#next : 0;
     for (let i = 0; i < n; i++) yield this.#slots[(start + i) % this.capacity]!;
   }
+
+  /** The held flows, newest first. */
+  *newestFirst(): IterableIterator<Flow> {
+    const n = this.size;
+    for (let i = 1; i <= n; i++) yield this.#slots[(this.#next - i + this.capacity) % this.capacity]!;
+  }
 }
