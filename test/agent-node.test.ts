@@ -12,16 +12,20 @@ import { fileURLToPath } from "node:url";
  * `membrane agent --node` on a node made the way a CNI makes one: a network namespace stands for
  * the machine, each pod is a namespace behind a veth with a /32 route. The agent runs inside the
  * machine's namespace as it would on a real node, finds the pods' devices by their routes,
- * enforces L3/L4 and L7 on real traffic, follows policy edits, and leaves the kernel enforcing
- * when it stops; a new agent adopts what the old one pinned.
+ * enforces L3/L4 and L7 on real traffic, follows policy edits, takes on a pod added to the
+ * manifests while it runs, and leaves the kernel enforcing when it stops; a new agent adopts what
+ * the old one pinned.
  */
 const root = fileURLToPath(new URL("../", import.meta.url));
 const id = `${process.pid % 10000}`;
 const NODE = `mbrn${id}-node`;
 const POD_A = `mbrn${id}-a`;
 const POD_B = `mbrn${id}-b`;
+/** A pod the cluster learns of only while the agent runs (its veth is there from the start, as a CNI made it). */
+const POD_C = `mbrn${id}-c`;
 const A_IP = "10.77.0.10";
 const B_IP = "10.77.0.11";
+const C_IP = "10.77.0.12";
 const pinDir = `/sys/fs/bpf/membrane-node-test-${id}`;
 const dir = mkdtempSync(join(tmpdir(), "membrane-node-"));
 const flowsFile = `${dir}-flows.json`;
@@ -83,19 +87,28 @@ spec:
           rules: { http: [{ method: GET, path: /public }] }
 `;
 
-/** What web gets from api: the body of an HTTP GET (or the TCP greeting), or the error that ended it. */
-function fromWeb(port: number, path: string | null): Promise<string> {
+/** A pod the agent is not told of at start: another api replica. */
+const CART = `---
+apiVersion: v1
+kind: Pod
+metadata: { name: cart, namespace: shop, labels: { app: api } }
+spec: { nodeName: node-a, containers: [{ name: c }] }
+status: { podIP: ${C_IP} }
+`;
+
+/** What web gets from api (or `to`): the body of an HTTP GET (or the TCP greeting), or the error that ended it. */
+function fromWeb(port: number, path: string | null, to = B_IP): Promise<string> {
   const script =
     path === null
-      ? `const s=require("net").connect(${port},"${B_IP}");s.on("data",d=>{console.log(d.toString().trim());process.exit()});s.on("error",e=>{console.log(e.code);process.exit()})`
-      : `require("http").get("http://${B_IP}:${port}${path}",r=>{let b="";r.on("data",d=>b+=d);r.on("end",()=>{console.log(r.statusCode+" "+b.trim());process.exit()})}).on("error",e=>{console.log(e.code);process.exit()})`;
+      ? `const s=require("net").connect(${port},"${to}");s.on("data",d=>{console.log(d.toString().trim());process.exit()});s.on("error",e=>{console.log(e.code);process.exit()})`
+      : `require("http").get("http://${to}:${port}${path}",r=>{let b="";r.on("data",d=>b+=d);r.on("end",()=>{console.log(r.statusCode+" "+b.trim());process.exit()})}).on("error",e=>{console.log(e.code);process.exit()})`;
   const child = inNs(POD_A, process.execPath, ["-e", `setTimeout(()=>{console.log("TIMEOUT");process.exit()},1500);${script}`]);
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   return once(child, "close").then(() => out.trim());
 }
 
-let servers: ChildProcess | null = null;
+const servers: ChildProcess[] = [];
 
 /** Starts the agent in the machine's namespace; resolves with its stdout lines up to "agent running". */
 async function startAgent(): Promise<{ child: ChildProcess; lines: string[] }> {
@@ -134,20 +147,25 @@ before(() => {
   ip("netns", "add", NODE);
   ip("netns", "add", POD_A);
   ip("netns", "add", POD_B);
+  ip("netns", "add", POD_C);
   const batch = [
     "link set lo up",
     "addr add 169.254.1.1/32 dev lo",
     `link add lxc-a type veth peer name eth0 netns ${POD_A}`,
     `link add lxc-b type veth peer name eth0 netns ${POD_B}`,
+    `link add lxc-c type veth peer name eth0 netns ${POD_C}`,
     "link set lxc-a up",
     "link set lxc-b up",
+    "link set lxc-c up",
     `route add ${A_IP}/32 dev lxc-a`,
     `route add ${B_IP}/32 dev lxc-b`,
+    `route add ${C_IP}/32 dev lxc-c`,
   ];
   execFileSync("ip", ["-n", NODE, "-b", "-"], { input: batch.join("\n") + "\n" });
   for (const [ns, addr] of [
     [POD_A, A_IP],
     [POD_B, B_IP],
+    [POD_C, C_IP],
   ] as const)
     execFileSync("ip", ["-n", ns, "-b", "-"], {
       input: [
@@ -160,16 +178,19 @@ before(() => {
     });
   writeFileSync(join(dir, "cluster.yaml"), CLUSTER);
   writeFileSync(join(dir, "policy.yaml"), policy(8080));
-  // api's servers: a greeting on 8080 and 9090, HTTP on 80.
-  servers = inNs(POD_B, process.execPath, [
-    "-e",
-    `const net=require("net");for(const p of [8080,9090])net.createServer(s=>s.end("hello "+p)).listen(p);require("http").createServer((q,r)=>r.end("api "+q.url)).listen(80);`,
-  ]);
+  // api's servers (and cart's, the same): a greeting on 8080 and 9090, HTTP on 80.
+  for (const ns of [POD_B, POD_C])
+    servers.push(
+      inNs(ns, process.execPath, [
+        "-e",
+        `const net=require("net");for(const p of [8080,9090])net.createServer(s=>s.end("hello "+p)).listen(p);require("http").createServer((q,r)=>r.end("api "+q.url)).listen(80);`,
+      ]),
+    );
 });
 
 after(() => {
-  servers?.kill();
-  for (const ns of [NODE, POD_A, POD_B])
+  for (const s of servers) s.kill();
+  for (const ns of [NODE, POD_A, POD_B, POD_C])
     try {
       ip("netns", "delete", ns);
     } catch {
@@ -210,12 +231,20 @@ test("membrane agent --node enforces its pods on real traffic, follows edits, an
     }
     assert.equal(moved, "hello 9090", lines.join("\n") + readFileSync(flowsFile, "utf8").split("\n").slice(-6).join("\n"));
     assert.equal(await fromWeb(8080, null), "TIMEOUT");
+    // A pod added to the manifests while the agent runs: found by its route, its maps written, its device attached.
+    assert.equal(await fromWeb(8080, null, C_IP), "hello 8080", "no program on cart's device yet");
+    writeFileSync(join(dir, "cluster.yaml"), CLUSTER + CART);
+    for (let i = 0; i < 30 && !lines.includes("  pod shop/cart: lxc-c"); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(lines.includes("  pod shop/cart: lxc-c"), lines.join("\n"));
+    assert.equal(await fromWeb(9090, null, C_IP), "hello 9090");
+    assert.equal(await fromWeb(8080, null, C_IP), "TIMEOUT");
   } finally {
     await stopAgent(child);
   }
   // Stopped: the kernel keeps enforcing the last policy.
   assert.equal(await fromWeb(9090, null), "hello 9090");
   assert.equal(await fromWeb(8080, null), "TIMEOUT");
+  assert.equal(await fromWeb(8080, null, C_IP), "TIMEOUT");
   // The kernel's events were the agent's flows: a policy verdict for web → api, a drop on 8080.
   const flows = readFileSync(flowsFile, "utf8")
     .trim()
@@ -237,6 +266,7 @@ test("membrane agent --node enforces its pods on real traffic, follows edits, an
   const again = await startAgent();
   try {
     assert.equal(policyMapId(), before);
+    assert.ok(again.lines.includes("  pod shop/cart: lxc-c"), again.lines.join("\n"));
     assert.equal(await fromWeb(9090, null), "hello 9090");
     assert.equal(await fromWeb(80, "/private"), "403 Access denied");
   } finally {

@@ -21,7 +21,7 @@ import { Lab } from "./lab/lab.ts";
 import { DEFAULT_PIN_DIR, NodeDaemon } from "./node/node-daemon.ts";
 import type { Enforcement } from "./node/node-group.ts";
 import { runLive, worldIpsOf, DEFAULT_LIVE_OPTIONS } from "./live/live-test.ts";
-import { reloadPolicies } from "./node/reload.ts";
+import { reloadManifests } from "./node/reload.ts";
 import { fileSink, pipeLabFlows } from "./observer/lab-flows.ts";
 import { DEFAULT_RING_CAPACITY, FlowObserver } from "./observer/flow-observer.ts";
 import { serveObserver, type AgentFigures } from "./server/observer-server.ts";
@@ -85,7 +85,11 @@ async function startLab(engine: Engine, tests: Parameters<typeof worldIpsOf>[1])
 async function startThisNode(engine: Engine, name: string, pinDir = DEFAULT_PIN_DIR): Promise<{ value: Enforcement } | null> {
   if (!engine.cluster.nodes.some((n) => n.name === name))
     process.stderr.write(`membrane agent: warning: the cluster has no node ${name}\n`);
-  const daemon = await NodeDaemon.start(engine, name, { pinDir, policyCapacity: NODE_POLICY_MAP_SIZE });
+  const daemon = await NodeDaemon.start(engine, name, {
+    pinDir,
+    policyCapacity: NODE_POLICY_MAP_SIZE,
+    log: (line) => process.stdout.write(line + "\n"),
+  });
   if (!daemon.ok) {
     process.stderr.write(`membrane agent: cannot start the agent of ${name}: ${JSON.stringify(daemon.error)}\n`);
     return null;
@@ -179,7 +183,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const watchers = parsed.positionals.map((p) =>
     watch(p, { recursive: true }, () => {
       reloading = reloading.then(async () => {
-        for (const line of await reloadPolicies(lab.value, loaded.engine, parsed.positionals, validation, options))
+        for (const line of await reloadManifests(lab.value, loaded.engine, parsed.positionals, validation, options))
           process.stdout.write(line + "\n");
         warnPressure(lab.value);
       });

@@ -88,3 +88,4 @@ export type { PrintOptions } from "./flow/format.ts";
 export { compactLine, dictBlock, tableRows, stampMilli } from "./flow/format.ts";
 export { FlowRing } from "./flow/ring.ts";
 export { parseIp, formatIp, parsePrefix, formatPrefix, type IpAddress, type IpPrefix } from "./net/ip.ts";
+export { sameValue } from "./engine/same-value.ts";

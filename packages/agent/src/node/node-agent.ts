@@ -201,6 +201,19 @@ export class NodeAgent {
     return errors;
   }
 
+  /**
+   * Takes on an endpoint that appeared after start (a pod scheduled here later): its policy and
+   * device record are written before its device runs a program (the caller attaches them after).
+   */
+  addEndpoint(key: string, ifindex: number): AgentError[] {
+    if (this.#local.has(key)) return [];
+    const writes = this.#kernelWrites();
+    this.#local.set(key, { ifindex, epId: this.#nextId++ });
+    const errors = this.#programEndpoint(key);
+    if (this.#kernelWrites() !== writes || errors.length > 0) errors.push(...this.#bumpEpoch());
+    return errors;
+  }
+
   /** Writes and deletes made in the policy, endpoints and ipcache maps so far. */
   #kernelWrites(): number {
     return this.#policy.writes + this.#endpoints.writes + this.#ipcache.writes;

@@ -7,11 +7,11 @@
  * this namespace. Stopping the agent leaves the programs and maps in place, so the kernel keeps
  * enforcing the last policy until the next agent adopts them (Cilium's agent restarts the same way).
  */
-import { err, ok, parseIp, type ChangeSet, type Engine, type ProxyRecord, type Result } from "@membrane/engine";
+import { err, ok, parseIp, type ChangeSet, type Engine, type EndpointInfo, type ProxyRecord, type Result } from "@membrane/engine";
 import type { AgentError } from "./node-agent.ts";
 import type { DatapathEvent } from "@membrane/datapath";
 import { ipBatch, run, sysctls } from "../exec.ts";
-import { ifindexes } from "./attach.ts";
+import { attach, HOOKS, ifindexes } from "./attach.ts";
 import { NODE_SYSCTLS, PROXY_DEVICE, PROXY_DEVICE_LINKS, PROXY_ROUTING, PROXY_RULE_DELETE } from "./devices.ts";
 import { NodeGroup, type Enforcement, type EnforcingNode } from "./node-group.ts";
 import type { NodeStartError } from "./start-node.ts";
@@ -23,6 +23,8 @@ export interface DaemonOptions {
   readonly pinDir: string;
   /** The policy map's capacity (the datapath's POLICY_MAP_SIZE). */
   readonly policyCapacity: number;
+  /** Where the agent says which pods it took on after start (a line each). */
+  readonly log?: (line: string) => void;
 }
 
 /** A pod of this node the agent cannot enforce for, and why. */
@@ -41,17 +43,46 @@ async function deviceOf(ip: string): Promise<Result<string, string>> {
   return ok(route.dev);
 }
 
+/** An endpoint's device: the one its IPv4 address is routed through. */
+function deviceFor(ep: EndpointInfo): Promise<Result<string, string>> {
+  const ip = ep.pod.ips.find((a) => parseIp(a)?.family === 4);
+  return ip === undefined ? Promise.resolve(err("no IPv4 address (the datapath's endpoints are IPv4 here)")) : deviceOf(ip);
+}
+
 export class NodeDaemon implements Enforcement {
   readonly #group: NodeGroup;
-  /** The pods of this node left out (no device), as found at start. */
-  readonly skipped: readonly SkippedEndpoint[];
-  /** Each enforced pod and its device. */
-  readonly endpoints: readonly { readonly key: string; readonly device: string }[];
+  readonly #engine: Engine;
+  readonly #nodeName: string;
+  readonly #log: (line: string) => void;
+  readonly #endpoints: { readonly key: string; readonly device: string }[];
+  readonly #skipped: SkippedEndpoint[];
+  /** Pods being taken on (their devices looked up and attached). */
+  readonly #pending = new Set<string>();
 
-  private constructor(group: NodeGroup, endpoints: NodeDaemon["endpoints"], skipped: readonly SkippedEndpoint[]) {
+  private constructor(
+    group: NodeGroup,
+    engine: Engine,
+    nodeName: string,
+    log: (line: string) => void,
+    endpoints: { key: string; device: string }[],
+    skipped: SkippedEndpoint[],
+  ) {
     this.#group = group;
-    this.endpoints = endpoints;
-    this.skipped = skipped;
+    this.#engine = engine;
+    this.#nodeName = nodeName;
+    this.#log = log;
+    this.#endpoints = endpoints;
+    this.#skipped = skipped;
+  }
+
+  /** Each enforced pod and its device. */
+  get endpoints(): readonly { readonly key: string; readonly device: string }[] {
+    return this.#endpoints;
+  }
+
+  /** The pods of this node left out (no device), and why. */
+  get skipped(): readonly SkippedEndpoint[] {
+    return this.#skipped;
   }
 
   get nodes(): readonly EnforcingNode[] {
@@ -72,8 +103,7 @@ export class NodeDaemon implements Enforcement {
     const skipped: SkippedEndpoint[] = [];
     for (const ep of engine.endpoints()) {
       if (ep.pod.nodeName !== nodeName) continue;
-      const ip = ep.pod.ips.find((a) => parseIp(a)?.family === 4);
-      const device = ip === undefined ? err("no IPv4 address (the datapath's endpoints are IPv4 here)") : await deviceOf(ip);
+      const device = await deviceFor(ep);
       if (device.ok) endpoints.push({ key: ep.key, device: device.value });
       else skipped.push({ key: ep.key, why: device.error });
     }
@@ -90,11 +120,52 @@ export class NodeDaemon implements Enforcement {
       await group.stop();
       return node;
     }
-    return ok(new NodeDaemon(group, endpoints, skipped));
+    return ok(new NodeDaemon(group, engine, nodeName, options.log ?? (() => {}), endpoints, skipped));
   }
 
+  /**
+   * Applies an engine change; pods of this node that came with it (or changed while left out) are
+   * taken on once their devices are found: maps first, then the device's programs.
+   */
   apply(cs: ChangeSet): AgentError[] {
-    return this.#group.apply(cs);
+    const errors = this.#group.apply(cs);
+    const removed = new Set(cs.endpointsRemoved);
+    for (let i = this.#endpoints.length - 1; i >= 0; i--) if (removed.has(this.#endpoints[i]!.key)) this.#endpoints.splice(i, 1);
+    const changed = new Set(cs.changes.map((c) => c.endpoint));
+    const candidates = [...cs.endpointsAdded, ...this.#skipped.map((s) => s.key).filter((k) => changed.has(k))];
+    for (const key of candidates) void this.#takeOn(key);
+    return errors;
+  }
+
+  async #takeOn(key: string): Promise<void> {
+    const ep = this.#engine.endpoint(key);
+    const node = this.#group.nodes[0];
+    if (ep === undefined || ep.pod.nodeName !== this.#nodeName || node === undefined || this.#pending.has(key)) return;
+    if (node.agent.endpointId(key) !== undefined) return;
+    this.#pending.add(key);
+    try {
+      const left = this.#skipped.findIndex((s) => s.key === key);
+      if (left >= 0) this.#skipped.splice(left, 1);
+      const device = await deviceFor(ep);
+      const links = device.ok ? await ifindexes(null) : null;
+      const ifindex = device.ok && links?.ok === true ? links.value.get(device.value) : undefined;
+      if (!device.ok || ifindex === undefined) {
+        const why = device.ok ? `no device ${device.value}` : device.error;
+        this.#skipped.push({ key, why });
+        return this.#log(`  pod ${key}: not enforced (${why})`);
+      }
+      const errors = node.agent.addEndpoint(key, ifindex);
+      const attached = errors.length === 0 ? await attach(node.agent.datapath, null, [[device.value, HOOKS.endpoint]]) : null;
+      if (errors.length > 0 || attached?.ok !== true) {
+        const why = errors.length > 0 ? JSON.stringify(errors) : attached?.ok === false ? attached.error.message : "";
+        this.#skipped.push({ key, why });
+        return this.#log(`  pod ${key}: not enforced (${why})`);
+      }
+      this.#endpoints.push({ key, device: device.value });
+      this.#log(`  pod ${key}: ${device.value}`);
+    } finally {
+      this.#pending.delete(key);
+    }
   }
 
   onEvent(listener: (node: string, e: DatapathEvent) => void): () => void {
