@@ -133,7 +133,7 @@ export class NodeDaemon implements Enforcement {
     for (let i = this.#endpoints.length - 1; i >= 0; i--) if (removed.has(this.#endpoints[i]!.key)) this.#endpoints.splice(i, 1);
     const changed = new Set(cs.changes.map((c) => c.endpoint));
     const candidates = [...cs.endpointsAdded, ...this.#skipped.map((s) => s.key).filter((k) => changed.has(k))];
-    for (const key of candidates) void this.#takeOn(key);
+    for (const key of candidates) this.#takeOn(key).catch((e: unknown) => this.#log(`  pod ${key}: not enforced (${String(e)})`));
     return errors;
   }
 
