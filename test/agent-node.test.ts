@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
  * the machine, each pod is a namespace behind a veth with a /32 route. The agent runs inside the
  * machine's namespace as it would on a real node, finds the pods' devices by their routes,
  * enforces L3/L4 and L7 on real traffic, follows policy edits, takes on a pod added to the
- * manifests while it runs, and leaves the kernel enforcing when it stops; a new agent adopts what
+ * manifests while it runs (and one left out once it is routed), and leaves the kernel enforcing when it stops; a new agent adopts what
  * the old one pinned.
  */
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -238,6 +238,15 @@ test("membrane agent --node enforces its pods on real traffic, follows edits, an
     assert.ok(lines.includes("  pod shop/cart: lxc-c"), lines.join("\n"));
     assert.equal(await fromWeb(9090, null, C_IP), "hello 9090");
     assert.equal(await fromWeb(8080, null, C_IP), "TIMEOUT");
+    // A pod left out for want of a route is tried again at the next manifest change: routed now, it is taken on.
+    execFileSync("ip", ["-n", NODE, "-b", "-"], {
+      input: ["link add lxc-g type veth peer name lxc-g-peer", "link set lxc-g up", "route add 10.77.9.9/32 dev lxc-g"].join("\n") + "\n",
+    });
+    writeFileSync(join(dir, "policy.yaml"), policy(9090));
+    for (let i = 0; i < 30 && !lines.includes("  pod shop/ghost: lxc-g"); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(lines.includes("  pod shop/ghost: lxc-g"), lines.join("\n"));
+    const filters = execFileSync("tc", ["-n", NODE, "filter", "show", "dev", "lxc-g", "egress"], { encoding: "utf8" });
+    assert.match(filters, /to_container/);
   } finally {
     await stopAgent(child);
   }

@@ -54,8 +54,10 @@ export class NodeDaemon implements Enforcement {
   readonly #engine: Engine;
   readonly #nodeName: string;
   readonly #log: (line: string) => void;
-  readonly #endpoints: { readonly key: string; readonly device: string }[];
-  readonly #skipped: SkippedEndpoint[];
+  /** Each enforced pod's device, by pod key. */
+  readonly #endpoints: Map<string, string>;
+  /** Each pod of this node left out, and why. */
+  readonly #skipped: Map<string, string>;
   /** Pods being taken on (their devices looked up and attached). */
   readonly #pending = new Set<string>();
 
@@ -64,8 +66,8 @@ export class NodeDaemon implements Enforcement {
     engine: Engine,
     nodeName: string,
     log: (line: string) => void,
-    endpoints: { key: string; device: string }[],
-    skipped: SkippedEndpoint[],
+    endpoints: Map<string, string>,
+    skipped: Map<string, string>,
   ) {
     this.#group = group;
     this.#engine = engine;
@@ -77,12 +79,12 @@ export class NodeDaemon implements Enforcement {
 
   /** Each enforced pod and its device. */
   get endpoints(): readonly { readonly key: string; readonly device: string }[] {
-    return this.#endpoints;
+    return [...this.#endpoints].map(([key, device]) => ({ key, device }));
   }
 
   /** The pods of this node left out (no device), and why. */
   get skipped(): readonly SkippedEndpoint[] {
-    return this.#skipped;
+    return [...this.#skipped].map(([key, why]) => ({ key, why }));
   }
 
   get nodes(): readonly EnforcingNode[] {
@@ -99,19 +101,19 @@ export class NodeDaemon implements Enforcement {
     const hasDevice = links.ok && links.value.has(PROXY_DEVICE);
     const plumbing = await ipBatch(null, [...PROXY_ROUTING, ...(hasDevice ? [] : PROXY_DEVICE_LINKS)]);
     if (!plumbing.ok) return err({ kind: "command", message: `${plumbing.error.command}: ${plumbing.error.message}` });
-    const endpoints: { key: string; device: string }[] = [];
-    const skipped: SkippedEndpoint[] = [];
+    const endpoints = new Map<string, string>();
+    const skipped = new Map<string, string>();
     for (const ep of engine.endpoints()) {
       if (ep.pod.nodeName !== nodeName) continue;
       const device = await deviceFor(ep);
-      if (device.ok) endpoints.push({ key: ep.key, device: device.value });
-      else skipped.push({ key: ep.key, why: device.error });
+      if (device.ok) endpoints.set(ep.key, device.value);
+      else skipped.set(ep.key, device.error);
     }
     const group = new NodeGroup(engine);
     const node = await group.add({
       name: nodeName,
       netns: null,
-      endpoints,
+      endpoints: [...endpoints].map(([key, device]) => ({ key, device })),
       pinDir: options.pinDir,
       policyCapacity: options.policyCapacity,
       tunnel: null,
@@ -124,48 +126,53 @@ export class NodeDaemon implements Enforcement {
   }
 
   /**
-   * Applies an engine change; pods of this node that came with it (or changed while left out) are
-   * taken on once their devices are found: maps first, then the device's programs.
+   * Applies an engine change. Pods of this node that came with it, and those left out so far (their
+   * devices may be routed by now), are taken on once their devices are found: maps first, then the
+   * device's programs. A deleted pod's record goes with its change set (its device, if still
+   * there, then drops everything).
    */
   apply(cs: ChangeSet): AgentError[] {
     const errors = this.#group.apply(cs);
-    const removed = new Set(cs.endpointsRemoved);
-    for (let i = this.#endpoints.length - 1; i >= 0; i--) if (removed.has(this.#endpoints[i]!.key)) this.#endpoints.splice(i, 1);
-    const changed = new Set(cs.changes.map((c) => c.endpoint));
-    const candidates = [...cs.endpointsAdded, ...this.#skipped.map((s) => s.key).filter((k) => changed.has(k))];
-    for (const key of candidates) this.#takeOn(key).catch((e: unknown) => this.#log(`  pod ${key}: not enforced (${String(e)})`));
+    for (const key of cs.endpointsRemoved) {
+      this.#endpoints.delete(key);
+      this.#skipped.delete(key);
+    }
+    for (const key of new Set([...cs.endpointsAdded, ...this.#skipped.keys()]))
+      this.#takeOn(key).catch((e: unknown) => this.#leaveOut(key, String(e)));
     return errors;
   }
 
   async #takeOn(key: string): Promise<void> {
     const ep = this.#engine.endpoint(key);
     const node = this.#group.nodes[0];
-    if (ep === undefined || ep.pod.nodeName !== this.#nodeName || node === undefined || this.#pending.has(key)) return;
-    if (node.agent.endpointId(key) !== undefined) return;
+    if (ep === undefined || ep.pod.nodeName !== this.#nodeName || node === undefined) return;
+    if (this.#endpoints.has(key) || this.#pending.has(key)) return;
     this.#pending.add(key);
     try {
-      const left = this.#skipped.findIndex((s) => s.key === key);
-      if (left >= 0) this.#skipped.splice(left, 1);
       const device = await deviceFor(ep);
-      const links = device.ok ? await ifindexes(null) : null;
-      const ifindex = device.ok && links?.ok === true ? links.value.get(device.value) : undefined;
-      if (!device.ok || ifindex === undefined) {
-        const why = device.ok ? `no device ${device.value}` : device.error;
-        this.#skipped.push({ key, why });
-        return this.#log(`  pod ${key}: not enforced (${why})`);
-      }
+      if (!device.ok) return this.#leaveOut(key, device.error);
+      const links = await ifindexes(null);
+      if (!links.ok) return this.#leaveOut(key, links.error.message);
+      const ifindex = links.value.get(device.value);
+      if (ifindex === undefined) return this.#leaveOut(key, `no device ${device.value}`);
+      // Idempotent: a pod whose attach failed before keeps its endpoint id.
       const errors = node.agent.addEndpoint(key, ifindex);
-      const attached = errors.length === 0 ? await attach(node.agent.datapath, null, [[device.value, HOOKS.endpoint]]) : null;
-      if (errors.length > 0 || attached?.ok !== true) {
-        const why = errors.length > 0 ? JSON.stringify(errors) : attached?.ok === false ? attached.error.message : "";
-        this.#skipped.push({ key, why });
-        return this.#log(`  pod ${key}: not enforced (${why})`);
-      }
-      this.#endpoints.push({ key, device: device.value });
+      if (errors.length > 0) return this.#leaveOut(key, JSON.stringify(errors));
+      const attached = await attach(node.agent.datapath, null, [[device.value, HOOKS.endpoint]]);
+      if (!attached.ok) return this.#leaveOut(key, attached.error.message);
+      this.#skipped.delete(key);
+      this.#endpoints.set(key, device.value);
       this.#log(`  pod ${key}: ${device.value}`);
     } finally {
       this.#pending.delete(key);
     }
+  }
+
+  /** Says a pod is left out, once per reason. */
+  #leaveOut(key: string, why: string): void {
+    if (this.#skipped.get(key) === why) return;
+    this.#skipped.set(key, why);
+    this.#log(`  pod ${key}: not enforced (${why})`);
   }
 
   onEvent(listener: (node: string, e: DatapathEvent) => void): () => void {

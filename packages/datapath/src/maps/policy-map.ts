@@ -108,8 +108,8 @@ export class PolicyMapWriter {
     const epId = this.#epId(c.endpoint);
     // Undo log: what each key held before this change (undefined: absent).
     const undo: { key: PolicyKey; before: PolicyEntry | undefined }[] = [];
-    const write = (key: PolicyKey, entry: PolicyEntry): Result<void, KernelError> => {
-      const value = encodePolicyEntry(key, entry, this.#audited(c.endpoint, entry));
+    const valueOf = (key: PolicyKey, entry: PolicyEntry): Buffer => encodePolicyEntry(key, entry, this.#audited(c.endpoint, entry));
+    const write = (key: PolicyKey, entry: PolicyEntry, value = valueOf(key, entry)): Result<void, KernelError> => {
       const w = mapUpdate(this.#map, encodePolicyKey(epId, c.direction, key), value);
       if (w.ok) shadow.set(keyText(key), { key, entry, value });
       return w;
@@ -128,11 +128,12 @@ export class PolicyMapWriter {
     // new map is never briefly absent.
     for (const { key, entry } of c.upserted) {
       const held = shadow.get(keyText(key));
-      if (held !== undefined && held.value.equals(encodePolicyEntry(key, entry, this.#audited(c.endpoint, entry)))) {
+      const value = valueOf(key, entry);
+      if (held !== undefined && held.value.equals(value)) {
         shadow.set(keyText(key), { ...held, entry });
         continue;
       }
-      const w = write(key, entry);
+      const w = write(key, entry, value);
       if (!w.ok) return fail(w.error);
       undo.push({ key, before: held?.entry });
       this.#writes++;
