@@ -34,7 +34,7 @@ import { loadDatapath } from "@membrane/datapath";
 import { attach as attachHooks, HOOKS, Lab, NodeAgent } from "@membrane/agent";
 import { parseManifest } from "@membrane/manifest";
 import { clusterStream } from "./generate-cluster.ts";
-import { progress, quantile } from "./lib/procs.ts";
+import { CLIENT_CPU, onCpu, progress, quantile, SERVER_CPU } from "./lib/procs.ts";
 
 const TPUT_S = 2;
 const CONN_S = 3;
@@ -141,29 +141,22 @@ async function labFigures(): Promise<Record<string, number>> {
       inNetns(nodeNs, "nft", ["-f", file]);
     };
     // Servers in the server pod: iperf3 and nginx answering every request with a tiny body.
-    servers.push(background(server.netns, "taskset", ["-c", "1", "iperf3", "-s", "-B", SERVER_IP]));
+    servers.push(background(server.netns, ...onCpu(SERVER_CPU, "iperf3", ["-s", "-B", SERVER_IP])));
     writeFileSync(
       join(dir, "nginx.conf"),
       `worker_processes 1;\nerror_log ${dir}/error.log warn;\npid ${dir}/nginx.pid;\nevents { worker_connections 4096; }\nhttp { access_log off; server { listen ${SERVER_IP}:80 reuseport backlog=4096; location / { return 200 "ok"; } } }\n`,
     );
-    servers.push(background(server.netns, "taskset", ["-c", "1", "nginx", "-c", join(dir, "nginx.conf"), "-g", "daemon off;"]));
+    servers.push(background(server.netns, ...onCpu(SERVER_CPU, "nginx", ["-c", join(dir, "nginx.conf"), "-g", "daemon off;"])));
     await sleep(500);
     const tput = (): number => {
-      const out = inNetns(client.netns, "taskset", ["-c", "0", "iperf3", "-c", SERVER_IP, "-t", String(TPUT_S), "-J"]);
+      const out = inNetns(client.netns, ...onCpu(CLIENT_CPU, "iperf3", ["-c", SERVER_IP, "-t", String(TPUT_S), "-J"]));
       return (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
     };
     const connRate = (): number => {
-      const out = inNetns(client.netns, "taskset", [
-        "-c",
-        "0",
-        "wrk",
-        "-t1",
-        "-c32",
-        `-d${CONN_S}s`,
-        "-H",
-        "Connection: close",
-        `http://${SERVER_IP}/`,
-      ]);
+      const out = inNetns(
+        client.netns,
+        ...onCpu(CLIENT_CPU, "wrk", ["-t1", "-c32", `-d${CONN_S}s`, "-H", "Connection: close", `http://${SERVER_IP}/`]),
+      );
       const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
       if (m === null) throw new Error(`wrk said: ${out}`);
       return Number(m[1]);

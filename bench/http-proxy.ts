@@ -6,11 +6,15 @@
  *   {@link CONNECTIONS} keep-alive connections, `POST /v1/request-landing` (allowed by the
  *   star-wars policy the proxy enforces), 1 s warm-up then {@link SECONDS} s measured; two rounds
  *   alternating nginx and membrane, the best of each.
- * - `http_proxy_added_p99_ms`: at half of membrane's peak, offered open-loop by a Node client on
- *   raw sockets ({@link CONNECTIONS} connections, 1 s warm-up then {@link PACED_SECONDS} s
+ * - `http_proxy_added_p99_ms`: at half of membrane's peak, offered open-loop by the native client
+ *   of `lib/open-loop.c` ({@link CONNECTIONS} connections, 1 s warm-up then {@link PACED_SECONDS} s
  *   measured), the p99 latency through the proxy minus the p99 straight to the upstream; two
  *   rounds alternating upstream, membrane and nginx, the lowest p99 of each (other load on the
  *   machine only ever adds latency).
+ *
+ * The proxy under test (membrane's, or nginx) has CPU {@link SERVER_CPU} to itself; the load
+ * generators and the upstream share the other. Unpinned, the three contend for both cores and the
+ * scheduler's placement becomes the figure: a proxy offered half its peak queued for tens of ms.
  *
  * The upstream (a raw `node:net` responder), nginx, the proxy and the load generator are each their
  * own process. Progress goes to stderr; the last stdout line is the JSON of figures. With
@@ -20,9 +24,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openLoop, wrk, type OpenLoopResult } from "./lib/http-load.ts";
+import { buildOpenLoop, openLoop, wrk } from "./lib/http-load.ts";
 import { startNginx, type Nginx } from "./lib/nginx.ts";
-import { NODE, profileFlags, progress, quantile, ROOT, spawnReady, stop, type Started } from "./lib/procs.ts";
+import { CLIENT_CPU, NODE, onCpu, pinSelf, profileFlags, progress, ROOT, SERVER_CPU, spawnReady, stop, type Started } from "./lib/procs.ts";
 
 const CONNECTIONS = 64;
 const WARMUP_S = 1;
@@ -56,10 +60,10 @@ async function peak(name: string, port: number, dir: string): Promise<number> {
   return r.rps;
 }
 
-const REQUEST = Buffer.from(`${METHOD} ${PATH} HTTP/1.1\r\nHost: deathstar.default.svc.cluster.local\r\n\r\n`, "latin1");
+const REQUEST = `${METHOD} ${PATH} HTTP/1.1\r\nHost: deathstar.default.svc.cluster.local\r\n\r\n`;
 
-async function paced(name: string, port: number, rps: number): Promise<number> {
-  const r: OpenLoopResult = await openLoop({
+async function paced(client: string, name: string, port: number, rps: number): Promise<number> {
+  const r = await openLoop(client, {
     port,
     request: REQUEST,
     rps,
@@ -68,12 +72,10 @@ async function paced(name: string, port: number, rps: number): Promise<number> {
     durationMs: PACED_SECONDS * 1000,
   });
   if (r.errors > 0) throw new Error(`${name}: ${r.errors} errors at ${Math.round(rps)} requests/s`);
-  const p50 = quantile(r.latenciesMs, 0.5);
-  const p99 = quantile(r.latenciesMs, 0.99);
   progress(
-    `  ${name}: offered ${Math.round(r.offeredRps)}/s, completed ${Math.round(r.achievedRps)}/s, p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`,
+    `  ${name}: offered ${Math.round(r.offeredRps)}/s, completed ${Math.round(r.achievedRps)}/s, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, p99.9 ${r.p999Ms.toFixed(3)} ms`,
   );
-  return p99;
+  return r.p99Ms;
 }
 
 const dir = mkdtempSync(join(tmpdir(), "membrane-bench-http-"));
@@ -81,26 +83,30 @@ let upstream: Started<{ port: number }> | null = null;
 let nginx: Nginx | null = null;
 let membrane: Started<{ listening: string }> | null = null;
 try {
+  const client = buildOpenLoop(dir);
+  pinSelf(CLIENT_CPU);
   upstream = await spawnReady<{ port: number }>(NODE, [join(ROOT, "bench/lib/http-upstream.ts")]);
   const upstreamPort = upstream.ready.port;
   nginx = await startNginx(dir, upstreamPort, CONNECTIONS);
-  membrane = await spawnReady<{ listening: string }>(NODE, [
-    ...profileFlags("http-proxy"),
-    join(ROOT, "packages/proxy/src/main.ts"),
-    "http",
-    "--listen",
-    "127.0.0.1:0",
-    "--upstream",
-    `127.0.0.1:${upstreamPort}`,
-    "--policy",
-    join(ROOT, "examples/star-wars"),
-    "--from",
-    "default/tiefighter",
-    "--to",
-    "default/deathstar-c74d84667-cx5kp",
-    "--port",
-    "80",
-  ]);
+  membrane = await spawnReady<{ listening: string }>(
+    ...onCpu(SERVER_CPU, NODE, [
+      ...profileFlags("http-proxy"),
+      join(ROOT, "packages/proxy/src/main.ts"),
+      "http",
+      "--listen",
+      "127.0.0.1:0",
+      "--upstream",
+      `127.0.0.1:${upstreamPort}`,
+      "--policy",
+      join(ROOT, "examples/star-wars"),
+      "--from",
+      "default/tiefighter",
+      "--to",
+      "default/deathstar-c74d84667-cx5kp",
+      "--port",
+      "80",
+    ]),
+  );
   const membranePort = Number(membrane.ready.listening.split(":").at(-1));
   await check(upstreamPort, "upstream");
   await check(nginx.port, "nginx");
@@ -121,9 +127,9 @@ try {
   let p99Membrane = Infinity;
   let p99Nginx = Infinity;
   for (let round = 0; round < ROUNDS; round++) {
-    p99Direct = Math.min(p99Direct, await paced("upstream direct", upstreamPort, half));
-    p99Membrane = Math.min(p99Membrane, await paced("membrane", membranePort, half));
-    p99Nginx = Math.min(p99Nginx, await paced("nginx", nginx.port, half));
+    p99Direct = Math.min(p99Direct, await paced(client, "upstream direct", upstreamPort, half));
+    p99Membrane = Math.min(p99Membrane, await paced(client, "membrane", membranePort, half));
+    p99Nginx = Math.min(p99Nginx, await paced(client, "nginx", nginx.port, half));
   }
 
   console.log(

@@ -5,7 +5,7 @@
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freeTcpPort, progress, spawnPlain, stop, waitTcp } from "./procs.ts";
+import { freeTcpPort, onCpu, progress, SERVER_CPU, spawnPlain, stop, waitTcp } from "./procs.ts";
 
 export interface Nginx {
   readonly port: number;
@@ -56,23 +56,16 @@ function childPids(pid: number): number[] {
   }
 }
 
-/** Starts nginx in the foreground (`daemon off`) on a free port of 127.0.0.1 in front of `upstreamPort`. */
+/** Starts nginx in the foreground (`daemon off`), on the servers' CPU, on a free port of 127.0.0.1 in front of `upstreamPort`. */
 export async function startNginx(dir: string, upstreamPort: number, connections: number): Promise<Nginx> {
   mkdirSync(join(dir, "tmp"), { recursive: true });
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freeTcpPort();
     const conf = join(dir, "nginx.conf");
     writeFileSync(conf, config(dir, port, upstreamPort, connections));
-    const child: ChildProcess = spawnPlain("nginx", [
-      "-c",
-      conf,
-      "-p",
-      dir,
-      "-e",
-      join(dir, "error.log"),
-      "-g",
-      "daemon off; master_process on;",
-    ]);
+    const child: ChildProcess = spawnPlain(
+      ...onCpu(SERVER_CPU, "nginx", ["-c", conf, "-p", dir, "-e", join(dir, "error.log"), "-g", "daemon off; master_process on;"]),
+    );
     let spawnError: Error | null = null;
     child.once("error", (e) => (spawnError = e));
     const alive = (): boolean => spawnError === null && child.exitCode === null && child.signalCode === null;

@@ -2,7 +2,7 @@
  * Child processes of a benchmark: started with a deadline for readiness, stopped with SIGTERM then
  * SIGKILL, and killed anyway when the benchmark process exits (or fails) first.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { once } from "node:events";
 import { connect, createServer } from "node:net";
 import { createInterface } from "node:readline";
@@ -114,6 +114,24 @@ export async function waitTcp(port: number, timeoutMs: number, alive: () => bool
     await new Promise((r) => setTimeout(r, 20));
   }
   return false;
+}
+
+/**
+ * The CPU the load generators run on; {@link SERVER_CPU} the one every server under test runs on.
+ * The 2 cores are split so the load generator never takes CPU from what it measures (and the other
+ * way round), as the datapath notes measured pod-to-pod traffic.
+ */
+export const CLIENT_CPU = 0;
+export const SERVER_CPU = 1;
+
+/** `command args` wrapped to run on `cpu` only (`taskset` execs it: the pid stays the command's). */
+export function onCpu(cpu: number, command: string, args: readonly string[]): [string, string[]] {
+  return ["taskset", ["-c", String(cpu), command, ...args]];
+}
+
+/** Pins this process (every thread of it) and the children it spawns from now on to `cpu`. */
+export function pinSelf(cpu: number): void {
+  execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(process.pid)], { stdio: "ignore" });
 }
 
 /** Logs a line of progress on stderr (stdout carries only the result line). */
