@@ -171,6 +171,26 @@ int to_container(struct __sk_buff *skb)
 	return enforce(skb, 0);
 }
 
+/*
+ * What arrives from another node for a pod's address may answer the egress proxy, which connected
+ * from that address (to_proxy_upstream); only then is a socket looked up. Anything else, even what
+ * does not parse, goes on: the endpoint programs judge what reaches a pod. A tc action.
+ */
+static __always_inline int from_node(struct __sk_buff *skb)
+{
+	struct packet p = {};
+	struct event_context c = { .direction = DIR_INGRESS };
+	int rc;
+
+	if (parse_packet(skb, &p) != 0 || !ipcache_is_pod(p.t.family, p.t.daddr))
+		return TC_ACT_OK;
+	rc = to_proxy_upstream(skb, &p.t);
+	if (rc >= 0)
+		return TC_ACT_OK;
+	c.now = bpf_ktime_get_coarse_ns();
+	return drop(skb, &p.t, &c, rc);
+}
+
 /* On the VXLAN device's ingress: the VNI is the sender's identity; the decapsulated frame was
  * addressed to the sending node's device, so it is taken as the host's own. */
 SEC("tc")
@@ -182,7 +202,15 @@ int from_overlay(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	set_mark(skb, MARK_FROM_TUNNEL | (key.tunnel_id << 16));
 	bpf_skb_change_type(skb, PACKET_HOST);
-	return TC_ACT_OK;
+	return from_node(skb);
+}
+
+/* On the node's uplink, ingress (native routing, and traffic from outside the cluster): replies to
+ * the egress proxy's connections go to them; everything else goes on as it is. */
+SEC("tc")
+int from_netdev(struct __sk_buff *skb)
+{
+	return from_node(skb);
 }
 
 /* On the proxy device's ingress: flows to_container bounced for an ingress L7 redirect. */

@@ -63,7 +63,7 @@ spec:
     # web's egress proxy allows the request, but b admits only a: the proxy's upstream connection
     # is web's, not the host's, and b's datapath drops it.
     - { from: ns1/web-0, to: ns1/b, port: 80, http: { method: GET, path: /index }, expect: deny }
-    # Across the tunnel: the proxied flow carries its source's identity in the VNI.
+    # Across nodes: the proxied flow carries its source's identity (in the VNI, or by its address in native routing).
     - { from: ns1/x, to: ns1/b, port: 80, http: { method: GET, path: /index }, expect: deny }
     - { from: ns1/a, to: ns2/c, port: 8080, http: { method: GET, path: /anything }, expect: allow }
     - { from: ns1/a, to: ns2/c, port: 8080, http: { method: DELETE, path: /anything }, expect: deny }
@@ -73,122 +73,123 @@ spec:
     - { from: ns2/x, to: ns2/c, port: 8080, expect: allow }
 `;
 
-describe("L7 redirection in a two-node lab", () => {
-  const scenario = loadScenario([
-    ...read("testdata/contract/_cluster.yaml"),
-    ...docs("policies.yaml", POLICIES),
-    ...docs("cases.yaml", CASES),
-  ]);
-  const engine = new Engine(scenario.cluster, scenario.policies);
-  let lab: Lab;
+for (const routing of ["tunnel", "native"] as const)
+  describe(`L7 redirection in a two-node lab, ${routing} routing`, () => {
+    const scenario = loadScenario([
+      ...read("testdata/contract/_cluster.yaml"),
+      ...docs("policies.yaml", POLICIES),
+      ...docs("cases.yaml", CASES),
+    ]);
+    const engine = new Engine(scenario.cluster, scenario.policies);
+    let lab: Lab;
 
-  before(async () => {
-    assert.deepEqual(
-      scenario.problems.filter((p) => p.severity === "error"),
-      [],
-    );
-    const started = await Lab.start(engine, []);
-    assert.ok(started.ok, started.ok ? "" : JSON.stringify(started.error));
-    lab = started.value;
-  });
-  after(() => lab?.stop());
+    before(async () => {
+      assert.deepEqual(
+        scenario.problems.filter((p) => p.severity === "error"),
+        [],
+      );
+      const started = await Lab.start(engine, [], routing);
+      assert.ok(started.ok, started.ok ? "" : JSON.stringify(started.error));
+      lab = started.value;
+    });
+    after(() => lab?.stop());
 
-  test("the proxies enforce the engine's L7 decisions and forwarded flows keep their source identity", async () => {
-    const observer = new FlowObserver();
-    const stop = pipeLabFlows(lab, engine, (r) => observer.push(r));
-    const results = await runLive(lab, engine, scenario.tests);
-    stop();
-    const flows = observer
-      .snapshot()
-      .map((r) => r.flow)
-      .filter((f) => f.Type === "L7");
-    const summary = results.map((r, i) => `[${i}] ${r.actual}: ${r.reason.summary}`);
-    assert.deepEqual(
-      results.map((r) => r.pass),
-      results.map(() => true),
-      summary.join("\n"),
-    );
-    // The denials come from where they should: the proxy for the L7 ones, the kernel otherwise.
-    assert.match(summary[1]!, /denied by the L7 proxy \(HTTP 403 Access denied\)/);
-    assert.match(summary[5]!, /denied by the L7 proxy \(HTTP 403 Access denied\)/);
-    assert.match(summary[7]!, /denied by the L7 proxy \(HTTP 403 Access denied\)/);
-    assert.doesNotMatch(summary[2]!, /L7 proxy/);
-    assert.doesNotMatch(summary[3]!, /L7 proxy/);
-    assert.match(summary[8]!, /on the wire: connected/);
-    // Every request and response became a Hubble L7 flow, naming the policy whose L7 rules decided.
-    const show = (f: Flow) =>
-      [
-        f.traffic_direction,
-        f.verdict,
-        f.l7?.type,
-        f.l7?.http?.method,
-        f.l7?.http?.code,
-        f.source?.pod_name,
-        f.destination?.pod_name,
-        f.is_reply,
+    test("the proxies enforce the engine's L7 decisions and forwarded flows keep their source identity", async () => {
+      const observer = new FlowObserver();
+      const stop = pipeLabFlows(lab, engine, (r) => observer.push(r));
+      const results = await runLive(lab, engine, scenario.tests);
+      stop();
+      const flows = observer
+        .snapshot()
+        .map((r) => r.flow)
+        .filter((f) => f.Type === "L7");
+      const summary = results.map((r, i) => `[${i}] ${r.actual}: ${r.reason.summary}`);
+      assert.deepEqual(
+        results.map((r) => r.pass),
+        results.map(() => true),
+        summary.join("\n"),
+      );
+      // The denials come from where they should: the proxy for the L7 ones, the kernel otherwise.
+      assert.match(summary[1]!, /denied by the L7 proxy \(HTTP 403 Access denied\)/);
+      assert.match(summary[5]!, /denied by the L7 proxy \(HTTP 403 Access denied\)/);
+      assert.match(summary[7]!, /denied by the L7 proxy \(HTTP 403 Access denied\)/);
+      assert.doesNotMatch(summary[2]!, /L7 proxy/);
+      assert.doesNotMatch(summary[3]!, /L7 proxy/);
+      assert.match(summary[8]!, /on the wire: connected/);
+      // Every request and response became a Hubble L7 flow, naming the policy whose L7 rules decided.
+      const show = (f: Flow) =>
         [
-          ...(f.egress_denied_by ?? []),
-          ...(f.ingress_denied_by ?? []),
-          ...(f.egress_allowed_by ?? []),
-          ...(f.ingress_allowed_by ?? []),
-        ].map((p) => `${p.namespace}/${p.name}`),
-      ].join(" ");
-    const shown = flows.map(show);
-    for (const line of [
-      "EGRESS DROPPED REQUEST POST  a b false ns1/l7-out",
-      "EGRESS DROPPED RESPONSE POST 403 b a true ns1/l7-out",
-      "EGRESS FORWARDED REQUEST GET  a b false ns1/l7-out",
-      "EGRESS FORWARDED RESPONSE GET 200 b a true ns1/l7-out",
-      "INGRESS DROPPED REQUEST GET  x c false ns2/c-ingress",
-      "INGRESS FORWARDED REQUEST GET  x c false ns2/c-ingress",
-    ])
-      assert.ok(shown.includes(line), `no flow "${line}" in:\n${shown.join("\n")}`);
-    assert.ok(flows.every((f) => f.event_type?.type === 129 && f.l7?.type !== undefined));
-    // And Hubble's HTTP metrics count them, by the side whose proxy reported.
-    const metrics = metricsText(observer, { policies: engine.policies.size, identities: 0, nodes: [] });
-    assert.match(metrics, /^hubble_http_requests_total\{method="POST",protocol="HTTP\/1.1",reporter="client"\} 1$/m);
-    assert.match(metrics, /^hubble_http_responses_total\{method="GET",protocol="HTTP\/1.1",status="403",reporter="server"\} 1$/m);
-  });
+          f.traffic_direction,
+          f.verdict,
+          f.l7?.type,
+          f.l7?.http?.method,
+          f.l7?.http?.code,
+          f.source?.pod_name,
+          f.destination?.pod_name,
+          f.is_reply,
+          [
+            ...(f.egress_denied_by ?? []),
+            ...(f.ingress_denied_by ?? []),
+            ...(f.egress_allowed_by ?? []),
+            ...(f.ingress_allowed_by ?? []),
+          ].map((p) => `${p.namespace}/${p.name}`),
+        ].join(" ");
+      const shown = flows.map(show);
+      for (const line of [
+        "EGRESS DROPPED REQUEST POST  a b false ns1/l7-out",
+        "EGRESS DROPPED RESPONSE POST 403 b a true ns1/l7-out",
+        "EGRESS FORWARDED REQUEST GET  a b false ns1/l7-out",
+        "EGRESS FORWARDED RESPONSE GET 200 b a true ns1/l7-out",
+        "INGRESS DROPPED REQUEST GET  x c false ns2/c-ingress",
+        "INGRESS FORWARDED REQUEST GET  x c false ns2/c-ingress",
+      ])
+        assert.ok(shown.includes(line), `no flow "${line}" in:\n${shown.join("\n")}`);
+      assert.ok(flows.every((f) => f.event_type?.type === 129 && f.l7?.type !== undefined));
+      // And Hubble's HTTP metrics count them, by the side whose proxy reported.
+      const metrics = metricsText(observer, { policies: engine.policies.size, identities: 0, nodes: [] });
+      assert.match(metrics, /^hubble_http_requests_total\{method="POST",protocol="HTTP\/1.1",reporter="client"\} 1$/m);
+      assert.match(metrics, /^hubble_http_responses_total\{method="GET",protocol="HTTP\/1.1",status="403",reporter="server"\} 1$/m);
+    });
 
-  test("audit mode in the proxies: under an audited policy the denied request reaches the server and shows AUDIT naming the policy", async () => {
-    const annotated = POLICIES.replace(
-      "metadata: { name: c-ingress, namespace: ns2 }",
-      "metadata: { name: c-ingress, namespace: ns2, annotations: { policy.membrane.dev/audit-mode: enabled } }",
-    );
-    const audited = loadScenario(docs("audited.yaml", annotated)).policies.find((p) => p.meta.name === "c-ingress")!;
-    const original = scenario.policies.find((p) => p.meta.name === "c-ingress")!;
-    const apply = (cs: ReturnType<Engine["upsertPolicy"]>) => assert.deepEqual(lab.apply(cs), []);
-    const flows: Flow[] = [];
-    const stop = pipeLabFlows(lab, engine, (r) => flows.push(r.flow));
-    apply(engine.upsertPolicy(audited));
-    try {
-      const one = loadScenario(
-        docs(
-          "one.yaml",
-          `apiVersion: membrane.dev/v1alpha1
+    test("audit mode in the proxies: under an audited policy the denied request reaches the server and shows AUDIT naming the policy", async () => {
+      const annotated = POLICIES.replace(
+        "metadata: { name: c-ingress, namespace: ns2 }",
+        "metadata: { name: c-ingress, namespace: ns2, annotations: { policy.membrane.dev/audit-mode: enabled } }",
+      );
+      const audited = loadScenario(docs("audited.yaml", annotated)).policies.find((p) => p.meta.name === "c-ingress")!;
+      const original = scenario.policies.find((p) => p.meta.name === "c-ingress")!;
+      const apply = (cs: ReturnType<Engine["upsertPolicy"]>) => assert.deepEqual(lab.apply(cs), []);
+      const flows: Flow[] = [];
+      const stop = pipeLabFlows(lab, engine, (r) => flows.push(r.flow));
+      apply(engine.upsertPolicy(audited));
+      try {
+        const one = loadScenario(
+          docs(
+            "one.yaml",
+            `apiVersion: membrane.dev/v1alpha1
 kind: ConnectivityTest
 metadata: { name: audited }
 spec:
   cases: [{ from: ns2/x, to: ns2/c, port: 8080, http: { method: GET, path: /private }, expect: allow }]
 `,
-        ),
-      ).tests;
-      const [r] = await runLive(lab, engine, one);
-      assert.equal(r!.pass, true, r!.reason.summary);
-      assert.equal(r!.audited, true);
-      assert.match(r!.reason.summary, /AUDIT.*on the wire: the http request was answered/);
-      const audit = flows.find((f) => f.verdict === "AUDIT" && f.l7?.http?.url?.endsWith("/private"));
-      assert.ok(audit, flows.map((f) => `${f.verdict} ${f.l7?.http?.url ?? ""}`).join("\n"));
-      assert.deepEqual(
-        audit.ingress_denied_by?.map((p) => p.name),
-        ["c-ingress"],
-      );
-    } finally {
-      stop();
-      apply(engine.upsertPolicy(original));
-    }
+          ),
+        ).tests;
+        const [r] = await runLive(lab, engine, one);
+        assert.equal(r!.pass, true, r!.reason.summary);
+        assert.equal(r!.audited, true);
+        assert.match(r!.reason.summary, /AUDIT.*on the wire: the http request was answered/);
+        const audit = flows.find((f) => f.verdict === "AUDIT" && f.l7?.http?.url?.endsWith("/private"));
+        assert.ok(audit, flows.map((f) => `${f.verdict} ${f.l7?.http?.url ?? ""}`).join("\n"));
+        assert.deepEqual(
+          audit.ingress_denied_by?.map((p) => p.name),
+          ["c-ingress"],
+        );
+      } finally {
+        stop();
+        apply(engine.upsertPolicy(original));
+      }
+    });
   });
-});
 
 const FQDN_POLICY = `apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy

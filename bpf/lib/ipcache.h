@@ -13,6 +13,10 @@
 /* World when nothing matched; the agent also writes 0.0.0.0/0 and ::/0 with the cluster's own
  * world identity (world-ipv4/-ipv6 in dual-stack), so a miss only happens with no agent. */
 #define IDENTITY_WORLD 2
+/* Pods' identities: from the first after the reserved ones, below the local scope of CIDR
+ * identities (Cilium's MinimalNumericIdentity, IdentityScopeLocal). */
+#define IDENTITY_MIN_CLUSTER 256
+#define IDENTITY_SCOPE_LOCAL (1 << 24)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -36,6 +40,14 @@ static __always_inline __u32 ipcache_identity(__u8 family, const __u8 *addr)
 	const struct ipcache_entry *e = ipcache_lookup(family, addr);
 
 	return e ? e->identity : IDENTITY_WORLD;
+}
+
+/* Whether `addr` is a pod's (on any node). */
+static __always_inline int ipcache_is_pod(__u8 family, const __u8 *addr)
+{
+	__u32 id = ipcache_identity(family, addr);
+
+	return id >= IDENTITY_MIN_CLUSTER && id < IDENTITY_SCOPE_LOCAL;
 }
 
 #endif

@@ -125,6 +125,47 @@ static __always_inline int redirect_to_proxy(struct __sk_buff *skb, const struct
 }
 
 /*
+ * A packet of a connection the egress proxy opened to another node or outside the cluster from
+ * the proxied pod's own address (its upstream socket is transparent and bound there, as Cilium's
+ * Envoy keeps the original source, so the far end sees the pod and not this host): handed to that
+ * socket, since the pod's address would route it to the pod. Cilium marks these with iptables'
+ * socket match (`-m socket --transparent`, 0x200, delivered locally). Returns 1 once assigned, 0
+ * when no such socket has the flow, or DROP_PROXY_SET_FAILED.
+ */
+static __always_inline int to_proxy_upstream(struct __sk_buff *skb, const struct tuple *t)
+{
+	struct bpf_sock_tuple flow = {};
+	struct bpf_sock *sk;
+
+	if (t->family != 4)
+		return 0;
+	__builtin_memcpy(&flow.ipv4.saddr, t->saddr, 4);
+	__builtin_memcpy(&flow.ipv4.daddr, t->daddr, 4);
+	flow.ipv4.sport = t->sport;
+	flow.ipv4.dport = t->dport;
+	/* Full sockets only (the same pointer type for both: the verifier rejects a field read shared
+	 * by two kinds); a TIME_WAIT remnant is not worth a proxy's attention. */
+	if (t->proto == IPPROTO_TCP)
+		sk = bpf_sk_lookup_tcp(skb, &flow, sizeof(flow.ipv4), BPF_F_CURRENT_NETNS, 0);
+	else if (t->proto == IPPROTO_UDP)
+		sk = bpf_sk_lookup_udp(skb, &flow, sizeof(flow.ipv4), BPF_F_CURRENT_NETNS, 0);
+	else
+		return 0;
+	if (!sk)
+		return 0;
+	/* The egress proxy's own upstream socket (its mark), not an ingress proxy's accepted one, whose
+	 * packets must pass the endpoint's to_container; and bound to exactly this address. */
+	if ((sk->mark & MARK_MAGIC_MASK) != MARK_FROM_PROXY_EGRESS || sk->src_ip4 != flow.ipv4.daddr) {
+		bpf_sk_release(sk);
+		return 0;
+	}
+	if (ASSIGN_AND_RELEASE(skb, sk))
+		return DROP_PROXY_SET_FAILED;
+	set_mark(skb, MARK_TO_PROXY);
+	return 1;
+}
+
+/*
  * On the proxy device's ingress: a flow to_container bounced here because the receiving endpoint's
  * ingress policy redirects it (tc egress cannot assign a socket; Cilium likewise sends ingress
  * redirects back up through its host device). The flow's ingress conntrack entry, made or

@@ -33,7 +33,8 @@ function setupOf(plan: LabPlan, i: number, pinRoot: string): NodeSetup {
     endpoints: n.pods.map((p) => ({ key: p.key, device: p.device })),
     pinDir: `${pinRoot}/node${i}`,
     policyCapacity: LAB_POLICY_MAP_SIZE,
-    tunnel: plan.routing === "tunnel" ? { uplink: UPLINK_DEVICE } : null,
+    tunnel: plan.routing === "tunnel",
+    uplinks: [UPLINK_DEVICE],
   };
 }
 

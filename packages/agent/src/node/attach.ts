@@ -19,8 +19,12 @@ export const HOOKS = {
   overlay: { ingress: "fromOverlay" },
   /** The device ingress L7 redirects are bounced to. */
   proxy: { ingress: "toProxy" },
-  /** The node's uplink (tunnel routing): proxied connections to other nodes' pods go into the tunnel. */
-  netdev: { egress: "toNetdev" },
+  /**
+   * The node's uplink: replies to the egress proxy's connections (sent from the proxied pod's
+   * address) reach the proxy; in tunnel routing, proxied connections to other nodes' pods go into
+   * the tunnel.
+   */
+  netdev: { ingress: "fromNetdev", egress: "toNetdev" },
 } as const satisfies Record<string, Hooks>;
 
 /**

@@ -14,6 +14,7 @@ import { ipBatch, run, sysctls } from "../exec.ts";
 import { attach, HOOKS, ifindexes } from "./attach.ts";
 import { NODE_SYSCTLS, PROXY_DEVICE, PROXY_DEVICE_LINKS, PROXY_ROUTING, PROXY_RULE_DELETE } from "./devices.ts";
 import { NodeGroup, type Enforcement, type EnforcingNode } from "./node-group.ts";
+import { uplinks } from "./uplinks.ts";
 import type { NodeStartError } from "./start-node.ts";
 
 /** Where a node's datapath is pinned unless told otherwise. */
@@ -109,6 +110,8 @@ export class NodeDaemon implements Enforcement {
       if (device.ok) endpoints.set(ep.key, device.value);
       else skipped.set(ep.key, device.error);
     }
+    const uplinkDevices = await uplinks(null);
+    if (!uplinkDevices.ok) return err({ kind: "command", message: `${uplinkDevices.error.command}: ${uplinkDevices.error.message}` });
     const group = new NodeGroup(engine);
     const node = await group.add({
       name: nodeName,
@@ -116,7 +119,8 @@ export class NodeDaemon implements Enforcement {
       endpoints: [...endpoints].map(([key, device]) => ({ key, device })),
       pinDir: options.pinDir,
       policyCapacity: options.policyCapacity,
-      tunnel: null,
+      tunnel: false,
+      uplinks: uplinkDevices.value,
     });
     if (!node.ok) {
       await group.stop();

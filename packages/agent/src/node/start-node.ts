@@ -19,8 +19,10 @@ export interface NodeSetup {
   /** Where the datapath's maps and programs are pinned. */
   readonly pinDir: string;
   readonly policyCapacity: number;
-  /** Tunnel routing: the VXLAN device and this uplink (for proxied flows) get their programs too. */
-  readonly tunnel: { readonly uplink: string } | null;
+  /** Tunnel routing: the VXLAN device gets its program too. */
+  readonly tunnel: boolean;
+  /** The devices other nodes' and the world's traffic arrives on (the proxies' replies come back there). */
+  readonly uplinks: readonly string[];
 }
 
 export type NodeStartError =
@@ -53,7 +55,7 @@ export async function startNode(engine: Engine, setup: NodeSetup): Promise<Resul
     endpoints.push({ key: e.key, ifindex: ifindex.value });
   }
   let tunnelIfindex: number | undefined;
-  if (setup.tunnel !== null) {
+  if (setup.tunnel) {
     const vxlan = ifindexOf(VXLAN_DEVICE);
     if (!vxlan.ok) return vxlan;
     tunnelIfindex = vxlan.value;
@@ -71,12 +73,8 @@ export async function startNode(engine: Engine, setup: NodeSetup): Promise<Resul
   if (errors.length > 0) return err({ kind: "agent", errors });
   const devices: [string, Hooks][] = [
     [PROXY_DEVICE, HOOKS.proxy],
-    ...(setup.tunnel === null
-      ? []
-      : ([
-          [VXLAN_DEVICE, HOOKS.overlay],
-          [setup.tunnel.uplink, HOOKS.netdev],
-        ] as [string, Hooks][])),
+    ...(setup.tunnel ? [[VXLAN_DEVICE, HOOKS.overlay] as [string, Hooks]] : []),
+    ...setup.uplinks.map((d): [string, Hooks] => [d, HOOKS.netdev]),
     ...setup.endpoints.map((e): [string, Hooks] => [e.device, HOOKS.endpoint]),
   ];
   const attached = await attach(dp.value, setup.netns, devices);

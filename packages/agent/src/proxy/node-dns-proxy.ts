@@ -23,7 +23,7 @@ import {
   type UdpDialer,
 } from "@membrane/proxy";
 import type { EnginePolicySource } from "./engine-policy-source.ts";
-import { upstreamMark } from "./marks.ts";
+import { egressSource, upstreamMark } from "./upstream-socket.ts";
 import { trackedConnection } from "./tracked-connection.ts";
 
 /** What the node's proxies share. */
@@ -94,7 +94,7 @@ export async function startNodeDnsProxy(ctx: NodeProxyContext, events: DnsProxyE
   };
   const dialUdp: UdpDialer = (upstream) => {
     const s = dgram.createSocket(isIPv4(upstream.host) ? "udp4" : "udp6");
-    const fd = markedSocket(ctx.netns, isIPv4(upstream.host) ? 4 : 6, upstream.mark ?? 0, "udp");
+    const fd = markedSocket(ctx.netns, isIPv4(upstream.host) ? 4 : 6, upstream.mark ?? 0, "udp", upstream.source);
     if (fd.ok) s.bind({ fd: fd.value });
     else setImmediate(() => s.emit("error", new Error(`upstream socket: ${fd.error.message}`)));
     return s;
@@ -153,7 +153,14 @@ function routeOf(ctx: NodeProxyContext, peer: DnsPeer, originOf: (peer: DnsPeer)
     client.identity.id,
     engine.endpointByIp(server.host)?.key ?? server.host,
   );
-  return { context, upstream: { ...server, mark: upstreamMark("egress", client.identity.id) } };
+  return {
+    context,
+    upstream: {
+      ...server,
+      mark: upstreamMark("egress", client.identity.id),
+      ...egressSource(engine, ctx.nodeName, peer.remote.host, server.host),
+    },
+  };
 }
 
 /** A DNS record as the engine's ProxyRecord (Hubble's `l7.dns`). */

@@ -5,7 +5,8 @@
  * from the sending pod's device, ingress ones through the proxy device — so an accepted socket's
  * local address is the flow's original destination; the source identity is the one the datapath
  * recorded for the flow in conntrack. Allowed requests go upstream on a socket marked with that
- * identity: the destination's datapath checks the flow as its real source, never as this host.
+ * identity, and leaving the node from the egress flow's pod address (upstream-socket.ts): the
+ * destination's datapath checks the flow as its real source, never as this host.
  */
 import { isIPv4, Socket } from "node:net";
 import { asIdentity, err, ok, PROTO, proxyPortFor, type Engine, type IdentityInfo, type ProxyRecord, type Result } from "@membrane/engine";
@@ -24,7 +25,7 @@ import {
   type TlsFlowRecord,
 } from "@membrane/proxy";
 import { EnginePolicySource } from "./engine-policy-source.ts";
-import { upstreamMark } from "./marks.ts";
+import { egressSource, upstreamMark } from "./upstream-socket.ts";
 import { trackedConnection } from "./tracked-connection.ts";
 import { startNodeDnsProxy, type NodeDnsProxy, type NodeProxyContext } from "./node-dns-proxy.ts";
 
@@ -78,7 +79,7 @@ export class NodeProxies {
       if (p !== undefined) onRecord(proxyRecord(nodeName, r, p));
     };
     const dial: Dialer = (upstream) => {
-      const fd = markedSocket(netns, isIPv4(upstream.host) ? 4 : 6, upstream.mark ?? 0);
+      const fd = markedSocket(netns, isIPv4(upstream.host) ? 4 : 6, upstream.mark ?? 0, "tcp", upstream.source);
       if (!fd.ok) return failedSocket(`upstream socket: ${fd.error.message}`);
       return new Socket({ fd: fd.value, readable: true, writable: true }).connect(upstream.port, upstream.host);
     };
@@ -159,7 +160,11 @@ function routeOf(
     source.id,
     direction === "ingress" ? endpoint.key : (engine.endpointByIp(localAddress)?.key ?? localAddress),
   );
-  return { context, upstream: { host: localAddress, port: localPort, mark: upstreamMark(direction, source.id) } };
+  const upstream = { host: localAddress, port: localPort, mark: upstreamMark(direction, source.id) };
+  return {
+    context,
+    upstream: direction === "egress" ? { ...upstream, ...egressSource(engine, nodeName, remoteAddress, localAddress) } : upstream,
+  };
 }
 
 /** A proxy's record as the engine's ProxyRecord (Hubble's l7 fields; its summary line). */

@@ -66,8 +66,22 @@ export function transparentListener(
 
 /**
  * An unconnected socket in the network namespace at `netns` whose packets carry `mark`, for
- * `new net.Socket({ fd }).connect(…)` (TCP) or `dgram` `bind({ fd })` (UDP).
+ * `new net.Socket({ fd }).connect(…)` (TCP) or `dgram` `bind({ fd })` (UDP). With `source`, it is
+ * bound there (any port) with IP_TRANSPARENT: the connection leaves from an address that is not
+ * this host's, as an egress proxy keeps its client's (the datapath's from_netdev hands the
+ * replies back to it).
  */
-export function markedSocket(netns: string | null, family: 4 | 6, mark: number, kind: SocketKind = "tcp"): Result<SocketFd, KernelError> {
-  return socketIn(netns, family, kind, (a, fd) => a.setSockOpt(fd, SOL_SOCKET, SO_MARK, mark));
+export function markedSocket(
+  netns: string | null,
+  family: 4 | 6,
+  mark: number,
+  kind: SocketKind = "tcp",
+  source?: string,
+): Result<SocketFd, KernelError> {
+  return socketIn(netns, family, kind, (a, fd) => {
+    a.setSockOpt(fd, SOL_SOCKET, SO_MARK, mark);
+    if (source === undefined) return;
+    a.setSockOpt(fd, family === 6 ? SOL_IPV6 : SOL_IP, family === 6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
+    a.bindSocket(fd, source, 0);
+  });
 }

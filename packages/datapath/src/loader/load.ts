@@ -29,6 +29,7 @@ const PROGRAMS = {
   toContainer: "to_container",
   fromOverlay: "from_overlay",
   toProxy: "to_proxy",
+  fromNetdev: "from_netdev",
   toNetdev: "to_netdev",
 } as const;
 

@@ -10,6 +10,11 @@ export interface Upstream extends HostPort {
    * standalone proxies.
    */
   readonly mark?: number;
+  /**
+   * The address the upstream connection leaves from, when not the host's (with a mark only): an
+   * egress proxy's client's own, so a node elsewhere judges the flow by its real source.
+   */
+  readonly source?: string;
 }
 
 /**

@@ -1,0 +1,30 @@
+/** How a proxied flow's upstream socket keeps its source: the identity in its mark, and for an egress flow leaving the node its address. */
+import { isIPv4 } from "node:net";
+import type { Engine, NumericIdentity } from "@membrane/engine";
+
+// bpf/include/membrane/abi.h
+const MARK_FROM_PROXY_INGRESS = 0xa00;
+const MARK_FROM_PROXY_EGRESS = 0xb00;
+
+/** The mark the upstream socket of a proxied flow carries: which proxy it left, and the source identity. */
+export function upstreamMark(direction: "ingress" | "egress", source: NumericIdentity): number {
+  // Only 16 bits of identity fit. The ingress proxy's flows skip policy at the destination, so a
+  // wider source (a CIDR identity) is left out there; an egress source is a local pod's identity.
+  const carried = source <= 0xffff ? source << 16 : 0;
+  return (direction === "ingress" ? MARK_FROM_PROXY_INGRESS : MARK_FROM_PROXY_EGRESS) | carried;
+}
+
+/**
+ * The address an egress proxy's upstream connection from `client` to `server` leaves from, when
+ * not this host's: the client's own once the flow leaves the node (Cilium's Envoy keeps the
+ * original source), so another node judges it by the pod's identity in its ipcache, not as this
+ * node (native routing carries nothing else), and the world sees the pod as it would unproxied.
+ * The datapath hands the replies back to the proxy (from_netdev, from_overlay). A destination on
+ * this node is reached from the host's address: its to_container reads the source from the mark,
+ * and its replies, sent up the stack here, would otherwise go to the pod. IPv4 only, as the proxy
+ * routing rule is.
+ */
+export function egressSource(engine: Engine, nodeName: string, client: string, server: string): { readonly source?: string } {
+  if (!isIPv4(client) || engine.endpointByIp(server)?.pod.nodeName === nodeName) return {};
+  return { source: client };
+}
