@@ -1,5 +1,6 @@
 import type { L7Policy } from "@membrane/engine";
 import type { Upstream } from "../common/dial.ts";
+import type { Audited } from "../common/disposition.ts";
 import type { HostPort } from "../common/host-port.ts";
 
 /**
@@ -23,10 +24,8 @@ export interface DnsPolicyContext {
  * Where the proxy gets a connection's L7 policy; asked for every query, so policy changes apply at
  * once. It may answer asynchronously. Structurally the HTTP proxy's `L7PolicySource`.
  */
-export interface DnsPolicySource {
+export interface DnsPolicySource extends Audited<DnsPolicyContext> {
   policyFor(conn: DnsPolicyContext): L7Policy | Promise<L7Policy>;
-  /** Whether a query the policy denies is forwarded anyway, recorded AUDIT (audit mode); absent: never. */
-  auditedFor?(conn: DnsPolicyContext): boolean;
 }
 
 export type { HostPort };

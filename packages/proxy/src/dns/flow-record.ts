@@ -1,3 +1,4 @@
+import type { Disposition } from "../common/disposition.ts";
 /**
  * The DNS proxy's L7 flow records (Hubble's `l7.dns`, cilium/cilium pkg/proxy/accesslog): one per
  * query when it is decided, one per answer the proxy relays or makes after forwarding.
@@ -11,7 +12,7 @@
  */
 
 /** Hubble's verdicts, as far as the DNS proxy gives them. */
-export type DnsFlowVerdict = "FORWARDED" | "DROPPED" | "ERROR" | "AUDIT";
+export type DnsFlowVerdict = Disposition | "ERROR";
 
 /** The DNS part of a record (Hubble's `DNS` message). */
 export interface DnsFlowInfo {

@@ -1,4 +1,5 @@
 import { toFqdn } from "@membrane/engine";
+import { disposition } from "../common/disposition.ts";
 import type { DnsPeer, DnsPolicySource, DnsRoute, DnsRouteResolver } from "./context.ts";
 import { decideName } from "./dns-policy.ts";
 import { describeExchangeError } from "./exchange.ts";
@@ -98,12 +99,9 @@ export class QueryHandler {
       return this.#reply(query, RCODE.SERVFAIL);
     }
     // Audit mode forwards a query the rules deny (recorded AUDIT); its answer teaches nothing.
-    const audited = !allowed && this.#o.policy.auditedFor?.(route.context) === true;
-    if (!allowed && !audited) {
-      flow.emit("REQUEST", "DROPPED", null);
-      return this.#reply(query, this.#o.rejectCode === "nameError" ? RCODE.NXDOMAIN : RCODE.REFUSED);
-    }
-    flow.emit("REQUEST", audited ? "AUDIT" : "FORWARDED", null);
+    const verdict = disposition(allowed, this.#o.policy, route.context);
+    flow.emit("REQUEST", verdict, null);
+    if (verdict === "DROPPED") return this.#reply(query, this.#o.rejectCode === "nameError" ? RCODE.NXDOMAIN : RCODE.REFUSED);
     const answer = await this.#o.upstreams.exchange(peer.protocol, route.upstream, bytes, query.questions[0]!);
     if (!answer.ok) {
       if (answer.error.kind === "closed") return null;

@@ -1,3 +1,4 @@
+import type { Disposition } from "../common/disposition.ts";
 import type { HeaderAction } from "@membrane/engine";
 import type { ConnectionContext } from "./connection.ts";
 
@@ -35,7 +36,7 @@ export type L7FlowRecord =
   | {
       readonly type: "REQUEST";
       /** AUDIT: a denied request audit mode let through. */
-      readonly verdict: "FORWARDED" | "DROPPED" | "AUDIT";
+      readonly verdict: Disposition;
       readonly http: HttpRequestInfo;
       /** Header actions of the matching rules (including `log` mismatches); empty when denied. */
       readonly actions: readonly HeaderAction[];

@@ -1,3 +1,4 @@
+import type { Disposition } from "../common/disposition.ts";
 import type { HeaderAction } from "@membrane/engine";
 import type { ConnectionContext } from "./connection.ts";
 import type { FlowListener, HttpProtocol } from "./flow-record.ts";
@@ -26,7 +27,7 @@ export class FlowRecorder {
   request(
     connection: ConnectionContext,
     req: RecordedRequest,
-    verdict: "FORWARDED" | "DROPPED" | "AUDIT",
+    verdict: Disposition,
     headers: ReadonlyHeaders,
     actions: readonly HeaderAction[],
   ): bigint {

@@ -1,4 +1,5 @@
 import type { L7Policy } from "@membrane/engine";
+import type { Audited } from "../common/disposition.ts";
 import type { ConnectionContext } from "./connection.ts";
 
 /**
@@ -8,11 +9,9 @@ import type { ConnectionContext } from "./connection.ts";
  * NOTE: the proxy compiles the HTTP rules of a policy once per `rules` array it sees; return the
  * same object while the policy is unchanged so the compiled matcher is reused.
  */
-export interface L7PolicySource {
+export interface L7PolicySource extends Audited<ConnectionContext> {
   /** The policy the proxy enforces for requests on a connection with this context. */
   policyFor(conn: ConnectionContext): L7Policy;
-  /** Whether a request the policy denies passes anyway, recorded AUDIT (audit mode); absent: never. */
-  auditedFor?(conn: ConnectionContext): boolean;
 }
 
 /** A policy source that answers one fixed policy for every connection (standalone mode and tests). */

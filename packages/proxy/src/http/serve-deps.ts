@@ -1,4 +1,5 @@
 import type { Dialer } from "../common/dial.ts";
+import { disposition } from "../common/disposition.ts";
 import type { ConnectionRoute } from "./connection.ts";
 import type { HttpRequest, L7Policy } from "@membrane/engine";
 import type { RequestDecider, RequestVerdict } from "./decide.ts";
@@ -25,7 +26,7 @@ export function verdictFor(deps: ServeDeps, request: HttpRequest): RequestVerdic
     return { kind: "deny", reason: `policy source failed: ${String(e)}` };
   }
   const verdict = deps.decider.decide(policy, request);
-  if (verdict.kind === "deny" && deps.policy.auditedFor?.(deps.route.context) === true)
+  if (verdict.kind === "deny" && disposition(false, deps.policy, deps.route.context) === "AUDIT")
     return { kind: "allow", rule: null, actions: [], audited: verdict.reason };
   return verdict;
 }

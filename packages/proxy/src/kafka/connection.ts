@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { L7Policy } from "@membrane/engine";
 import { dialUpstream, type Dialer } from "../common/dial.ts";
+import { disposition } from "../common/disposition.ts";
 import type { ConnectionRoute } from "../http/connection.ts";
 import type { L7PolicySource } from "../http/policy-source.ts";
 import { apiKeyName, KAFKA_ERROR } from "./api-names.ts";
@@ -133,9 +134,9 @@ export class KafkaConnection {
     const context = this.#deps.route.context;
     const verdict = this.#decide(req);
     // Audit mode forwards a request the policy denies, recorded AUDIT.
-    const audited = verdict.kind !== "allow" && this.#deps.policy.auditedFor?.(context) === true;
-    if (verdict.kind === "allow" || audited) {
-      const start = this.#deps.flows.request(context, info, audited ? "AUDIT" : "FORWARDED");
+    const forwarded = disposition(verdict.kind === "allow", this.#deps.policy, context);
+    if (forwarded !== "DROPPED") {
+      const start = this.#deps.flows.request(context, info, forwarded);
       if (req.expectsResponse) this.#slots.push({ kind: "upstream", correlationId: req.header.correlationId, info, start });
       this.#forward(frame.bytes);
       return;

@@ -1,3 +1,4 @@
+import type { Disposition } from "../common/disposition.ts";
 import type { ConnectionContext } from "../http/connection.ts";
 
 /** The Kafka part of a record (Hubble's `l7.kafka`). */
@@ -24,7 +25,7 @@ export type KafkaFlowRecord =
   | {
       readonly type: "REQUEST";
       /** AUDIT: a denied request audit mode let through. */
-      readonly verdict: "FORWARDED" | "DROPPED" | "AUDIT";
+      readonly verdict: Disposition;
       readonly kafka: KafkaFlowInfo;
       readonly connection: ConnectionContext;
       readonly time: Date;
@@ -51,7 +52,7 @@ export class KafkaFlowRecorder {
   }
 
   /** Records a decided request; returns the time of the decision for the response's latency. */
-  request(connection: ConnectionContext, kafka: KafkaFlowInfo, verdict: "FORWARDED" | "DROPPED" | "AUDIT"): bigint {
+  request(connection: ConnectionContext, kafka: KafkaFlowInfo, verdict: Disposition): bigint {
     const start = process.hrtime.bigint();
     this.#emit({ type: "REQUEST", verdict, kafka, connection, time: new Date() });
     return start;

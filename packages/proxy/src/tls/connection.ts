@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { dialUpstream, type Dialer } from "../common/dial.ts";
+import { disposition, type Disposition } from "../common/disposition.ts";
 import type { ConnectionRoute } from "../http/connection.ts";
 import type { L7PolicySource } from "../http/policy-source.ts";
 import { ClientHelloReader } from "./client-hello.ts";
@@ -67,15 +68,10 @@ export class TlsConnection {
     }
     const context = this.#deps.route.context;
     const verdict = this.#decide(scan.serverName);
-    if (verdict.kind === "allow") {
-      this.#record(scan.serverName, "FORWARDED", verdict.why);
-      this.#forward();
-    } else if (this.#deps.policy.auditedFor?.(context) === true) {
-      this.#record(scan.serverName, "AUDIT", verdict.why);
-      this.#forward();
-    } else {
-      this.#refuse(scan.serverName, verdict.why);
-    }
+    const forwarded = disposition(verdict.kind === "allow", this.#deps.policy, context);
+    if (forwarded === "DROPPED") return this.#refuse(scan.serverName, verdict.why);
+    this.#record(scan.serverName, forwarded, verdict.why);
+    this.#forward();
   };
 
   /** The verdict for the name asked for; a policy source that fails denies. */
@@ -87,7 +83,7 @@ export class TlsConnection {
     }
   }
 
-  #record(serverName: string | null, verdict: "FORWARDED" | "DROPPED" | "AUDIT", why: string): void {
+  #record(serverName: string | null, verdict: Disposition, why: string): void {
     this.#deps.onFlow({ connection: this.#deps.route.context, serverName, verdict, why, time: new Date() });
   }
 

@@ -1,3 +1,4 @@
+import type { Disposition } from "../common/disposition.ts";
 import type { ConnectionContext } from "../http/connection.ts";
 
 /**
@@ -9,7 +10,7 @@ export interface TlsFlowRecord {
   /** null: the ClientHello named no server, or was not one (`why` says). */
   readonly serverName: string | null;
   /** AUDIT: a connection the policy denies, let through by audit mode. */
-  readonly verdict: "FORWARDED" | "DROPPED" | "AUDIT";
+  readonly verdict: Disposition;
   readonly why: string;
   readonly time: Date;
 }

@@ -37,6 +37,14 @@ interface Exchange {
   closeAfter: boolean;
 }
 
+/** An exchange whose request was just read; `answered`: the proxy already answered it itself. */
+function newExchange(
+  request: Pick<Exchange, "head" | "reader" | "forward" | "headers" | "recorded" | "start" | "grpc" | "closeAfter">,
+  answered: boolean,
+): Exchange {
+  return { ...request, upstream: null, relay: null, bodyDone: false, responseStarted: answered, responseDone: answered };
+}
+
 /**
  * `head`: reading a request head. `body`: reading its body (forwarding or discarding it).
  * `wait`: the request is read, its response is not done; reading is paused, so a pipelining client
@@ -216,21 +224,7 @@ export class Http1Connection {
       const reply = deniedReply(grpc);
       this.#socket.write(h1LocalReplyBytes(reply, { close: closeAfter, head: head.method === "HEAD" }));
       deps.flows.response(ctx, recorded, "DROPPED", reply.code, reply.headers, start);
-      const ex: Exchange = {
-        head,
-        reader,
-        forward: false,
-        headers: [],
-        upstream: null,
-        relay: null,
-        recorded,
-        start,
-        grpc,
-        bodyDone: false,
-        responseStarted: true,
-        responseDone: true,
-        closeAfter,
-      };
+      const ex = newExchange({ head, reader, forward: false, headers: [], recorded, start, grpc, closeAfter }, true);
       this.#exchange = ex;
       if (closeAfter) return this.#close(null);
       if (reader.done) this.#bodyDone(ex);
@@ -240,21 +234,7 @@ export class Http1Connection {
 
     const headers = forwardedHeaders(head, verdict.actions);
     const start = deps.flows.request(ctx, recorded, verdict.audited === undefined ? "FORWARDED" : "AUDIT", headers, verdict.actions);
-    const ex: Exchange = {
-      head,
-      reader,
-      forward: true,
-      headers,
-      upstream: null,
-      relay: null,
-      recorded,
-      start,
-      grpc,
-      bodyDone: false,
-      responseStarted: false,
-      responseDone: false,
-      closeAfter: !head.keepAlive,
-    };
+    const ex = newExchange({ head, reader, forward: true, headers, recorded, start, grpc, closeAfter: !head.keepAlive }, false);
     this.#exchange = ex;
     if (reader.done) {
       const up = this.#open(ex);
