@@ -14,6 +14,7 @@ import { ipBatch, run, sysctls } from "../exec.ts";
 import { attach, HOOKS, ifindexes } from "./attach.ts";
 import { NODE_SYSCTLS, PROXY_DEVICE, PROXY_DEVICE_LINKS, PROXY_ROUTING, PROXY_RULE_DELETE } from "./devices.ts";
 import { NodeGroup, type Enforcement, type EnforcingNode } from "./node-group.ts";
+import { watchRoutes } from "./route-watch.ts";
 import { uplinks } from "./uplinks.ts";
 import type { NodeStartError } from "./start-node.ts";
 
@@ -61,6 +62,7 @@ export class NodeDaemon implements Enforcement {
   readonly #skipped: Map<string, string>;
   /** Pods being taken on (their devices looked up and attached). */
   readonly #pending = new Set<string>();
+  readonly #stopWatching: () => void;
 
   private constructor(
     group: NodeGroup,
@@ -76,6 +78,8 @@ export class NodeDaemon implements Enforcement {
     this.#log = log;
     this.#endpoints = endpoints;
     this.#skipped = skipped;
+    // A pod left out for want of a routed device is tried again once the routes change.
+    this.#stopWatching = watchRoutes(() => this.#retry([]));
   }
 
   /** Each enforced pod and its device. */
@@ -131,8 +135,8 @@ export class NodeDaemon implements Enforcement {
 
   /**
    * Applies an engine change. Pods of this node that came with it, and those left out so far (their
-   * devices may be routed by now), are taken on once their devices are found: maps first, then the
-   * device's programs. A deleted pod's record goes with its change set (its device, if still
+   * devices may be routed by now; a route change tries them too), are taken on once their devices
+   * are found: maps first, then the device's programs. A deleted pod's record goes with its change set (its device, if still
    * there, then drops everything).
    */
   apply(cs: ChangeSet): AgentError[] {
@@ -141,9 +145,13 @@ export class NodeDaemon implements Enforcement {
       this.#endpoints.delete(key);
       this.#skipped.delete(key);
     }
-    for (const key of new Set([...cs.endpointsAdded, ...this.#skipped.keys()]))
-      this.#takeOn(key).catch((e: unknown) => this.#leaveOut(key, String(e)));
+    this.#retry(cs.endpointsAdded);
     return errors;
+  }
+
+  /** Takes on `added` pods and tries every left-out one again. */
+  #retry(added: readonly string[]): void {
+    for (const key of new Set([...added, ...this.#skipped.keys()])) this.#takeOn(key).catch((e: unknown) => this.#leaveOut(key, String(e)));
   }
 
   async #takeOn(key: string): Promise<void> {
@@ -189,6 +197,7 @@ export class NodeDaemon implements Enforcement {
 
   /** Stops the agent; the kernel keeps enforcing with the pinned maps and attached programs. */
   stop(): Promise<void> {
+    this.#stopWatching();
     return this.#group.stop();
   }
 }
