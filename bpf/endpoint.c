@@ -39,14 +39,15 @@ static __always_inline int drop(struct __sk_buff *skb, const struct tuple *t, st
 	return TC_ACT_SHOT;
 }
 
-/* Lets an allowed packet go: what a pod sends may need the tunnel; what it receives is delivered. */
-static __always_inline int pass(struct __sk_buff *skb, const struct tuple *t, struct event_context *c, const int egress)
+/* Lets an allowed packet go: what a pod sends goes into the tunnel when `node` (its destination's,
+ * tunnel_endpoint_of) is another one; what it receives is delivered. */
+static __always_inline int pass(struct __sk_buff *skb, const struct tuple *t, struct event_context *c, const int egress, __u32 node)
 {
 	int rc;
 
 	if (!egress)
 		return TC_ACT_OK;
-	rc = forward(skb, t, c->local_identity);
+	rc = forward_to(skb, node, c->local_identity);
 	return rc < 0 ? drop(skb, t, c, rc) : rc;
 }
 
@@ -65,7 +66,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	 * on the old maps is never recorded under the new epoch. */
 	const __u32 epoch = cfg ? *(volatile const __u32 *)&cfg->policy_epoch : 0;
 	struct ct_entry *entry = 0;
-	__u32 enforced, magic;
+	__u32 enforced, magic, node;
 	__u8 audit = 0;
 	int rc;
 
@@ -87,16 +88,16 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		return drop(skb, &p.t, &c, DROP_INVALID_SIP);
 	if (p.icmp_kind == ICMP_KIND_FRAG_NEEDED) {
 		count(COUNTER_FORWARDED, skb->len);
-		return pass(skb, &p.t, &c, egress);
+		return pass(skb, &p.t, &c, egress, egress ? tunnel_endpoint_of(p.t.family, p.t.daddr) : 0);
 	}
 	if (p.icmp_kind == ICMP_KIND_ERROR && ct_is_related(&p.inner, c.now)) {
 		count(COUNTER_RELATED, skb->len);
-		return pass(skb, &p.t, &c, egress);
+		return pass(skb, &p.t, &c, egress, egress ? tunnel_endpoint_of(p.t.family, p.t.daddr) : 0);
 	}
 	c.ct_state = ct_lookup(&p.t, dir, skb->len, c.now, &entry);
 	if (c.ct_state == CT_STATE_REPLY) {
 		count(COUNTER_REPLY, skb->len);
-		return pass(skb, &p.t, &c, egress);
+		return pass(skb, &p.t, &c, egress, egress ? ct_tunnel_endpoint(entry, epoch, p.t.family, p.t.daddr) : 0);
 	}
 	magic = skb->mark & MARK_MAGIC_MASK;
 	/* An established flow whose verdict was reached on the maps in force (the agent bumps the
@@ -106,13 +107,19 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	if (entry && epoch && entry->policy_epoch == epoch && !entry->proxy_port && !magic) {
 		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len, c.now);
 		count(COUNTER_FORWARDED, skb->len);
-		return pass(skb, &p.t, &c, egress);
+		return pass(skb, &p.t, &c, egress, egress ? ct_tunnel_endpoint(entry, epoch, p.t.family, p.t.daddr) : 0);
 	}
-	/* Ingress from the tunnel or the egress proxy: the sender's identity came in the mark. */
-	if (!egress && (magic == MARK_FROM_TUNNEL || magic == MARK_FROM_PROXY_EGRESS || magic == MARK_FROM_PROXY_INGRESS))
+	/* Ingress from the tunnel or the egress proxy: the sender's identity came in the mark. The
+	 * remote end's node is kept with the flow: where the pod's packets (its replies, on ingress) go. */
+	if (!egress && (magic == MARK_FROM_TUNNEL || magic == MARK_FROM_PROXY_EGRESS || magic == MARK_FROM_PROXY_INGRESS)) {
 		c.remote_identity = skb->mark >> 16;
-	else
-		c.remote_identity = ipcache_identity(p.t.family, egress ? p.t.daddr : p.t.saddr);
+		node = tunnel_endpoint_of(p.t.family, p.t.saddr);
+	} else {
+		const struct ipcache_entry *remote = ipcache_lookup(p.t.family, egress ? p.t.daddr : p.t.saddr);
+
+		c.remote_identity = remote ? remote->identity : IDENTITY_WORLD;
+		node = tunnel_endpoint_in(remote, p.t.family);
+	}
 	if (!egress && magic == MARK_FROM_PROXY_INGRESS) {
 		/* The ingress proxy already enforced this endpoint's policy on the flow (Cilium's
 		 * to-container skips policy for traffic from its ingress proxy). */
@@ -140,10 +147,10 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		/* The flow follows the policy in force: a redirect that came after the flow began is
 		 * where to_proxy must send it (a stale port 0 would drop the packet there), and the
 		 * proxies read the identity it was decided for. */
-		ct_refresh(entry, c.remote_identity, rc > 0 ? rc : 0, epoch);
+		ct_refresh(entry, c.remote_identity, rc > 0 ? rc : 0, epoch, node);
 		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len, c.now);
 	} else {
-		int err = ct_create(&p.t, dir, c.remote_identity, rc > 0 ? rc : 0, epoch, skb->len, c.now);
+		int err = ct_create(&p.t, dir, c.remote_identity, rc > 0 ? rc : 0, epoch, node, skb->len, c.now);
 		if (err)
 			return drop(skb, &p.t, &c, err);
 		enforced = ep->flags & (egress ? ENDPOINT_F_EGRESS_ENFORCED : ENDPOINT_F_INGRESS_ENFORCED);
@@ -156,7 +163,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	/* A redirected packet goes to the proxy, never on its way (nor into the tunnel). */
 	if (rc > 0)
 		return egress || !cfg ? TC_ACT_OK : bpf_redirect(cfg->proxy_ifindex, BPF_F_INGRESS);
-	return pass(skb, &p.t, &c, egress);
+	return pass(skb, &p.t, &c, egress, node);
 }
 
 SEC("tc")

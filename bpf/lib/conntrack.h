@@ -90,8 +90,8 @@ static __always_inline struct ct_entry *ct_find(const struct ct_key *k, __u64 no
 }
 
 /*
- * The state of a packet in direction `dir`: CT_STATE_REPLY (entry touched), CT_STATE_ESTABLISHED
- * with *entry set, or CT_STATE_NEW.
+ * The state of a packet in direction `dir`: CT_STATE_REPLY or CT_STATE_ESTABLISHED with *entry
+ * set (a reply's entry touched), or CT_STATE_NEW.
  */
 static __always_inline __u8 ct_lookup(const struct tuple *t, __u8 dir, __u32 len, __u64 now, struct ct_entry **entry)
 {
@@ -102,6 +102,7 @@ static __always_inline __u8 ct_lookup(const struct tuple *t, __u8 dir, __u32 len
 	e = ct_find(&k, now);
 	if (e) {
 		ct_touch(e, t->proto, t->tcp_flags, 1, len, now);
+		*entry = e;
 		return CT_STATE_REPLY;
 	}
 	ct_key_of(t, dir, 0, &k);
@@ -124,20 +125,23 @@ static __always_inline int ct_is_related(const struct tuple *quoted, __u64 now)
 }
 
 /* A tracked flow decided again: what its verdict rests on, refreshed together. */
-static __always_inline void ct_refresh(struct ct_entry *e, __u32 remote_identity, __u16 proxy_port, __u32 epoch)
+static __always_inline void ct_refresh(struct ct_entry *e, __u32 remote_identity, __u16 proxy_port, __u32 epoch, __u32 tunnel_endpoint)
 {
 	e->remote_identity = remote_identity;
 	e->proxy_port = proxy_port;
 	e->policy_epoch = epoch;
+	__builtin_memcpy(e->tunnel_endpoint, &tunnel_endpoint, 4);
 }
 
-/* Records a new allowed flow, its verdict reached under `epoch`. Returns 0, or DROP_CT_CREATE_FAILED. */
-static __always_inline int ct_create(const struct tuple *t, __u8 dir, __u32 remote_identity, __u16 proxy_port, __u32 epoch, __u32 len,
-				     __u64 now)
+
+/* Records a new allowed flow, its verdict reached under `epoch`, its packets going to `tunnel_endpoint`. Returns 0, or DROP_CT_CREATE_FAILED. */
+static __always_inline int ct_create(const struct tuple *t, __u8 dir, __u32 remote_identity, __u16 proxy_port, __u32 epoch,
+				     __u32 tunnel_endpoint, __u32 len, __u64 now)
 {
 	struct ct_key k;
 	struct ct_entry e = { .remote_identity = remote_identity, .proxy_port = proxy_port, .policy_epoch = epoch };
 
+	__builtin_memcpy(e.tunnel_endpoint, &tunnel_endpoint, 4);
 	ct_key_of(t, dir, 0, &k);
 	ct_touch(&e, t->proto, t->tcp_flags, 0, len, now);
 	return bpf_map_update_elem(&membrane_ct, &k, &e, BPF_ANY) ? DROP_CT_CREATE_FAILED : 0;

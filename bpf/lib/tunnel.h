@@ -17,33 +17,64 @@
 #include "lib/ipcache.h"
 #include "lib/packet.h"
 
-static __always_inline int has_tunnel_endpoint(const struct ipcache_entry *e)
+/* The node hosting an address whose ipcache entry is `e`, when tunnel routing is on and it is
+ * another node (its IPv4 address, network order), else 0: what a tracked flow keeps so its
+ * packets skip the lookup. */
+static __always_inline __u32 tunnel_endpoint_in(const struct ipcache_entry *e, __u8 family)
 {
-	return e && (e->tunnel_endpoint[0] | e->tunnel_endpoint[1] | e->tunnel_endpoint[2] | e->tunnel_endpoint[3]);
+	const struct datapath_config *cfg = datapath_config();
+	__u32 endpoint;
+
+	if (!e || family != 4 || !cfg || cfg->tunnel_ifindex == 0)
+		return 0;
+	__builtin_memcpy(&endpoint, e->tunnel_endpoint, 4);
+	return endpoint;
+}
+
+static __always_inline __u32 tunnel_endpoint_of(__u8 family, const __u8 *addr)
+{
+	return family == 4 ? tunnel_endpoint_in(ipcache_lookup(family, addr), family) : 0;
+}
+
+/* Where this endpoint's packets of a tracked flow go (tunnel routing, see ct_entry): kept in its
+ * entry while the verdict is current, else looked up for `addr`, their destination. */
+static __always_inline __u32 ct_tunnel_endpoint(const struct ct_entry *e, __u32 epoch, __u8 family, const __u8 *addr)
+{
+	__u32 endpoint;
+
+	if (e && epoch && e->policy_epoch == epoch) {
+		__builtin_memcpy(&endpoint, e->tunnel_endpoint, 4);
+		return endpoint;
+	}
+	return tunnel_endpoint_of(family, addr);
 }
 
 /*
- * Sends an allowed packet on its way: into the tunnel when its destination lives on another node
- * (tunnel routing configured), else up the stack. Returns a tc action, or DROP_* on failure.
+ * Sends an allowed packet on its way: into the tunnel to `endpoint` (tunnel_endpoint_of its
+ * destination), else up the stack. Returns a tc action, or DROP_* on failure.
  */
-static __always_inline int forward(struct __sk_buff *skb, const struct tuple *t, __u32 identity)
+static __always_inline int forward_to(struct __sk_buff *skb, __u32 endpoint, __u32 identity)
 {
-	const struct datapath_config *cfg = datapath_config();
-	const struct ipcache_entry *dst;
+	const struct datapath_config *cfg;
 	struct bpf_tunnel_key key = {};
 
-	if (!cfg || cfg->tunnel_ifindex == 0 || t->family != 4)
+	if (!endpoint)
 		return TC_ACT_OK;
-	dst = ipcache_lookup(t->family, t->daddr);
-	if (!has_tunnel_endpoint(dst))
+	cfg = datapath_config();
+	if (!cfg || cfg->tunnel_ifindex == 0)
 		return TC_ACT_OK;
-	__builtin_memcpy(&key.remote_ipv4, dst->tunnel_endpoint, 4);
-	key.remote_ipv4 = bpf_ntohl(key.remote_ipv4);
+	key.remote_ipv4 = bpf_ntohl(endpoint);
 	key.tunnel_id = identity;
 	key.tunnel_ttl = 64;
 	if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key), BPF_F_ZERO_CSUM_TX) < 0)
 		return DROP_WRITE_ERROR;
 	return bpf_redirect(cfg->tunnel_ifindex, 0);
+}
+
+/* forward_to the node hosting the packet's destination, looked up now. */
+static __always_inline int forward(struct __sk_buff *skb, const struct tuple *t, __u32 identity)
+{
+	return forward_to(skb, tunnel_endpoint_of(t->family, t->daddr), identity);
 }
 
 #endif

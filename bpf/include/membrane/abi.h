@@ -140,6 +140,8 @@ struct ct_entry {
 	__u8 tcp_flags;       /* every TCP flag seen, both directions */
 	__u8 flags;           /* CT_F_* */
 	__u32 policy_epoch;   /* datapath_config.policy_epoch the flow's verdict was reached under */
+	__u8 tunnel_endpoint[4]; /* tunnel routing: the node where what this endpoint sends on the flow
+				  * goes (the ipcache's, read with the verdict); 0: not through the tunnel */
 };
 
 #define CT_F_REPLY_SEEN 1

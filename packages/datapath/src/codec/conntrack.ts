@@ -14,6 +14,7 @@ export const CT_ENTRY = {
   tcp_flags: 38,
   flags: 39,
   policy_epoch: 40,
+  tunnel_endpoint: 44,
 } as const;
 
 /** One tracked flow, as the endpoint that tracks it saw it. */
