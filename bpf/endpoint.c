@@ -66,7 +66,7 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	 * on the old maps is never recorded under the new epoch. */
 	const __u32 epoch = cfg ? *(volatile const __u32 *)&cfg->policy_epoch : 0;
 	struct ct_entry *entry = 0;
-	__u32 enforced, magic, node;
+	__u32 enforced, magic, carried, node;
 	__u8 audit = 0;
 	int rc;
 
@@ -100,18 +100,21 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 		return pass(skb, &p.t, &c, egress, egress ? ct_tunnel_endpoint(entry, epoch, p.t.family, p.t.daddr) : 0);
 	}
 	magic = skb->mark & MARK_MAGIC_MASK;
+	carried = !egress && (magic == MARK_FROM_TUNNEL || magic == MARK_FROM_PROXY_EGRESS || magic == MARK_FROM_PROXY_INGRESS);
 	/* An established flow whose verdict was reached on the maps in force (the agent bumps the
 	 * epoch after every change) passes without the ipcache and policy lookups Cilium repeats per
-	 * packet: the outcome is the same, and a change re-decides the flow at its next packet.
-	 * Redirected flows and identities carried in the mark always take the full path. */
-	if (entry && epoch && entry->policy_epoch == epoch && !entry->proxy_port && !magic) {
+	 * packet: the outcome is the same, and a change re-decides the flow at its next packet. An
+	 * identity carried in the mark must be the one the flow was decided for; redirected flows
+	 * always take the full path. */
+	if (entry && epoch && entry->policy_epoch == epoch && !entry->proxy_port &&
+	    (carried ? entry->remote_identity == skb->mark >> 16 : !magic)) {
 		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len, c.now);
 		count(COUNTER_FORWARDED, skb->len);
 		return pass(skb, &p.t, &c, egress, egress ? ct_tunnel_endpoint(entry, epoch, p.t.family, p.t.daddr) : 0);
 	}
 	/* Ingress from the tunnel or the egress proxy: the sender's identity came in the mark. The
 	 * remote end's node is kept with the flow: where the pod's packets (its replies, on ingress) go. */
-	if (!egress && (magic == MARK_FROM_TUNNEL || magic == MARK_FROM_PROXY_EGRESS || magic == MARK_FROM_PROXY_INGRESS)) {
+	if (carried) {
 		c.remote_identity = skb->mark >> 16;
 		node = tunnel_endpoint_of(p.t.family, p.t.saddr);
 	} else {

@@ -289,6 +289,28 @@ describe("from_container and to_container", () => {
     );
   });
 
+  test("a flow from the tunnel keeps its verdict for the identity it was decided for; another identity on it is decided again", () => {
+    const config = (policyEpoch: number) => writeDatapathConfig(dp.maps.config, { eventsPerSecond: 0, policyEpoch });
+    become(B);
+    config(9);
+    const C = asIdentity(1003);
+    assert.ok(policy.sync("B", "ingress", [{ key: key(C, 6, 80), entry: allow() }]).ok);
+    const packet = frame({ src: A.ip, dst: B.ip, proto: "tcp", sport: 40100, dport: 80, tcpFlags: TCP.ack });
+    const fromTunnel = (identity: number): number => {
+      const r = testRun(dp.programs.toContainer, packet, { ifindex: LO, mark: 0xf00 | (identity << 16) });
+      assert.ok(r.ok);
+      return r.value.retval;
+    };
+    assert.equal(fromTunnel(C), TC_ACT_OK);
+    // The allow goes, the epoch stays: the flow keeps its verdict for C, but A on it is looked up.
+    assert.ok(policy.sync("B", "ingress", []).ok);
+    assert.equal(fromTunnel(C), TC_ACT_OK);
+    assert.equal(fromTunnel(A.id), TC_ACT_SHOT);
+    config(10);
+    assert.equal(fromTunnel(C), TC_ACT_SHOT);
+    config(0);
+  });
+
   test("ICMP: the type is the port; echo replies and related errors pass; frag-needed always passes", () => {
     become(A);
     assert.ok(
