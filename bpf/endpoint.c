@@ -215,8 +215,8 @@ int from_overlay(struct __sk_buff *skb)
 	return from_node(skb);
 }
 
-/* On the node's uplink, ingress (native routing, and traffic from outside the cluster): replies to
- * the egress proxy's connections go to them; everything else goes on as it is. */
+/* On the node's uplink, ingress (native routing): replies to the egress proxy's connections go to
+ * them; everything else goes on as it is. */
 SEC("tc")
 int from_netdev(struct __sk_buff *skb)
 {

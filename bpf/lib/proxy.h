@@ -125,8 +125,8 @@ static __always_inline int redirect_to_proxy(struct __sk_buff *skb, const struct
 }
 
 /*
- * A packet of a connection the egress proxy opened to another node or outside the cluster from
- * the proxied pod's own address (its upstream socket is transparent and bound there, as Cilium's
+ * A packet of a connection the egress proxy opened to a pod on another node from the proxied
+ * pod's own address (its upstream socket is transparent and bound there, as Cilium's
  * Envoy keeps the original source, so the far end sees the pod and not this host): handed to that
  * socket, since the pod's address would route it to the pod. Cilium marks these with iptables'
  * socket match (`-m socket --transparent`, 0x200, delivered locally). Returns 1 once assigned, 0

@@ -5,7 +5,7 @@
  * from the sending pod's device, ingress ones through the proxy device — so an accepted socket's
  * local address is the flow's original destination; the source identity is the one the datapath
  * recorded for the flow in conntrack. Allowed requests go upstream on a socket marked with that
- * identity, and leaving the node from the egress flow's pod address (upstream-socket.ts): the
+ * identity, and to another node's pod from the egress flow's pod address (upstream-socket.ts): the
  * destination's datapath checks the flow as its real source, never as this host.
  */
 import { isIPv4, Socket } from "node:net";

@@ -1,4 +1,4 @@
-/** How a proxied flow's upstream socket keeps its source: the identity in its mark, and for an egress flow leaving the node its address. */
+/** How a proxied flow's upstream socket keeps its source: the identity in its mark, and for an egress flow to another node its address. */
 import { isIPv4 } from "node:net";
 import type { Engine, NumericIdentity } from "@membrane/engine";
 
@@ -16,15 +16,17 @@ export function upstreamMark(direction: "ingress" | "egress", source: NumericIde
 
 /**
  * The address an egress proxy's upstream connection from `client` to `server` leaves from, when
- * not this host's: the client's own once the flow leaves the node (Cilium's Envoy keeps the
- * original source), so another node judges it by the pod's identity in its ipcache, not as this
- * node (native routing carries nothing else), and the world sees the pod as it would unproxied.
- * The datapath hands the replies back to the proxy (from_netdev, from_overlay). A destination on
- * this node is reached from the host's address: its to_container reads the source from the mark,
- * and its replies, sent up the stack here, would otherwise go to the pod. IPv4 only, as the proxy
- * routing rule is.
+ * not this host's: the client's own when the server is a pod on another node (Cilium's Envoy keeps
+ * the original source), so that node judges the flow by the pod's identity in its ipcache, not as
+ * this node (native routing carries nothing else). The datapath hands the replies back to the
+ * proxy (from_netdev, from_overlay). Not for a pod of this node: its to_container reads the source
+ * from the mark, and its replies, sent up the stack here, would otherwise go to the pod. Not
+ * outside the cluster: the world sees the node's address anyway (Cilium masquerades pod traffic),
+ * and a NAT on the way back would hide the pod's address from the datapath. IPv4 only, as the
+ * proxy routing rule is.
  */
 export function egressSource(engine: Engine, nodeName: string, client: string, server: string): { readonly source?: string } {
-  if (!isIPv4(client) || engine.endpointByIp(server)?.pod.nodeName === nodeName) return {};
+  const destination = engine.endpointByIp(server);
+  if (!isIPv4(client) || destination === undefined || destination.pod.nodeName === nodeName) return {};
   return { source: client };
 }
