@@ -21,8 +21,10 @@ export interface AuditContext {
   readonly global: boolean;
   readonly namespace: Namespace | undefined;
   readonly pod: Pod | undefined;
-  /** The policy objects behind the drop: the deny rule's, or those that switched default deny on. */
-  readonly policies: readonly (Policy | undefined)[];
+  /** The rules behind the drop: the deny rule's, or those that switched default deny on. */
+  readonly origins: readonly RuleOrigin[];
+  /** The keys ({@link originKey}) of the policies in audit mode. */
+  readonly auditedPolicies: ReadonlySet<string>;
 }
 
 /**
@@ -31,7 +33,13 @@ export interface AuditContext {
  */
 export function isAudited(ctx: AuditContext): boolean {
   if (ctx.global || marked(ctx.namespace) || marked(ctx.pod)) return true;
-  return ctx.policies.length > 0 && ctx.policies.every((p) => p !== undefined && marked(p.meta));
+  if (ctx.origins.length === 0 || ctx.auditedPolicies.size === 0) return false;
+  return ctx.origins.every((o) => ctx.auditedPolicies.has(originKey(o)));
+}
+
+/** The keys of the policies in audit mode among `policies` (keyed as {@link originKey}). */
+export function auditedPolicyKeys(policies: ReadonlyMap<string, Policy>): Set<string> {
+  return new Set([...policies].flatMap(([key, p]) => (marked(p.meta) ? [key] : [])));
 }
 
 /** The repository key of the policy a rule came from. */

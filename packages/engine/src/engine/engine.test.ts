@@ -347,10 +347,24 @@ test("the same policy given again changes nothing; the same policy newly marked 
   assert.ok(e.upsertPolicy(load({})).changes.length > 0);
   // Parsed again from the same text: a different object, the same policy.
   assert.deepEqual(e.upsertPolicy(load({})).changes, []);
+  const fromC = () => {
+    const v = decide(e, {
+      from: { kind: "pod", namespace: "ns", name: "c" },
+      to: { kind: "pod", namespace: "ns", name: "b" },
+      port: 8080,
+      protocol: "TCP",
+    });
+    assert.ok(v.ok);
+    return [v.value.verdict, v.value.audited];
+  };
+  assert.deepEqual(fromC(), ["deny", false]);
   assert.ok(
     e.upsertPolicy(load({ "policy.membrane.dev/audit-mode": "enabled" })).changes.length > 0,
     "an audit mark must reach the kernel",
   );
+  assert.deepEqual(fromC(), ["allow", true], "the drop b-from-a causes is audited once the policy is marked");
+  e.upsertPolicy(load({}));
+  assert.deepEqual(fromC(), ["deny", false], "and enforced again once the mark is gone");
 });
 
 test("§9 + membrane's marks: a namespace marked for audit lets its pods' would-be drops pass as AUDIT", () => {

@@ -14,7 +14,7 @@ import type { L7Policy } from "../l7/l7-policy.ts";
 import { SelectorCache, type SelectionChange } from "../policy/selector-cache.ts";
 import { BugError } from "../result.ts";
 import type { RuleEntry, RuleOrigin } from "../translate/rule-form.ts";
-import { isAudited, originKey } from "./audit.ts";
+import { auditedPolicyKeys, isAudited } from "./audit.ts";
 import { sameValue } from "./same-value.ts";
 import { EntryIndex, pinnedNamespaces } from "./entry-index.ts";
 import { WorldIdentities, type IdentityDelta } from "./world-identities.ts";
@@ -71,10 +71,12 @@ export class Engine {
   readonly #nodes = new Map<string, Node>();
   readonly #services = new Map<string, Service>();
   readonly #policies = new Map<string, Policy>();
+  /** The keys of the policies in audit mode, once asked for (forgotten at every policy change). */
+  #auditedPolicies: Set<string> | null = null;
   readonly #allocator: IdentityAllocator = new InMemoryAllocator();
   readonly #local = InMemoryAllocator.local();
   readonly #endpoints = new Map<string, EndpointInfo>();
-  /** The endpoints of each namespace (a namespaced policy change looks only there). */
+  /** The endpoints of each namespace by pod name (a namespaced policy change looks only there). */
   readonly #endpointsIn = new Map<string, Map<string, EndpointInfo>>();
   readonly #byIp = new IpCache();
   readonly #endpointIps = new Map<string, string>();
@@ -157,6 +159,11 @@ export class Engine {
     return this.#endpoints.get(key);
   }
 
+  /** One pod endpoint by namespace and name (no key to build: `membrane test` asks this per case). */
+  endpointIn(namespace: string, name: string): EndpointInfo | undefined {
+    return this.#endpointsIn.get(namespace)?.get(name);
+  }
+
   /** The endpoint that owns an address, if any. */
   endpointByIp(ip: string): EndpointInfo | undefined {
     const key = this.#endpointIps.get(ip);
@@ -229,12 +236,12 @@ export class Engine {
 
   /** `global`: the agent-wide flag applies (it does to L3/L4 drops, never to L7 denials: §9). */
   #audited(ep: EndpointInfo | null, origins: readonly RuleOrigin[], global: boolean): boolean {
-    const keys = [...new Set(origins.map(originKey))];
     return isAudited({
       global,
       namespace: ep === null ? undefined : this.#namespaces.get(ep.pod.namespace),
       pod: ep?.pod,
-      policies: keys.map((k) => this.#policies.get(k)),
+      origins,
+      auditedPolicies: (this.#auditedPolicies ??= auditedPolicyKeys(this.#policies)),
     });
   }
 
@@ -352,6 +359,7 @@ export class Engine {
       if (sameValue(this.#policies.get(key), policy)) return new Set<string>();
       const after = this.#translate(policy);
       this.#policies.set(key, policy);
+      this.#auditedPolicies = null;
       const before = this.#setPolicyEntries(key, after);
       return this.#endpointsSelectedBy([...before, ...after]);
     });
@@ -361,6 +369,7 @@ export class Engine {
   deletePolicy(key: string): ChangeSet {
     return this.#change(() => {
       this.#policies.delete(key);
+      this.#auditedPolicies = null;
       return this.#endpointsSelectedBy(this.#setPolicyEntries(key, undefined));
     });
   }
@@ -537,7 +546,7 @@ export class Engine {
     this.#endpoints.set(key, ep);
     let inNamespace = this.#endpointsIn.get(pod.namespace);
     if (inNamespace === undefined) this.#endpointsIn.set(pod.namespace, (inNamespace = new Map()));
-    inNamespace.set(key, ep);
+    inNamespace.set(pod.name, ep);
     for (const ip of pod.ips) {
       const a = parseIp(ip);
       if (a !== undefined) this.#byIp.upsert({ addr: a, bits: a.bytes.length * 8 }, id);
@@ -553,7 +562,7 @@ export class Engine {
     const ep = this.#endpoints.get(key);
     if (ep === undefined) return;
     this.#endpoints.delete(key);
-    this.#endpointsIn.get(pod.namespace)?.delete(key);
+    this.#endpointsIn.get(pod.namespace)?.delete(pod.name);
     if (!this.#created.delete(key)) this.#deleted.add(key);
     for (const ip of pod.ips) {
       const a = parseIp(ip);

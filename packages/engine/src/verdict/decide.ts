@@ -126,10 +126,10 @@ function droppingOrigins(lookup: Lookup, enforcement: Enforcement): RuleOrigin[]
 function resolveParty(engine: Engine, ref: FlowPeerRef): Result<Party, FlowError> {
   switch (ref.kind) {
     case "pod": {
-      const ep = engine.endpoint(`${ref.namespace}/${ref.name}`);
+      const ep = engine.endpointIn(ref.namespace, ref.name);
       if (ep !== undefined)
         return ok({
-          display: `${ref.namespace}/${ref.name}`,
+          display: ep.key,
           ip: ep.pod.ips[0] ?? null,
           node: ep.pod.nodeName,
           endpoint: ep,
