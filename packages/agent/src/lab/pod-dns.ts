@@ -3,10 +3,10 @@
  * requests, NXDOMAIN otherwise), over UDP and TCP, and the queries a `dns` case makes. Any answer
  * but REFUSED — the DNS proxy's denial — counts as answered; with `l4Only`, any answer at all.
  */
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, type Socket } from "node:net";
 import { CLASS_IN, decodeMessage, DnsFrameReader, dnsFrame, encodeMessage, RCODE, RR_TYPE, type DnsMessage } from "@membrane/proxy";
 import { L7_DENIED, type ConnectRequest, type Exchange } from "./pod-protocol.ts";
+import { udpExchange } from "./udp-exchange.ts";
 
 type DnsExchange = Extract<Exchange, { kind: "dns" }>;
 type Done = (error: string | null) => void;
@@ -90,22 +90,7 @@ export function queryDnsUdp(r: ConnectRequest, x: DnsExchange, done: Done): () =
     done(q);
     return () => undefined;
   }
-  const s: UdpSocket = createSocket("udp4");
-  let timer: NodeJS.Timeout | undefined;
-  const send = (): void => {
-    s.send(q.bytes, r.port, r.ip);
-    timer = setTimeout(send, 200);
-  };
-  s.on("message", (msg) => {
-    const outcome = outcomeOf(msg, q.id, x);
-    if (outcome !== undefined) done(outcome);
-  });
-  s.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
-  s.bind({ address: r.source ?? "0.0.0.0", port: 0 }, send);
-  return () => {
-    clearTimeout(timer);
-    s.close();
-  };
+  return udpExchange(r, q.bytes, (msg) => outcomeOf(msg, q.id, x), done);
 }
 
 /** One A query over TCP (RFC 7766): length-prefixed both ways. */

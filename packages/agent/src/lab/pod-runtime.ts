@@ -22,7 +22,7 @@
  * when `ping` gets its reply.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { createSocket } from "node:dgram";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer, connect, type Socket } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer } from "node:tls";
@@ -30,6 +30,7 @@ import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
 import { selfSignedCertificate } from "@membrane/proxy";
 import { addToZone, dnsAnswer, isDnsOverTcp, queryDnsTcp, queryDnsUdp, serveDnsTcp } from "./pod-dns.ts";
+import { udpExchange } from "./udp-exchange.ts";
 import { callGrpc, grpcServer } from "./pod-grpc.ts";
 import { replayedStream } from "./replayed-stream.ts";
 import { KAFKA_MARKER, L7_DENIED, type ConnectRequest, type Exchange, type ServerKind } from "./pod-protocol.ts";
@@ -277,21 +278,7 @@ function requestHttp(
 }
 
 function connectUdp(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {
-  const s: UdpSocket = createSocket("udp4");
-  let timer: NodeJS.Timeout | undefined;
-  const send = (): void => {
-    s.send(GREETING, r.port, r.ip);
-    timer = setTimeout(send, 200);
-  };
-  s.on("message", (msg) => {
-    if (msg.toString() === GREETING) done(null);
-  });
-  s.on("error", (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
-  s.bind({ address: r.source ?? "0.0.0.0", port: 0 }, send);
-  return () => {
-    clearTimeout(timer);
-    s.close();
-  };
+  return udpExchange(r, GREETING, (msg) => (msg.toString() === GREETING ? null : undefined), done);
 }
 
 function ping(r: Extract<Request, { op: "connect" }>, done: (error: string | null) => void): () => void {
