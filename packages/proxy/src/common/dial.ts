@@ -18,6 +18,15 @@ export interface Upstream extends HostPort {
 }
 
 /**
+ * What makes two upstream connections interchangeable: the server, the mark and the source
+ * address. A pooled connection is reused only under the same key (one opened from pod A's address
+ * must never carry pod B's requests, even when both have one identity).
+ */
+export function upstreamKey(u: Upstream): string {
+  return `${u.host}|${u.port}|${u.mark ?? ""}|${u.source ?? ""}`;
+}
+
+/**
  * Opens a TCP connection to an upstream (the agent's dialer makes marked sockets in its node's
  * namespace). Never throws: a connection that cannot be made is a socket that fails.
  */

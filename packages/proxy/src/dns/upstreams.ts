@@ -1,5 +1,5 @@
 import { err, type Result } from "@membrane/engine";
-import type { Dialer, UdpDialer, Upstream } from "../common/dial.ts";
+import { upstreamKey, type Dialer, type UdpDialer, type Upstream } from "../common/dial.ts";
 import type { Exchanged, ExchangeError } from "./exchange.ts";
 import type { DnsProxyLimits } from "./limits.ts";
 import { tcpExchange } from "./upstream-tcp.ts";
@@ -36,8 +36,8 @@ export class Upstreams {
   }
 
   #udpFor(target: Upstream): UdpUpstream {
-    // One socket per server and mark: the mark is the source identity the server's datapath sees.
-    const key = `${target.host}|${target.port}|${target.mark ?? ""}`;
+    // One socket per server, mark and source: what the server's datapath judges the query by.
+    const key = upstreamKey(target);
     let u = this.#udp.get(key);
     if (u === undefined) {
       this.#evictIdle();

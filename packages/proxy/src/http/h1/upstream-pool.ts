@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { Dialer, Upstream } from "../../common/dial.ts";
+import { upstreamKey, type Dialer, type Upstream } from "../../common/dial.ts";
 import type { HeaderList } from "../headers.ts";
 import type { ProxyLimits } from "../limits.ts";
 import { ChunkedReader, LengthReader } from "./body-reader.ts";
@@ -88,7 +88,7 @@ export class UpstreamPool {
    * bytes leave in one write.
    */
   open(upstream: Upstream, method: string, head: Buffer, chunked: boolean, sink: Socket, handlers: UpstreamHandlers): UpstreamCall {
-    const key = `${upstream.host}|${upstream.port}|${upstream.mark ?? ""}`;
+    const key = upstreamKey(upstream);
     const idle = this.#idle.get(key);
     let ps = idle?.pop();
     // A connection closing (its `close` event not yet run) is skipped.
