@@ -104,13 +104,16 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 	/* An established flow whose verdict was reached on the maps in force (the agent bumps the
 	 * epoch after every change) passes without the ipcache and policy lookups Cilium repeats per
 	 * packet: the outcome is the same, and a change re-decides the flow at its next packet. An
-	 * identity carried in the mark must be the one the flow was decided for; redirected flows
-	 * always take the full path. */
+	 * identity carried in the mark must be the one the flow was decided for by policy (not the
+	 * ingress proxy's, which skips it); redirected flows always take the full path. */
 	if (entry && epoch && entry->policy_epoch == epoch && !entry->proxy_port &&
-	    (carried ? entry->remote_identity == skb->mark >> 16 : !magic)) {
+	    (carried ? magic != MARK_FROM_PROXY_INGRESS && entry->remote_identity == skb->mark >> 16 : !magic)) {
+		__u32 cached;
+
 		ct_touch(entry, p.t.proto, p.t.tcp_flags, 0, skb->len, c.now);
 		count(COUNTER_FORWARDED, skb->len);
-		return pass(skb, &p.t, &c, egress, egress ? ct_tunnel_endpoint(entry, epoch, p.t.family, p.t.daddr) : 0);
+		__builtin_memcpy(&cached, entry->tunnel_endpoint, 4);
+		return pass(skb, &p.t, &c, egress, egress ? cached : 0);
 	}
 	/* Ingress from the tunnel or the egress proxy: the sender's identity came in the mark. The
 	 * remote end's node is kept with the flow: where the pod's packets (its replies, on ingress) go. */
@@ -215,8 +218,8 @@ int from_overlay(struct __sk_buff *skb)
 	return from_node(skb);
 }
 
-/* On the node's uplink, ingress (native routing): replies to the egress proxy's connections go to
- * them; everything else goes on as it is. */
+/* On the node's uplink, ingress (in either routing mode): replies from other nodes' pods to the
+ * egress proxy's connections go to them; everything else goes on as it is. */
 SEC("tc")
 int from_netdev(struct __sk_buff *skb)
 {
@@ -244,10 +247,10 @@ int to_proxy(struct __sk_buff *skb)
 }
 
 /*
- * On the node's own uplink, egress (tunnel routing): a connection out of the egress proxy to a pod
- * on another node goes into the tunnel with the proxied source's identity (from its mark) as the
- * VNI, as that source's own packets would (Cilium's to-netdev / host encapsulation). Everything
- * else leaves as it is.
+ * On the node's own uplink, egress: in tunnel routing, a connection out of the egress proxy to a
+ * pod on another node goes into the tunnel with the proxied source's identity (from its mark) as
+ * the VNI, as that source's own packets would (Cilium's to-netdev / host encapsulation).
+ * Everything else, and everything in native routing, leaves as it is.
  */
 SEC("tc")
 int to_netdev(struct __sk_buff *skb)

@@ -33,7 +33,12 @@ static __always_inline __u32 tunnel_endpoint_in(const struct ipcache_entry *e, _
 
 static __always_inline __u32 tunnel_endpoint_of(__u8 family, const __u8 *addr)
 {
-	return family == 4 ? tunnel_endpoint_in(ipcache_lookup(family, addr), family) : 0;
+	const struct datapath_config *cfg = datapath_config();
+
+	/* No lookup at all in native routing. */
+	if (family != 4 || !cfg || cfg->tunnel_ifindex == 0)
+		return 0;
+	return tunnel_endpoint_in(ipcache_lookup(family, addr), family);
 }
 
 /* Where this endpoint's packets of a tracked flow go (tunnel routing, see ct_entry): kept in its
