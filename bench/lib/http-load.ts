@@ -53,7 +53,7 @@ export function wrk(url: string, method: string, connections: number, seconds: n
 export interface OpenLoopResult {
   /** Requests per second due in the measured window (the offered rate). */
   readonly offeredRps: number;
-  /** Requests per second completed in the measured window. */
+  /** Requests per second of those due in the measured window that were answered (by the end of the drain). */
   readonly achievedRps: number;
   /** Non-200 answers, requests on broken connections, requests still unanswered at the end. */
   readonly errors: number;

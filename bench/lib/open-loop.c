@@ -110,16 +110,17 @@ static void record(int64_t due, int ok)
 	lat[nlat++] = (double)(now_ns() - due) / 1e6;
 }
 
+static void reopen(int i, int take_next);
+
 static void send_on(int i, int64_t due)
 {
 	struct conn *c = &conns[i];
 	c->busy = 1;
 	c->due = due;
-	/* A small request into an empty socket buffer: one write takes it whole. */
-	if (write(c->fd, request, request_len) != (ssize_t)request_len) {
-		record(due, 0);
-		c->busy = 0;
-	}
+	/* A small request into an empty socket buffer: one send takes it whole. One that fails (the
+	 * server closed the connection) counts as an error, and the connection is opened again. */
+	if (send(c->fd, request, request_len, MSG_NOSIGNAL) != (ssize_t)request_len)
+		reopen(i, 0);
 }
 
 /* Connection i is free: it takes the oldest queued request, or goes idle. */
@@ -150,18 +151,24 @@ static void issue(int64_t due)
 	queue_len++;
 }
 
-static void reopen(int i)
+/* Replaces connection i (its outstanding request counts as an error); it then takes the next
+ * queued request, or (`take_next` 0: a send just failed on it) waits idle for the next one. */
+static void reopen(int i, int take_next)
 {
 	struct conn *c = &conns[i];
 	if (c->busy)
 		record(c->due, 0);
+	c->busy = 0;
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	for (int k = 0; k < nidle; k++)
 		if (idle[k] == i)
 			idle[k] = idle[--nidle];
 	open_conn(i);
-	dispatch(i);
+	if (take_next)
+		dispatch(i);
+	else
+		idle[nidle++] = i;
 }
 
 /* The length of the complete response at the start of buf, 0 while incomplete, -1 if unreadable. */
@@ -195,7 +202,7 @@ static void readable(int i)
 	if (n <= 0) {
 		if (n < 0 && errno == EAGAIN)
 			return;
-		reopen(i);
+		reopen(i, 1);
 		return;
 	}
 	c->have += (size_t)n;
@@ -205,7 +212,7 @@ static void readable(int i)
 		return;
 	if (len < 0 || !c->busy || (size_t)len != c->have) {
 		/* Unreadable, unasked for, or more than one response: the connection is broken. */
-		reopen(i);
+		reopen(i, 1);
 		return;
 	}
 	c->have = 0;

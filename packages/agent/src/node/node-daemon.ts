@@ -62,7 +62,10 @@ export class NodeDaemon implements Enforcement {
   readonly #skipped: Map<string, string>;
   /** Pods being taken on (their devices looked up and attached). */
   readonly #pending = new Set<string>();
+  /** Pods asked for again while being taken on: the routes read may predate the change that asked. */
+  readonly #again = new Set<string>();
   readonly #stopWatching: () => void;
+  #stopped = false;
 
   private constructor(
     group: NodeGroup,
@@ -78,8 +81,13 @@ export class NodeDaemon implements Enforcement {
     this.#log = log;
     this.#endpoints = endpoints;
     this.#skipped = skipped;
-    // A pod left out for want of a routed device is tried again once the routes change.
-    this.#stopWatching = watchRoutes(() => this.#retry([]));
+    // A pod left out for want of a routed device is tried again once the routes change, and once
+    // now: a route may have come while the agent started.
+    this.#stopWatching = watchRoutes(
+      () => this.#retry([]),
+      (why) => log(`  route watch ended (${why}): left-out pods are tried again only at manifest changes`),
+    );
+    this.#retry([]);
   }
 
   /** Each enforced pod and its device. */
@@ -151,14 +159,23 @@ export class NodeDaemon implements Enforcement {
 
   /** Takes on `added` pods and tries every left-out one again. */
   #retry(added: readonly string[]): void {
-    for (const key of new Set([...added, ...this.#skipped.keys()])) this.#takeOn(key).catch((e: unknown) => this.#leaveOut(key, String(e)));
+    for (const key of new Set([...added, ...this.#skipped.keys()])) this.#takeOnLater(key);
+  }
+
+  #takeOnLater(key: string): void {
+    if (this.#stopped) return;
+    this.#takeOn(key).catch((e: unknown) => this.#leaveOut(key, String(e)));
   }
 
   async #takeOn(key: string): Promise<void> {
     const ep = this.#engine.endpoint(key);
     const node = this.#group.nodes[0];
     if (ep === undefined || ep.pod.nodeName !== this.#nodeName || node === undefined) return;
-    if (this.#endpoints.has(key) || this.#pending.has(key)) return;
+    if (this.#endpoints.has(key)) return;
+    if (this.#pending.has(key)) {
+      this.#again.add(key);
+      return;
+    }
     this.#pending.add(key);
     try {
       const device = await deviceFor(ep);
@@ -177,6 +194,7 @@ export class NodeDaemon implements Enforcement {
       this.#log(`  pod ${key}: ${device.value}`);
     } finally {
       this.#pending.delete(key);
+      if (this.#again.delete(key)) this.#takeOnLater(key);
     }
   }
 
@@ -197,6 +215,7 @@ export class NodeDaemon implements Enforcement {
 
   /** Stops the agent; the kernel keeps enforcing with the pinned maps and attached programs. */
   stop(): Promise<void> {
+    this.#stopped = true;
     this.#stopWatching();
     return this.#group.stop();
   }

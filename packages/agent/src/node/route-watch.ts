@@ -7,19 +7,27 @@ const SETTLE_MS = 100;
 
 /**
  * Runs `onChange` after the IPv4 routes of this namespace change (`ip monitor route`); returns
- * the function that stops watching. A watcher that cannot run (no `ip`) only means no watching.
+ * the function that stops watching. `onEnd` hears why watching ended early (`ip` missing or gone).
  */
-export function watchRoutes(onChange: () => void): () => void {
+export function watchRoutes(onChange: () => void, onEnd: (why: string) => void): () => void {
   const child = spawn("ip", ["-4", "-o", "monitor", "route"], { stdio: ["ignore", "pipe", "ignore"] });
-  child.on("error", () => undefined);
+  let stopped = false;
   let timer: NodeJS.Timeout | null = null;
+  child.on("error", (e) => {
+    if (!stopped) onEnd(e.message);
+  });
+  child.on("exit", (code, signal) => {
+    if (!stopped) onEnd(`ip monitor exited (${String(code ?? signal)})`);
+  });
   createInterface({ input: child.stdout }).on("line", () => {
+    if (stopped) return;
     timer ??= setTimeout(() => {
       timer = null;
       onChange();
     }, SETTLE_MS);
   });
   return () => {
+    stopped = true;
     if (timer !== null) clearTimeout(timer);
     child.kill();
   };

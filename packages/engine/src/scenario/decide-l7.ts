@@ -123,7 +123,7 @@ export function requestHost(to: FlowPeerRef, port: number): string {
  * egress DNS rules allow the name (approximating "some DNS-proxy rule on the node saw it").
  */
 export function learnThroughProxy(engine: Engine, from: FlowPeerRef, name: string, ip: string): ChangeSet | null {
-  const ep = from.kind === "pod" ? engine.endpoint(`${from.namespace}/${from.name}`) : undefined;
+  const ep = from.kind === "pod" ? engine.endpointIn(from.namespace, from.name) : undefined;
   if (ep === undefined) return null;
   const allowed = engine
     .policyOf(ep)
