@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import dgram from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { asIdentity, parseIp, parsePrefix, type PolicyEntry, type PolicyKey } from "@membrane/engine";
@@ -8,6 +9,7 @@ import { readCounters } from "./maps/counters.ts";
 import { CT_KEY, CT_ENTRY } from "./codec/conntrack.ts";
 import { decodeEvent, type DatapathEvent } from "./codec/event.ts";
 import { mapDelete, mapKeys, mapLookup, openRing, testRun, type RingReader } from "./kernel/bpf.ts";
+import { markedSocket } from "./kernel/sockets.ts";
 import { pinDirectory } from "./kernel/test-support/fixture.ts";
 import { arpFrame, frame, ipPacket, TCP, type PacketSpec } from "./kernel/test-support/packets.ts";
 import { loadDatapath, type Datapath } from "./loader/load.ts";
@@ -514,6 +516,36 @@ describe("from_container and to_container", () => {
     const stray = testRun(dp.programs.toProxy, frame(syn), { ifindex: LO });
     assert.ok(stray.ok);
     assert.equal(stray.value.retval, TC_ACT_SHOT);
+  });
+
+  test("from_netdev: a reply to the egress proxy's connection from a pod's address goes to that socket, nothing else is taken", async () => {
+    /** A UDP socket of this namespace bound (transparently) to `ip`, carrying `mark`; its port. */
+    const bound = async (ip: string, mark: number): Promise<{ port: number; close(): void }> => {
+      const fd = markedSocket(null, 4, mark, "udp", ip);
+      assert.ok(fd.ok, fd.ok ? "" : fd.error.message);
+      const s = dgram.createSocket("udp4");
+      await new Promise<void>((resolve) => s.bind({ fd: fd.value }, resolve));
+      return { port: s.address().port, close: () => s.close() };
+    };
+    const reply = (dst: string, dport: number): number => {
+      const r = testRun(dp.programs.fromNetdev, frame({ src: B.ip, dst, proto: "udp", sport: 53, dport }), { ifindex: LO });
+      assert.ok(r.ok);
+      return r.value.retval;
+    };
+    const egress = await bound(A.ip, 0xb00 | (A.id << 16));
+    const ingress = await bound(A.ip, 0xa00 | (A.id << 16));
+    const outside = await bound("192.0.2.7", 0xb00 | (A.id << 16));
+    try {
+      // Found: the egress proxy's socket bound to the pod's address. (A test run is not at tc
+      // ingress, so the kernel refuses the assignment itself, as above: the lab hands real replies over.)
+      assert.equal(reply(A.ip, egress.port), TC_ACT_SHOT);
+      assert.equal(events().at(-1)?.verdict, -179, "DROP_PROXY_SET_FAILED");
+      assert.equal(reply(A.ip, ingress.port), TC_ACT_OK, "another proxy's socket is not taken");
+      assert.equal(reply("192.0.2.7", outside.port), TC_ACT_OK, "not a pod's address: no lookup");
+      assert.equal(reply(A.ip, 9), TC_ACT_OK, "no socket: the packet goes on");
+    } finally {
+      for (const s of [egress, ingress, outside]) s.close();
+    }
   });
 
   test("from the proxies: the egress proxy's flow is checked as its source's identity, the ingress proxy's is delivered", () => {
