@@ -1,5 +1,5 @@
 import type { Dialer } from "../common/dial.ts";
-import { disposition } from "../common/disposition.ts";
+import { disposition, type Disposition } from "../common/disposition.ts";
 import type { ConnectionRoute } from "./connection.ts";
 import type { HttpRequest, L7Policy } from "@membrane/engine";
 import type { RequestDecider, RequestVerdict } from "./decide.ts";
@@ -26,7 +26,13 @@ export function verdictFor(deps: ServeDeps, request: HttpRequest): RequestVerdic
     return { kind: "deny", reason: `policy source failed: ${String(e)}` };
   }
   const verdict = deps.decider.decide(policy, request);
+  // Audit mode forwards a denied request, recorded with why it would have been denied.
   if (verdict.kind === "deny" && disposition(false, deps.policy, deps.route.context) === "AUDIT")
     return { kind: "allow", rule: null, actions: [], audited: verdict.reason };
   return verdict;
+}
+
+/** What becomes of a request given its verdict from {@link verdictFor}. */
+export function dispositionOf(verdict: RequestVerdict): Disposition {
+  return verdict.kind === "deny" ? "DROPPED" : verdict.audited === undefined ? "FORWARDED" : "AUDIT";
 }

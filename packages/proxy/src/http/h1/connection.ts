@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { isGrpcRequest, toHttpRequest, type HeaderList } from "../headers.ts";
 import type { RecordedRequest } from "../flow-recorder.ts";
 import { deniedReply, h1ErrorBytes, h1LocalReplyBytes, localReply } from "../local-reply.ts";
-import { verdictFor, type ServeDeps } from "../serve-deps.ts";
+import { dispositionOf, verdictFor, type ServeDeps } from "../serve-deps.ts";
 import { bodyReaderFor, type BodyReader } from "./body-reader.ts";
 import { Deadline } from "../../common/deadline.ts";
 import { ByteAccumulator } from "./byte-accumulator.ts";
@@ -233,7 +233,7 @@ export class Http1Connection {
     }
 
     const headers = forwardedHeaders(head, verdict.actions);
-    const start = deps.flows.request(ctx, recorded, verdict.audited === undefined ? "FORWARDED" : "AUDIT", headers, verdict.actions);
+    const start = deps.flows.request(ctx, recorded, dispositionOf(verdict), headers, verdict.actions);
     const ex = newExchange({ head, reader, forward: true, headers, recorded, start, grpc, closeAfter: !head.keepAlive }, false);
     this.#exchange = ex;
     if (reader.done) {

@@ -10,7 +10,7 @@ import type { HeaderAction } from "@membrane/engine";
 import type { RecordedRequest } from "../flow-recorder.ts";
 import { applyHeaderActions, isGrpcRequest, toHeaderObject, toHttpRequest, withoutHopByHop, type HeaderList } from "../headers.ts";
 import { deniedReply, localReply, type LocalReply } from "../local-reply.ts";
-import { verdictFor, type ServeDeps } from "../serve-deps.ts";
+import { dispositionOf, verdictFor, type ServeDeps } from "../serve-deps.ts";
 import type { UpstreamSession } from "./upstream-session.ts";
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
@@ -65,7 +65,7 @@ export function serveStream(
   }
 
   const forwarded = forwardedFields(regular, verdict.actions);
-  const start = deps.flows.request(ctx, recorded, verdict.audited === undefined ? "FORWARDED" : "AUDIT", forwarded, verdict.actions);
+  const start = deps.flows.request(ctx, recorded, dispositionOf(verdict), forwarded, verdict.actions);
   const session = upstream.get();
   const scheme = pseudo(":scheme") ?? "http";
   const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
