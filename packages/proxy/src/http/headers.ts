@@ -26,8 +26,24 @@ const HOP_BY_HOP = new Set([
   "expect",
 ]);
 
-/** The request the engine's matcher sees: `:authority` and the other pseudo-headers are in `headers` too. */
+/**
+ * The request the engine's matcher sees: `:authority` and the other pseudo-headers are in `headers`
+ * too. That map is built only when a rule reads it (most match on method and path alone: one map
+ * and an array per field saved per request).
+ */
 export function toHttpRequest(method: string, path: string, host: string, headers: ReadonlyHeaders): HttpRequest {
+  let map: Map<string, string[]> | undefined;
+  return {
+    method,
+    path,
+    host,
+    get headers(): ReadonlyMap<string, readonly string[]> {
+      return (map ??= headerMap(method, path, host, headers));
+    },
+  };
+}
+
+function headerMap(method: string, path: string, host: string, headers: ReadonlyHeaders): Map<string, string[]> {
   const map = new Map<string, string[]>();
   const add = (name: string, value: string): void => {
     const values = map.get(name);
@@ -38,7 +54,7 @@ export function toHttpRequest(method: string, path: string, host: string, header
   add(":path", path);
   add(":authority", host);
   for (const [name, value] of headers) if (!name.startsWith(":")) add(name, value);
-  return { method, path, host, headers: map };
+  return map;
 }
 
 /**
