@@ -246,6 +246,20 @@ test("membrane agent --node enforces its pods on real traffic, follows edits, an
     assert.ok(lines.includes("  pod shop/ghost: lxc-g"), lines.join("\n"));
     const filters = execFileSync("tc", ["-n", NODE, "filter", "show", "dev", "lxc-g", "egress"], { encoding: "utf8" });
     assert.match(filters, /to_container/);
+    // A device that gets a gateway route becomes an uplink: replies to the egress proxy come in there.
+    execFileSync("ip", ["-n", NODE, "-b", "-"], {
+      input:
+        [
+          "link add upl0 type veth peer name upl0-peer",
+          "addr add 10.98.0.1/24 dev upl0",
+          "link set upl0 up",
+          "link set upl0-peer up",
+          "route add 10.99.0.0/16 via 10.98.0.2 dev upl0 onlink",
+        ].join("\n") + "\n",
+    });
+    for (let i = 0; i < 30 && !lines.includes("  uplink upl0"); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(lines.includes("  uplink upl0"), lines.join("\n"));
+    assert.match(execFileSync("tc", ["-n", NODE, "filter", "show", "dev", "upl0", "ingress"], { encoding: "utf8" }), /from_netdev/);
   } finally {
     await stopAgent(child);
   }

@@ -64,6 +64,8 @@ export class NodeDaemon implements Enforcement {
   readonly #pending = new Set<string>();
   /** Pods asked for again while being taken on: the routes read may predate the change that asked. */
   readonly #again = new Set<string>();
+  /** The devices from_netdev is attached to (replies to the egress proxy's connections come in there). */
+  readonly #uplinks: Set<string>;
   readonly #stopWatching: () => void;
   #stopped = false;
 
@@ -74,6 +76,7 @@ export class NodeDaemon implements Enforcement {
     log: (line: string) => void,
     endpoints: Map<string, string>,
     skipped: Map<string, string>,
+    uplinkDevices: readonly string[],
   ) {
     this.#group = group;
     this.#engine = engine;
@@ -81,10 +84,14 @@ export class NodeDaemon implements Enforcement {
     this.#log = log;
     this.#endpoints = endpoints;
     this.#skipped = skipped;
+    this.#uplinks = new Set(uplinkDevices);
     // A pod left out for want of a routed device is tried again once the routes change, and once
-    // now: a route may have come while the agent started.
+    // now: a route may have come while the agent started. A new gateway route's device becomes an uplink.
     this.#stopWatching = watchRoutes(
-      () => this.#retry([]),
+      () => {
+        this.#retry([]);
+        this.#followUplinks().catch((e: unknown) => log(`  uplinks: ${String(e)}`));
+      },
       (why) => log(`  route watch ended (${why}): left-out pods are tried again only at manifest changes`),
     );
     this.#retry([]);
@@ -138,7 +145,7 @@ export class NodeDaemon implements Enforcement {
       await group.stop();
       return node;
     }
-    return ok(new NodeDaemon(group, engine, nodeName, options.log ?? (() => {}), endpoints, skipped));
+    return ok(new NodeDaemon(group, engine, nodeName, options.log ?? (() => {}), endpoints, skipped, uplinkDevices.value));
   }
 
   /**
@@ -155,6 +162,20 @@ export class NodeDaemon implements Enforcement {
     }
     this.#retry(cs.endpointsAdded);
     return errors;
+  }
+
+  /** Attaches the netdev programs to a device that became an uplink (one that stops being one keeps them: harmless). */
+  async #followUplinks(): Promise<void> {
+    const found = await uplinks(null);
+    const node = this.#group.nodes[0];
+    if (!found.ok || node === undefined || this.#stopped) return;
+    for (const device of found.value) {
+      if (this.#uplinks.has(device)) continue;
+      this.#uplinks.add(device);
+      const attached = await attach(node.agent.datapath, null, [[device, HOOKS.netdev]]);
+      this.#log(attached.ok ? `  uplink ${device}` : `  uplink ${device}: not attached (${attached.error.message})`);
+      if (!attached.ok) this.#uplinks.delete(device);
+    }
   }
 
   /** Takes on `added` pods and tries every left-out one again. */
