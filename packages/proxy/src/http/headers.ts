@@ -81,24 +81,27 @@ export function applyHeaderActions(headers: ReadonlyHeaders, actions: readonly H
   return out;
 }
 
-/** The fields to forward: without hop-by-hop fields and without those the `connection` field names. */
-export function withoutHopByHop(headers: ReadonlyHeaders, keepTeTrailers: boolean): HeaderList {
+/**
+ * The fields to forward: without hop-by-hop fields and without those the `connection` field names.
+ * `headers` itself when there is nothing to remove (the usual response: no copy).
+ */
+export function withoutHopByHop(headers: ReadonlyHeaders, keepTeTrailers: boolean): ReadonlyHeaders {
   let named: Set<string> | null = null;
-  for (const [n, v] of headers) if (n === "connection") for (const t of v.split(",")) (named ??= new Set()).add(t.trim().toLowerCase());
+  let hopByHop = false;
+  for (const [n, v] of headers) {
+    if (n === "connection") for (const t of v.split(",")) (named ??= new Set()).add(t.trim().toLowerCase());
+    if (HOP_BY_HOP.has(n)) hopByHop = true;
+  }
+  if (!hopByHop && named === null) return headers;
   return headers.filter(([n, v]) => {
     if (n === "te" && keepTeTrailers) return v.trim().toLowerCase() === "trailers";
     return !HOP_BY_HOP.has(n) && (named === null || !named.has(n));
   });
 }
 
-/** The values of one field, in order. */
-export function valuesOf(headers: ReadonlyHeaders, name: string): string[] {
-  return headers.filter(([n]) => n === name).map(([, v]) => v);
-}
-
 /** Whether a request is a gRPC call (Envoy's test: `content-type` is `application/grpc`, `…+proto`, `…;…`). */
 export function isGrpcRequest(headers: ReadonlyHeaders): boolean {
-  const ct = valuesOf(headers, "content-type")[0];
+  const ct = headers.find(([n]) => n === "content-type")?.[1];
   if (ct === undefined) return false;
   const v = ct.toLowerCase();
   return v === "application/grpc" || v.startsWith("application/grpc+") || v.startsWith("application/grpc;");

@@ -1,4 +1,4 @@
-import { withoutHopByHop, type HeaderList } from "../headers.ts";
+import { withoutHopByHop, type HeaderList, type ReadonlyHeaders } from "../headers.ts";
 import { reasonPhrase } from "../local-reply.ts";
 import type { RequestHead } from "./request-head.ts";
 import { TCHAR } from "./syntax.ts";
@@ -8,7 +8,7 @@ export interface ResponsePlan {
   /** Status line and fields, through the empty line. */
   readonly head: Buffer;
   /** The fields sent (for flow records). */
-  readonly headers: HeaderList;
+  readonly headers: ReadonlyHeaders;
   /** The body is re-framed with the chunked coding (upstream gave no length to an HTTP/1.1 client). */
   readonly chunked: boolean;
   /** The response has no body (HEAD, 1xx, 204, 304). */

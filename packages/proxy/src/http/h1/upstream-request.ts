@@ -1,5 +1,5 @@
 import { err, ok, type HeaderAction, type Result } from "@membrane/engine";
-import { applyHeaderActions, withoutHopByHop, type HeaderList } from "../headers.ts";
+import { applyHeaderActions, withoutHopByHop, type HeaderField, type HeaderList } from "../headers.ts";
 import type { RequestHead } from "./request-head.ts";
 import { isToken } from "./syntax.ts";
 
@@ -13,8 +13,10 @@ import { isToken } from "./syntax.ts";
  */
 export function forwardedHeaders(head: RequestHead, actions: readonly HeaderAction[]): HeaderList {
   // An absolute-form target names the authority, and Host follows it (RFC 9112 §3.2.2).
-  const base = withoutHopByHop(head.headers, false); // a fresh list: rewritten in place
-  for (let i = 0; i < base.length; i++) if (base[i]![0] === "host" && base[i]![1] !== head.authority) base[i] = ["host", head.authority];
+  const kept = withoutHopByHop(head.headers, false);
+  const base = kept.some(([n, v]) => n === "host" && v !== head.authority)
+    ? kept.map(([n, v]): HeaderField => (n === "host" ? ["host", head.authority] : [n, v]))
+    : kept;
   const out = (actions.length === 0 ? base : applyHeaderActions(base, actions)).filter(([n]) => !FRAMING_AND_HOP.has(n));
   if (!out.some(([n]) => n === "host")) out.unshift(["host", head.authority]);
   switch (head.body.kind) {
