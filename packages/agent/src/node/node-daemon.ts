@@ -129,8 +129,10 @@ export class NodeDaemon implements Enforcement {
       if (device.ok) endpoints.set(ep.key, device.value);
       else skipped.set(ep.key, device.error);
     }
-    const uplinkDevices = await uplinks(null);
-    if (!uplinkDevices.ok) return err({ kind: "command", message: `${uplinkDevices.error.command}: ${uplinkDevices.error.message}` });
+    const found = await uplinks(null);
+    if (!found.ok) return err({ kind: "command", message: `${found.error.command}: ${found.error.message}` });
+    // A pod's device keeps its own programs, whatever its routes.
+    const uplinkDevices = found.value.filter((d) => ![...endpoints.values()].includes(d));
     const group = new NodeGroup(engine);
     const node = await group.add({
       name: nodeName,
@@ -139,13 +141,13 @@ export class NodeDaemon implements Enforcement {
       pinDir: options.pinDir,
       policyCapacity: options.policyCapacity,
       tunnel: false,
-      uplinks: uplinkDevices.value,
+      uplinks: uplinkDevices,
     });
     if (!node.ok) {
       await group.stop();
       return node;
     }
-    return ok(new NodeDaemon(group, engine, nodeName, options.log ?? (() => {}), endpoints, skipped, uplinkDevices.value));
+    return ok(new NodeDaemon(group, engine, nodeName, options.log ?? (() => {}), endpoints, skipped, uplinkDevices));
   }
 
   /**
@@ -169,8 +171,10 @@ export class NodeDaemon implements Enforcement {
     const found = await uplinks(null);
     const node = this.#group.nodes[0];
     if (!found.ok || node === undefined || this.#stopped) return;
+    const podDevices = new Set(this.#endpoints.values());
     for (const device of found.value) {
-      if (this.#uplinks.has(device)) continue;
+      // A pod's device keeps its own programs, whatever its routes.
+      if (this.#uplinks.has(device) || podDevices.has(device)) continue;
       this.#uplinks.add(device);
       const attached = await attach(node.agent.datapath, null, [[device, HOOKS.netdev]]);
       this.#log(attached.ok ? `  uplink ${device}` : `  uplink ${device}: not attached (${attached.error.message})`);
