@@ -129,7 +129,7 @@ export class NodeDaemon implements Enforcement {
       if (device.ok) endpoints.set(ep.key, device.value);
       else skipped.set(ep.key, device.error);
     }
-    const found = await uplinks(null);
+    const found = await uplinks();
     if (!found.ok) return err({ kind: "command", message: `${found.error.command}: ${found.error.message}` });
     // A pod's device keeps its own programs, whatever its routes.
     const uplinkDevices = found.value.filter((d) => ![...endpoints.values()].includes(d));
@@ -168,7 +168,7 @@ export class NodeDaemon implements Enforcement {
 
   /** Attaches the netdev programs to a device that became an uplink (one that stops being one keeps them: harmless). */
   async #followUplinks(): Promise<void> {
-    const found = await uplinks(null);
+    const found = await uplinks();
     const node = this.#group.nodes[0];
     if (!found.ok || node === undefined || this.#stopped) return;
     const podDevices = new Set(this.#endpoints.values());

@@ -3,13 +3,13 @@ import { ok, type Result } from "@membrane/engine";
 import { run, type CommandError } from "../exec.ts";
 
 /**
- * The devices of `netns`'s routes through a gateway (the default route's, and those to other
+ * The devices of this namespace's routes through a gateway (the default route's, and those to other
  * nodes' pod ranges in native routing, multipath ones included): where traffic from other nodes
  * and the world arrives, as Cilium detects its devices. A pod's /32 route has no gateway. `agent
  * --node` asks at start and again whenever its routes change.
  */
-export async function uplinks(netns: string | null): Promise<Result<readonly string[], CommandError>> {
-  const r = await run("ip", [...(netns === null ? [] : ["-n", netns]), "-j", "-4", "route", "show"]);
+export async function uplinks(): Promise<Result<readonly string[], CommandError>> {
+  const r = await run("ip", ["-j", "-4", "route", "show"]);
   if (!r.ok) return r;
   type Hop = { gateway?: string; dev?: string };
   const routes = JSON.parse(r.value) as (Hop & { nexthops?: Hop[] })[];

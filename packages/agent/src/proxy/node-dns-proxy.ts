@@ -142,6 +142,7 @@ function routeOf(ctx: NodeProxyContext, peer: DnsPeer, originOf: (peer: DnsPeer)
     server = peer.local;
   }
   const peerIdentity = engine.identityOfIp(server.host, ctx.nodeName);
+  const destination = engine.endpointByIp(server.host);
   const context: DnsPolicyContext = ctx.policy.contextFor(
     {
       endpoint: client.key,
@@ -151,14 +152,14 @@ function routeOf(ctx: NodeProxyContext, peer: DnsPeer, originOf: (peer: DnsPeer)
       port: server.port,
     },
     client.identity.id,
-    engine.endpointByIp(server.host)?.key ?? server.host,
+    destination?.key ?? server.host,
   );
   return {
     context,
     upstream: {
       ...server,
       mark: upstreamMark("egress", client.identity.id),
-      ...egressSource(engine, ctx.nodeName, peer.remote.host, server.host),
+      ...egressSource(ctx.nodeName, peer.remote.host, destination),
     },
   };
 }

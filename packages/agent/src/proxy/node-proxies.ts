@@ -155,16 +155,14 @@ function routeOf(
   const source: IdentityInfo | undefined = direction === "ingress" ? engine.cache.identity(tracked.remoteIdentity) : endpoint.identity;
   if (source === undefined) return null;
   const peer = direction === "ingress" ? source : engine.identityOfIp(localAddress, nodeName);
+  const server = direction === "ingress" ? endpoint : engine.endpointByIp(localAddress);
   const context = policy.contextFor(
     { endpoint: endpoint.key, direction, peer, proto: PROTO.TCP, port: localPort },
     source.id,
-    direction === "ingress" ? endpoint.key : (engine.endpointByIp(localAddress)?.key ?? localAddress),
+    server?.key ?? localAddress,
   );
   const upstream = { host: localAddress, port: localPort, mark: upstreamMark(direction, source.id) };
-  return {
-    context,
-    upstream: direction === "egress" ? { ...upstream, ...egressSource(engine, nodeName, remoteAddress, localAddress) } : upstream,
-  };
+  return { context, upstream: direction === "egress" ? { ...upstream, ...egressSource(nodeName, remoteAddress, server) } : upstream };
 }
 
 /** A proxy's record as the engine's ProxyRecord (Hubble's l7 fields; its summary line). */

@@ -1,6 +1,6 @@
 /** How a proxied flow's upstream socket keeps its source: the identity in its mark, and for an egress flow to another node its address. */
 import { isIPv4 } from "node:net";
-import type { Engine, NumericIdentity } from "@membrane/engine";
+import type { EndpointInfo, NumericIdentity } from "@membrane/engine";
 
 // bpf/include/membrane/abi.h
 const MARK_FROM_PROXY_INGRESS = 0xa00;
@@ -15,7 +15,8 @@ export function upstreamMark(direction: "ingress" | "egress", source: NumericIde
 }
 
 /**
- * The address an egress proxy's upstream connection from `client` to `server` leaves from, when
+ * The address an egress proxy's upstream connection from `client` to `destination` (the endpoint
+ * of the server's address, if any) leaves from, when
  * not this host's: the client's own when the server is a pod on another node (Cilium's Envoy keeps
  * the original source), so that node judges the flow by the pod's identity in its ipcache, not as
  * this node (native routing carries nothing else). The datapath hands the replies back to the
@@ -25,8 +26,7 @@ export function upstreamMark(direction: "ingress" | "egress", source: NumericIde
  * and a NAT on the way back would hide the pod's address from the datapath. IPv4 only, as the
  * proxy routing rule is.
  */
-export function egressSource(engine: Engine, nodeName: string, client: string, server: string): { readonly source?: string } {
-  const destination = engine.endpointByIp(server);
+export function egressSource(nodeName: string, client: string, destination: EndpointInfo | undefined): { readonly source?: string } {
   if (!isIPv4(client) || destination === undefined || destination.pod.nodeName === nodeName) return {};
   return { source: client };
 }
