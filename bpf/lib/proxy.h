@@ -176,9 +176,9 @@ static __always_inline int redirect_ingress_to_proxy(struct __sk_buff *skb, cons
 	struct ct_key k;
 	const struct ct_entry *e;
 
-	ct_key_of(t, CT_INGRESS, 0, &k);
+	ct_key_of(t, CT_INGRESS, &k);
 	e = ct_find(&k, now);
-	if (!e || e->proxy_port == 0)
+	if (!e || !(e->flags & CT_F_INGRESS) || e->proxy_port == 0)
 		return DROP_PROXY_LOOKUP_FAILED;
 	return redirect_to_proxy(skb, t, e->proxy_port, e->remote_identity);
 }

@@ -115,24 +115,28 @@ struct proxy_origin {
 
 /* ------------------------------------------------------------------ conntrack (lib/conntrack.h) */
 
-/* A flow as one endpoint saw it in one direction (Cilium's TUPLE_F_OUT / TUPLE_F_IN scopes). */
+/*
+ * A flow as one endpoint tracks it, one key for both of its directions: the flow's two ends in a
+ * canonical order (the lower address first, compared byte by byte, then the lower port) and which
+ * of them is the endpoint's. Which way the flow was opened is in the entry (CT_F_INGRESS).
+ */
 struct ct_key {
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__be16 sport;
-	__be16 dport;
+	__u8 lo_addr[16];
+	__u8 hi_addr[16];
+	__be16 lo_port;
+	__be16 hi_port;
 	__u8 proto;
 	__u8 family;
-	__u8 dir; /* CT_EGRESS: created by from-container; CT_INGRESS: by to-container */
+	__u8 endpoint_end; /* CT_END_LO or CT_END_HI: the endpoint's end of the flow */
 	__u8 pad;
 };
 
-#define CT_EGRESS 0
-#define CT_INGRESS 1
+#define CT_END_LO 0
+#define CT_END_HI 1
 
 struct ct_entry {
 	__u64 expires;        /* deadline on CLOCK_MONOTONIC (read coarse: bpf_ktime_get_coarse_ns()) */
-	__u64 packets;        /* original direction */
+	__u64 packets;        /* the direction the flow was opened in */
 	__u64 bytes;
 	__u64 reply_packets;
 	__u32 remote_identity;
@@ -146,6 +150,7 @@ struct ct_entry {
 
 #define CT_F_REPLY_SEEN 1
 #define CT_F_CLOSING 2
+#define CT_F_INGRESS 4 /* opened towards the endpoint (made by to-container); else by it (from-container) */
 
 /* Lifetimes in seconds (Cilium's defaults: ct-timeout-regular-tcp-syn, -tcp, -tcp-fin, -any). */
 #define CT_LIFETIME_TCP_SYN 60

@@ -186,18 +186,19 @@ static napi_value map_delete(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// testRun(fd, packet, ifindex, mark) → { retval, data, mark }: BPF_PROG_TEST_RUN with the packet as
-// the skb's data, arriving on `ifindex` (0: loopback) with `mark`; `mark` out is the skb's mark after.
+// testRun(fd, packet, ifindex, mark, repeat) → { retval, data, mark, durationNs }: BPF_PROG_TEST_RUN
+// with the packet as the skb's data, arriving on `ifindex` (0: loopback) with `mark`, run `repeat`
+// times on the same skb; `mark` out is the skb's mark after, `durationNs` the kernel's mean time a run.
 static napi_value test_run(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd, ifindex, mark;
+  int32_t fd, ifindex, mark, repeat;
   void *packet;
   size_t len;
-  if (argc < 4 || arg_int(env, argv[0], &fd) || arg_buffer(env, argv[1], &packet, &len) || arg_int(env, argv[2], &ifindex) ||
-      arg_int(env, argv[3], &mark)) {
-    napi_throw_type_error(env, NULL, "testRun(fd: number, packet: Buffer, ifindex: number, mark: number)");
+  if (argc < 5 || arg_int(env, argv[0], &fd) || arg_buffer(env, argv[1], &packet, &len) || arg_int(env, argv[2], &ifindex) ||
+      arg_int(env, argv[3], &mark) || arg_int(env, argv[4], &repeat) || repeat < 1) {
+    napi_throw_type_error(env, NULL, "testRun(fd: number, packet: Buffer, ifindex: number, mark: number, repeat: number >= 1)");
     return NULL;
   }
   size_t cap = len + 256;  // room for programs that grow the packet (encapsulation)
@@ -206,25 +207,27 @@ static napi_value test_run(napi_env env, napi_callback_info info) {
   struct __sk_buff ctx = {.ifindex = (__u32)ifindex, .mark = (__u32)mark};
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = (__u32)len, .data_out = out,
               .data_size_out = (__u32)cap, .ctx_in = &ctx, .ctx_size_in = sizeof ctx, .ctx_out = &ctx,
-              .ctx_size_out = sizeof ctx, .repeat = 1);
+              .ctx_size_out = sizeof ctx, .repeat = (int)repeat);
   if (bpf_prog_test_run_opts(fd, &opts)) {
     int err = errno;
     free(out);
     return throw_errno(env, "bpf_prog_test_run_opts", err);
   }
-  napi_value result, retval, data, mark_out;
+  napi_value result, retval, data, mark_out, duration;
   napi_status s1 = napi_create_object(env, &result);
   napi_status s2 = napi_create_int64(env, (int64_t)(int32_t)opts.retval, &retval);
   napi_status s3 = napi_create_buffer_copy(env, opts.data_size_out, out, NULL, &data);
   napi_status s4 = napi_create_uint32(env, ctx.mark, &mark_out);
+  napi_status s5 = napi_create_uint32(env, opts.duration, &duration);
   free(out);
-  if (s1 != napi_ok || s2 != napi_ok || s3 != napi_ok || s4 != napi_ok) {
+  if (s1 != napi_ok || s2 != napi_ok || s3 != napi_ok || s4 != napi_ok || s5 != napi_ok) {
     napi_throw_error(env, NULL, "membrane_bpf: cannot build the test-run result");
     return NULL;
   }
   CHECK(env, napi_set_named_property(env, result, "retval", retval));
   CHECK(env, napi_set_named_property(env, result, "data", data));
   CHECK(env, napi_set_named_property(env, result, "mark", mark_out));
+  CHECK(env, napi_set_named_property(env, result, "durationNs", duration));
   return result;
 }
 
@@ -276,6 +279,23 @@ static napi_value pin_program(napi_env env, napi_callback_info info) {
   }
   if (bpf_obj_pin(fd, path)) return throw_errno(env, "bpf_obj_pin", errno);
   return NULL;
+}
+
+// openPinned(path) → fd: a pinned map or program, opened (bpf_obj_get); the caller closes the fd.
+static napi_value open_pinned(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  if (argc < 1 || arg_string(env, argv[0], path, sizeof path)) {
+    napi_throw_type_error(env, NULL, "openPinned(path: string)");
+    return NULL;
+  }
+  int fd = bpf_obj_get(path);
+  if (fd < 0) return throw_errno(env, "bpf_obj_get", errno);
+  napi_value out;
+  CHECK(env, napi_create_int32(env, fd, &out));
+  return out;
 }
 
 // ------------------------------------------------------------------ ring buffer
@@ -534,6 +554,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mapNextKey", NULL, map_next_key, NULL, NULL, NULL, napi_enumerable, NULL},
       {"possibleCpus", NULL, possible_cpus, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pinProgram", NULL, pin_program, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openPinned", NULL, open_pinned, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringbufOpen", NULL, ringbuf_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringbufConsume", NULL, ringbuf_consume, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringbufWatch", NULL, ringbuf_watch, NULL, NULL, NULL, napi_enumerable, NULL},

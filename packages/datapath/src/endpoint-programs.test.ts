@@ -17,6 +17,7 @@ import { EndpointMapWriter } from "./maps/endpoint-map.ts";
 import { IpcacheMapWriter } from "./maps/ipcache-map.ts";
 import { PolicyMapWriter } from "./maps/policy-map.ts";
 import { collectConntrack } from "./maps/conntrack-gc.ts";
+import { lookupConntrack } from "./maps/conntrack-lookup.ts";
 import { writeDatapathConfig } from "./maps/config-map.ts";
 
 /**
@@ -591,6 +592,57 @@ test("conntrack GC deletes expired flows and keeps live ones; the datapath's dea
   assert.ok(gc.ok);
   assert.deepEqual(gc.value, { scanned: 2, deleted: 2, liveDestinations: new Set() });
   assert.equal(conntrack().length, 0);
+});
+
+test("the key TypeScript encodes finds the entry the datapath made, whichever end of the flow sorts first", () => {
+  for (const ep of ["A", "B"])
+    for (const d of ["ingress", "egress"] as const) assert.ok(policy.sync(ep, d, [{ key: key(0, 0, 0), entry: allow() }]).ok);
+  const flows = [
+    // from A to B: the source's end sorts first; from B to A: the destination's; then IPv6 both ways.
+    ...[
+      [A, B],
+      [B, A],
+    ].flatMap(([s, d]) => [
+      { source: s!.ip, destination: d!.ip, sourcePort: 40000, destinationPort: 80 },
+      { source: s!.ip6, destination: d!.ip6, sourcePort: 40001, destinationPort: 80 },
+    ]),
+    // One address, the ends told apart by port (a pod reaching itself through a service).
+    { source: A.ip, destination: A.ip, sourcePort: 40002, destinationPort: 80 },
+    { source: A.ip, destination: A.ip, sourcePort: 80, destinationPort: 40003 },
+  ];
+  for (const f of flows) {
+    const opener = f.source === A.ip || f.source === A.ip6 ? A : B;
+    const spec = { src: f.source, dst: f.destination, proto: "tcp", sport: f.sourcePort, dport: f.destinationPort } as const;
+    become(opener);
+    assert.equal(run("fromContainer", spec).retval, TC_ACT_OK);
+    if (f.destination !== f.source) {
+      become(opener === A ? B : A);
+      assert.equal(run("toContainer", spec).retval, TC_ACT_OK);
+    }
+    for (const direction of ["egress", "ingress"] as const) {
+      if (direction === "ingress" && f.destination === f.source) continue;
+      const found = lookupConntrack(dp.maps.conntrack, { ...f, proto: 6, direction });
+      assert.ok(found.ok);
+      const v = found.value;
+      assert.deepEqual(
+        v && {
+          source: v.source,
+          destination: v.destination,
+          sourcePort: v.sourcePort,
+          destinationPort: v.destinationPort,
+          direction: v.direction,
+          packets: v.packets,
+        },
+        { ...f, direction, packets: 1n },
+        `${f.source}:${f.sourcePort} → ${f.destination}:${f.destinationPort}, ${direction}`,
+      );
+    }
+    // The same flow asked for the other way round is not tracked (it was opened this way).
+    const reversed = { source: f.destination, destination: f.source, sourcePort: f.destinationPort, destinationPort: f.sourcePort };
+    const other = lookupConntrack(dp.maps.conntrack, { ...reversed, proto: 6, direction: "egress" });
+    assert.ok(other.ok);
+    assert.equal(other.value, null);
+  }
 });
 
 test("every counter the header defines is readable", () => {

@@ -18,10 +18,17 @@ export interface Addon {
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags: number): void;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapDelete(fd: number, key: Buffer): boolean;
-  testRun(fd: number, packet: Buffer, ifindex: number, mark: number): { retval: number; data: Buffer; mark: number };
+  testRun(
+    fd: number,
+    packet: Buffer,
+    ifindex: number,
+    mark: number,
+    repeat: number,
+  ): { retval: number; data: Buffer; mark: number; durationNs: number };
   mapNextKey(fd: number, key: Buffer | null, keySize: number): Buffer | null;
   possibleCpus(): number;
   pinProgram(fd: number, path: string): void;
+  openPinned(path: string): number;
   ringbufOpen(fd: number): unknown;
   ringbufConsume(handle: unknown): Buffer[];
   ringbufWatch(handle: unknown, callback: ((samples: Buffer[]) => void) | null): void;

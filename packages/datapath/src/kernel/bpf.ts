@@ -52,22 +52,27 @@ export function mapDelete(fd: MapFd, key: Buffer): Result<boolean, KernelError> 
   return call((a) => a.mapDelete(fd, key));
 }
 
-/** How a test packet arrives: on which device (0: loopback) and with which mark. */
+/**
+ * How a test packet arrives: on which device (0: loopback) and with which mark; `repeat` runs the
+ * program that many times on the same packet (the kernel times them; the result is the last run's).
+ */
 export interface TestRunContext {
   readonly ifindex?: number;
   readonly mark?: number;
+  readonly repeat?: number;
 }
 
-/** What a program did to a test packet: its return code, the packet as it left, and its mark. */
+/** What a program did to a test packet: its return code, the packet as it left, its mark, and the mean time a run took. */
 export interface TestRunResult {
   readonly retval: number;
   readonly data: Buffer;
   readonly mark: number;
+  readonly durationNs: number;
 }
 
-/** Runs a program once on `packet` (BPF_PROG_TEST_RUN). */
+/** Runs a program on `packet` (BPF_PROG_TEST_RUN), once unless `ctx.repeat` says more. */
 export function testRun(fd: ProgramFd, packet: Buffer, ctx: TestRunContext = {}): Result<TestRunResult, KernelError> {
-  return call((a) => a.testRun(fd, packet, ctx.ifindex ?? 0, ctx.mark ?? 0));
+  return call((a) => a.testRun(fd, packet, ctx.ifindex ?? 0, ctx.mark ?? 0, ctx.repeat ?? 1));
 }
 
 /** Every key of a map, in the kernel's order (`keySize` bytes each). */
@@ -100,6 +105,11 @@ export function possibleCpus(): Result<number, KernelError> {
 /** Pins a loaded program at `path` on bpffs. */
 export function pinProgram(fd: ProgramFd, path: string): Result<void, KernelError> {
   return call((a) => a.pinProgram(fd, path));
+}
+
+/** Opens a pinned map; close its fd (closeSync) when done. */
+export function openPinnedMap(path: string): Result<MapFd, KernelError> {
+  return call((a) => a.openPinned(path) as MapFd);
 }
 
 /** A reader of a BPF ring buffer map. */

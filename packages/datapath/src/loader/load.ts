@@ -2,7 +2,8 @@
  * Builds and loads the endpoint programs (bpf/endpoint.c) with every map pinned under one bpffs
  * directory — /sys/fs/bpf/membrane for the agent — and the programs pinned in its `programs/`
  * folder for tc to attach. Loading again (an agent restart, a program upgrade) reuses the pinned
- * maps, so policy, ipcache and conntrack survive, and replaces the program pins.
+ * maps, so policy, ipcache and conntrack survive (a map whose layout changed is carried over from
+ * its old pin: migrate-conntrack.ts), and replaces the program pins.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { err, ok, type Result } from "@membrane/engine";
 import { loadObject, pinProgram, type BpfObject, type KernelError, type MapFd, type ProgramFd } from "../kernel/bpf.ts";
 import { BPF_SOURCE_DIR, compileBpf } from "../kernel/compile.ts";
+import { migrateConntrack } from "./migrate-conntrack.ts";
 
 /** The agent's pin directory. */
 export const DEFAULT_PIN_DIR = "/sys/fs/bpf/membrane";
@@ -18,7 +20,7 @@ const MAPS = {
   policy: "membrane_policy",
   ipcache: "membrane_ipcache",
   endpoints: "membrane_endpoints",
-  conntrack: "membrane_ct",
+  conntrack: "membrane_ct_v2",
   events: "membrane_events",
   config: "membrane_config",
   counters: "membrane_counters",
@@ -67,6 +69,8 @@ export async function loadDatapath(options: LoadOptions = {}): Promise<Result<Da
       if (fd === undefined) return err({ syscall: "load", code: "ENOENT", message: `the datapath object has no map ${name}` });
       maps[k] = fd;
     }
+    const migrated = migrateConntrack(pinDir, maps.conntrack);
+    if (!migrated.ok) return migrated;
     const programs = {} as Record<keyof typeof PROGRAMS, ProgramFd>;
     const programPin = (k: keyof typeof PROGRAMS): string => join(pinDir, "programs", PROGRAMS[k]);
     for (const [k, name] of Object.entries(PROGRAMS) as [keyof typeof PROGRAMS, string][]) {

@@ -29,7 +29,7 @@ export function collectConntrack(map: MapFd, now: bigint = process.hrtime.bigint
     if (!v.ok) return err(v.error);
     if (v.value === null) continue;
     if (v.value.readBigUInt64LE(CT_ENTRY.expires) >= now) {
-      const destination = egressDestinationOf(k);
+      const destination = egressDestinationOf(k, v.value);
       if (destination !== null) liveDestinations.add(destination);
       continue;
     }

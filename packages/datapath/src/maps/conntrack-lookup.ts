@@ -18,5 +18,6 @@ export function lookupConntrack(
   if (!v.ok) return v;
   if (v.value === null) return ok(null);
   const entry = decodeConntrack(key, v.value);
-  return ok(entry.expires < now ? null : entry);
+  // One key holds a flow's both directions: an entry for the flow opened the other way is not this one.
+  return ok(entry.expires < now || entry.direction !== flow.direction ? null : entry);
 }
