@@ -59,12 +59,12 @@ static __always_inline int enforce(struct __sk_buff *skb, const int egress)
 {
 	struct packet p = {};
 	struct event_context c = { .direction = egress ? DIR_EGRESS : DIR_INGRESS, .now = bpf_ktime_get_coarse_ns() };
-	const struct endpoint_info *ep = endpoint_of(skb->ifindex);
 	const __u8 dir = egress ? CT_EGRESS : CT_INGRESS;
 	const struct datapath_config *cfg = datapath_config();
 	/* Read before any lookup: a change the agent makes meanwhile bumps it, so a verdict reached
 	 * on the old maps is never recorded under the new epoch. */
 	const __u32 epoch = cfg ? *(volatile const __u32 *)&cfg->policy_epoch : 0;
+	const struct endpoint_info *ep = endpoint_of(skb->ifindex, epoch);
 	struct ct_entry *entry = 0;
 	__u32 enforced, magic, carried, node;
 	__u8 audit = 0;
