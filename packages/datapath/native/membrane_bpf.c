@@ -82,11 +82,15 @@ static napi_value load_object(napi_env env, napi_callback_info info) {
   struct bpf_object *obj = bpf_object__open_file(path, NULL);
   if (!obj) return throw_errno(env, "bpf_object__open_file", errno);
   // Every map is pinned as pinDir/<name> (set here rather than by LIBBPF_PIN_BY_NAME in each map
-  // definition); libbpf reuses a compatible existing pin instead of creating the map again.
+  // definition); libbpf reuses a compatible existing pin instead of creating the map again. A map
+  // named *_cache holds nothing a later load needs (and a pin would tie its layout down): unpinned.
   struct bpf_map *map;
   bpf_object__for_each_map(map, obj) {
+    const char *name = bpf_map__name(map);
+    size_t n = strlen(name);
+    if (n >= 6 && strcmp(name + n - 6, "_cache") == 0) continue;
     char pin[4096];
-    snprintf(pin, sizeof pin, "%s/%s", pin_dir, bpf_map__name(map));
+    snprintf(pin, sizeof pin, "%s/%s", pin_dir, name);
     int err = bpf_map__set_pin_path(map, pin);
     if (err) {
       bpf_object__close(obj);
@@ -295,6 +299,32 @@ static napi_value open_pinned(napi_env env, napi_callback_info info) {
   if (fd < 0) return throw_errno(env, "bpf_obj_get", errno);
   napi_value out;
   CHECK(env, napi_create_int32(env, fd, &out));
+  return out;
+}
+
+// mapInfo(fd) → { type, keySize, valueSize, maxEntries }: what the kernel says a map fd is.
+static napi_value map_info(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || arg_int(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "mapInfo(fd: number)");
+    return NULL;
+  }
+  struct bpf_map_info m = {0};
+  __u32 len = sizeof m;
+  if (bpf_obj_get_info_by_fd(fd, &m, &len)) return throw_errno(env, "bpf_obj_get_info_by_fd", errno);
+  napi_value out, v;
+  CHECK(env, napi_create_object(env, &out));
+  CHECK(env, napi_create_uint32(env, m.type, &v));
+  CHECK(env, napi_set_named_property(env, out, "type", v));
+  CHECK(env, napi_create_uint32(env, m.key_size, &v));
+  CHECK(env, napi_set_named_property(env, out, "keySize", v));
+  CHECK(env, napi_create_uint32(env, m.value_size, &v));
+  CHECK(env, napi_set_named_property(env, out, "valueSize", v));
+  CHECK(env, napi_create_uint32(env, m.max_entries, &v));
+  CHECK(env, napi_set_named_property(env, out, "maxEntries", v));
   return out;
 }
 
@@ -555,6 +585,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"possibleCpus", NULL, possible_cpus, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pinProgram", NULL, pin_program, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openPinned", NULL, open_pinned, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mapInfo", NULL, map_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringbufOpen", NULL, ringbuf_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringbufConsume", NULL, ringbuf_consume, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ringbufWatch", NULL, ringbuf_watch, NULL, NULL, NULL, napi_enumerable, NULL},

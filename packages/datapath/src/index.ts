@@ -11,6 +11,7 @@ export * from "./maps/policy-map.ts";
 export * from "./maps/ipcache-map.ts";
 export * from "./maps/endpoint-map.ts";
 export * from "./loader/load.ts";
+export { retireEarlierConntrack } from "./loader/migrate-conntrack.ts";
 export * from "./maps/conntrack-gc.ts";
 export * from "./maps/conntrack-lookup.ts";
 export * from "./maps/proxy-origins.ts";

@@ -38,6 +38,11 @@ export interface Enforcement {
   stop(): Promise<void>;
 }
 
+/** A started node's notices, a line each, as the agent's other failures are told. */
+function announce(node: string, started: StartedNode): void {
+  for (const n of started.notices) process.stderr.write(`membrane: ${node}: ${n}\n`);
+}
+
 export class NodeGroup {
   readonly #engine: Engine;
   readonly #nodes: EnforcingNode[] = [];
@@ -58,6 +63,7 @@ export class NodeGroup {
   async add(setup: NodeSetup): Promise<Result<EnforcingNode, NodeStartError>> {
     const started = await startNode(this.#engine, setup);
     if (!started.ok) return started;
+    announce(setup.name, started.value);
     const proxies = await NodeProxies.start(
       this.#engine,
       setup.name,
@@ -85,6 +91,7 @@ export class NodeGroup {
   /** Puts a restarted agent (and its ring) in place of node `i`'s; its proxies stay. */
   replace(i: number, started: StartedNode): void {
     const old = this.#nodes[i]!;
+    announce(old.name, started);
     old.ring.watch(null);
     this.#nodes[i] = { ...old, ...started };
     this.#watch(this.#nodes[i]!);

@@ -4,7 +4,7 @@
  * attached, and its event ring opened. Shared by the lab's nodes and `membrane agent --node`.
  */
 import { err, ok, type Engine, type Result } from "@membrane/engine";
-import { loadDatapath, openRing, type RingReader } from "@membrane/datapath";
+import { loadDatapath, openRing, retireEarlierConntrack, type RingReader } from "@membrane/datapath";
 import { attach, HOOKS, ifindexes, type Hooks } from "./attach.ts";
 import { PROXY_DEVICE, VXLAN_DEVICE } from "./devices.ts";
 import { NodeAgent, type AgentError } from "./node-agent.ts";
@@ -32,6 +32,8 @@ export type NodeStartError =
 export interface StartedNode {
   readonly agent: NodeAgent;
   readonly ring: RingReader;
+  /** What starting did that an operator should hear of (the datapath's load notices). */
+  readonly notices: readonly string[];
 }
 
 const commandError = (e: { readonly command: string; readonly message: string }): NodeStartError => ({
@@ -79,7 +81,12 @@ export async function startNode(engine: Engine, setup: NodeSetup): Promise<Resul
   ];
   const attached = await attach(dp.value, setup.netns, devices);
   if (!attached.ok) return err(commandError(attached.error));
+  // The earlier programs are gone from every device: what they tracked until now is final.
+  const retired = retireEarlierConntrack(setup.pinDir, dp.value.maps.conntrack);
+  const notices = retired.ok
+    ? dp.value.notices
+    : [...dp.value.notices, `conntrack: the earlier layout's pin not retired (${retired.error.message})`];
   const ring = openRing(dp.value.maps.events);
   if (!ring.ok) return err({ kind: "command", message: ring.error.message });
-  return ok({ agent, ring: ring.value });
+  return ok({ agent, ring: ring.value, notices });
 }

@@ -13,6 +13,15 @@ export interface KernelError {
   readonly message: string;
 }
 
+/** What the kernel says a map is (bpf_map_info). */
+export interface MapInfo {
+  /** BPF_MAP_TYPE_* */
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+}
+
 export interface Addon {
   loadObject(path: string, pinDir: string): { handle: unknown; programs: Record<string, number>; maps: Record<string, number> };
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags: number): void;
@@ -29,6 +38,7 @@ export interface Addon {
   possibleCpus(): number;
   pinProgram(fd: number, path: string): void;
   openPinned(path: string): number;
+  mapInfo(fd: number): MapInfo;
   ringbufOpen(fd: number): unknown;
   ringbufConsume(handle: unknown): Buffer[];
   ringbufWatch(handle: unknown, callback: ((samples: Buffer[]) => void) | null): void;

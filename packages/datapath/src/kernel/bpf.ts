@@ -4,9 +4,9 @@
  * program on a crafted packet (BPF_PROG_TEST_RUN). Failures are values naming the syscall and errno.
  */
 import { ok, type Result } from "@membrane/engine";
-import { call, type KernelError } from "./addon.ts";
+import { call, type KernelError, type MapInfo } from "./addon.ts";
 
-export type { KernelError } from "./addon.ts";
+export type { KernelError, MapInfo } from "./addon.ts";
 
 /** A file descriptor of a loaded BPF program. */
 export type ProgramFd = number & { readonly __brand: "ProgramFd" };
@@ -54,7 +54,8 @@ export function mapDelete(fd: MapFd, key: Buffer): Result<boolean, KernelError> 
 
 /**
  * How a test packet arrives: on which device (0: loopback) and with which mark; `repeat` runs the
- * program that many times on the same packet (the kernel times them; the result is the last run's).
+ * program that many times on the same skb (the kernel times them; what a run writes to the packet
+ * or its mark, the next run sees; the result is the last run's).
  */
 export interface TestRunContext {
   readonly ifindex?: number;
@@ -75,11 +76,14 @@ export function testRun(fd: ProgramFd, packet: Buffer, ctx: TestRunContext = {})
   return call((a) => a.testRun(fd, packet, ctx.ifindex ?? 0, ctx.mark ?? 0, ctx.repeat ?? 1));
 }
 
-/** Every key of a map, in the kernel's order (`keySize` bytes each). */
-export function mapKeys(fd: MapFd, keySize: number): Result<Buffer[], KernelError> {
+/**
+ * Every key of a map, in the kernel's order (`keySize` bytes each), at most `limit` of them: in a
+ * map written meanwhile, a key deleted under the walk sends it back to the first bucket.
+ */
+export function mapKeys(fd: MapFd, keySize: number, limit = Infinity): Result<Buffer[], KernelError> {
   return call((a) => {
     const keys: Buffer[] = [];
-    for (let k = a.mapNextKey(fd, null, keySize); k !== null; k = a.mapNextKey(fd, k, keySize)) keys.push(k);
+    for (let k = a.mapNextKey(fd, null, keySize); k !== null && keys.length < limit; k = a.mapNextKey(fd, k, keySize)) keys.push(k);
     return keys;
   });
 }
@@ -110,6 +114,11 @@ export function pinProgram(fd: ProgramFd, path: string): Result<void, KernelErro
 /** Opens a pinned map; close its fd (closeSync) when done. */
 export function openPinnedMap(path: string): Result<MapFd, KernelError> {
   return call((a) => a.openPinned(path) as MapFd);
+}
+
+/** What the kernel says a map is: its type and sizes. */
+export function mapInfo(fd: MapFd): Result<MapInfo, KernelError> {
+  return call((a) => a.mapInfo(fd));
 }
 
 /** A reader of a BPF ring buffer map. */

@@ -2,8 +2,9 @@
  * Builds and loads the endpoint programs (bpf/endpoint.c) with every map pinned under one bpffs
  * directory — /sys/fs/bpf/membrane for the agent — and the programs pinned in its `programs/`
  * folder for tc to attach. Loading again (an agent restart, a program upgrade) reuses the pinned
- * maps, so policy, ipcache and conntrack survive (a map whose layout changed is carried over from
- * its old pin: migrate-conntrack.ts), and replaces the program pins.
+ * maps, so policy, ipcache and conntrack survive (conntrack of an earlier layout is carried over
+ * from its old pin: migrate-conntrack.ts; the caller retires that pin once the programs are
+ * attached), and replaces the program pins.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import { err, ok, type Result } from "@membrane/engine";
 import { loadObject, pinProgram, type BpfObject, type KernelError, type MapFd, type ProgramFd } from "../kernel/bpf.ts";
 import { BPF_SOURCE_DIR, compileBpf } from "../kernel/compile.ts";
-import { migrateConntrack } from "./migrate-conntrack.ts";
+import { adoptEarlierConntrack, staleConntrackPinned } from "./migrate-conntrack.ts";
 
 /** The agent's pin directory. */
 export const DEFAULT_PIN_DIR = "/sys/fs/bpf/membrane";
@@ -43,6 +44,8 @@ export interface Datapath {
   readonly programs: { readonly [K in keyof typeof PROGRAMS]: ProgramFd };
   /** The bpffs path of a program, for `tc … object-pinned`. */
   programPin(name: keyof typeof PROGRAMS): string;
+  /** What the load did that an operator should hear of: conntrack carried over from an earlier layout, or not. */
+  readonly notices: readonly string[];
 }
 
 export interface LoadOptions {
@@ -60,6 +63,7 @@ export async function loadDatapath(options: LoadOptions = {}): Promise<Result<Da
     const compiled = await compileBpf(join(BPF_SOURCE_DIR, "endpoint.c"), objectPath, options.defines ?? {});
     if (!compiled.ok) return compiled;
     mkdirSync(join(pinDir, "programs"), { recursive: true });
+    const stale = staleConntrackPinned(pinDir);
     const loaded = loadObject(objectPath, pinDir);
     if (!loaded.ok) return loaded;
     const object = loaded.value;
@@ -69,8 +73,12 @@ export async function loadDatapath(options: LoadOptions = {}): Promise<Result<Da
       if (fd === undefined) return err({ syscall: "load", code: "ENOENT", message: `the datapath object has no map ${name}` });
       maps[k] = fd;
     }
-    const migrated = migrateConntrack(pinDir, maps.conntrack);
-    if (!migrated.ok) return migrated;
+    const adopted = adoptEarlierConntrack(pinDir, maps.conntrack, stale);
+    const notices = adopted.ok
+      ? adopted.value > 0
+        ? [`conntrack: ${adopted.value} flows carried over from an earlier layout`]
+        : []
+      : [`conntrack: flows not carried over from an earlier layout (${adopted.error.message}): established flows are decided again`];
     const programs = {} as Record<keyof typeof PROGRAMS, ProgramFd>;
     const programPin = (k: keyof typeof PROGRAMS): string => join(pinDir, "programs", PROGRAMS[k]);
     for (const [k, name] of Object.entries(PROGRAMS) as [keyof typeof PROGRAMS, string][]) {
@@ -82,7 +90,7 @@ export async function loadDatapath(options: LoadOptions = {}): Promise<Result<Da
       const pinned = pinProgram(fd, programPin(k));
       if (!pinned.ok) return pinned;
     }
-    return ok({ object, pinDir, maps, programs, programPin });
+    return ok({ object, pinDir, maps, programs, programPin, notices });
   } finally {
     rmSync(build, { recursive: true, force: true });
   }

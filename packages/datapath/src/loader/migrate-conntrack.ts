@@ -1,9 +1,17 @@
 /**
- * Carries conntrack entries over from an earlier layout when the programs are upgraded: the agent
- * reloads over its pinned maps, and libbpf reuses a pin whenever sizes match, so a map whose
- * layout changes takes a new name and its old pin is read here, written in the new layout, and
- * removed. Established flows keep their state across the upgrade (replies stay replies); a flow
- * the old programs open between this copy and tc attaching the new ones is decided again by them.
+ * Carries conntrack entries over from an earlier layout when the programs are upgraded. The agent
+ * reloads over its pinned maps and libbpf reuses any pin whose sizes match, so a map whose layout
+ * changes takes a new name, and the old pin is read here:
+ *
+ * - at load, before any new program runs ({@link adoptEarlierConntrack}): the new map is emptied
+ *   when it was pinned before the old one was (an upgrade, a rollback, an upgrade again: what it
+ *   holds is stale), then every live entry is copied over;
+ * - once the new programs are attached ({@link retireEarlierConntrack}): copied again, since the
+ *   old programs kept tracking flows while the agent synced its maps, and the old pin is removed.
+ *
+ * The old map's entries are the flows' truth: they overwrite what the new programs made of the
+ * same flows in between (a reply they took for a new flow). Best effort: conntrack is soft state,
+ * and a failure here costs established flows their state, never the upgrade itself.
  *
  * `membrane_ct` (until the one-key layout): keyed by the tuple as the flow was opened and by which
  * program made the entry; its entries are laid out as today's, less CT_F_INGRESS.
@@ -12,45 +20,98 @@ import { closeSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { err, ok, type Result } from "@membrane/engine";
 import { addressAt } from "../codec/address.ts";
-import { CT_ENTRY, CT_FLAGS, encodeConntrackKey } from "../codec/conntrack.ts";
-import { mapKeys, mapLookup, mapUpdate, openPinnedMap, type KernelError, type MapFd } from "../kernel/bpf.ts";
+import { CT_ENTRY, CT_FLAGS, CT_KEY, encodeConntrackKey } from "../codec/conntrack.ts";
+import { mapDelete, mapInfo, mapKeys, mapLookup, mapUpdate, openPinnedMap, type KernelError, type MapFd } from "../kernel/bpf.ts";
 
-const V1_NAME = "membrane_ct";
-const V1_KEY = { size: 40, saddr: 0, daddr: 16, sport: 32, dport: 34, proto: 36, family: 37, dir: 38 } as const;
+const CURRENT_NAME = "membrane_ct_v2";
+const V1 = {
+  name: "membrane_ct",
+  /** BPF_MAP_TYPE_LRU_HASH, and the sizes that layout had; a pin of any other shape is dropped unread. */
+  type: 9,
+  key: { size: 40, saddr: 0, daddr: 16, sport: 32, dport: 34, proto: 36, family: 37, dir: 38 },
+  valueSize: CT_ENTRY.size,
+} as const;
 
-/** Moves the entries of an earlier layout's pin in `pinDir` into `map`; returns how many it moved (0 when there was none). */
-export function migrateConntrack(pinDir: string, map: MapFd): Result<number, KernelError> {
-  const pin = join(pinDir, V1_NAME);
+/** Whether the conntrack map pinned in `pinDir` will be a stale one: call before loading. */
+export function staleConntrackPinned(pinDir: string): boolean {
+  return existsSync(join(pinDir, V1.name)) && existsSync(join(pinDir, CURRENT_NAME));
+}
+
+/** Before the new programs run: empties `map` if `stale`, then copies the old pin's live entries in. Returns how many. */
+export function adoptEarlierConntrack(pinDir: string, map: MapFd, stale: boolean): Result<number, KernelError> {
+  if (!existsSync(join(pinDir, V1.name))) return ok(0);
+  if (stale) {
+    const keys = mapKeys(map, CT_KEY.size);
+    if (!keys.ok) return keys;
+    for (const k of keys.value) {
+      const d = mapDelete(map, k);
+      if (!d.ok) return err(d.error);
+    }
+  }
+  return copyEarlier(pinDir, map);
+}
+
+/** After the new programs are attached: copies the old pin's live entries in again, then removes the pin. Returns how many. */
+export function retireEarlierConntrack(pinDir: string, map: MapFd): Result<number, KernelError> {
+  const pin = join(pinDir, V1.name);
   if (!existsSync(pin)) return ok(0);
-  const old = openPinnedMap(pin);
+  const copied = copyEarlier(pinDir, map);
+  if (!copied.ok) return copied;
+  try {
+    rmSync(pin, { force: true });
+  } catch (e) {
+    return err({
+      syscall: "unlink",
+      code: (e as NodeJS.ErrnoException).code ?? "EIO",
+      message: `removing ${pin}: ${(e as Error).message}`,
+    });
+  }
+  return copied;
+}
+
+function copyEarlier(pinDir: string, map: MapFd): Result<number, KernelError> {
+  const old = openPinnedMap(join(pinDir, V1.name));
   if (!old.ok) return old;
   try {
-    const keys = mapKeys(old.value, V1_KEY.size);
+    const info = mapInfo(old.value);
+    if (!info.ok) return info;
+    const { type, keySize, valueSize, maxEntries } = info.value;
+    if (type !== V1.type || keySize !== V1.key.size || valueSize !== V1.valueSize) return ok(0);
+    // The old programs may still be writing: the walk is bounded, and a key seen twice is copied once.
+    const keys = mapKeys(old.value, keySize, 2 * maxEntries);
     if (!keys.ok) return keys;
-    let moved = 0;
+    const now = process.hrtime.bigint();
+    const latest = new Map<string, { key: Buffer; entry: Buffer; expires: bigint }>();
     for (const k of keys.value) {
-      const v = mapLookup(old.value, k, CT_ENTRY.size);
+      const v = mapLookup(old.value, k, valueSize);
       if (!v.ok) return v;
       if (v.value === null) continue; // gone meanwhile
-      const family = k[V1_KEY.family]!;
-      const ingress = k[V1_KEY.dir] === 1;
+      const expires = v.value.readBigUInt64LE(CT_ENTRY.expires);
+      if (expires <= now) continue;
+      const family = k[V1.key.family]!;
+      const ingress = k[V1.key.dir] === 1;
       const key = encodeConntrackKey({
-        source: addressAt(k, V1_KEY.saddr, family),
-        destination: addressAt(k, V1_KEY.daddr, family),
-        sourcePort: k.readUInt16BE(V1_KEY.sport),
-        destinationPort: k.readUInt16BE(V1_KEY.dport),
-        proto: k[V1_KEY.proto]!,
+        source: addressAt(k, V1.key.saddr, family),
+        destination: addressAt(k, V1.key.daddr, family),
+        sourcePort: k.readUInt16BE(V1.key.sport),
+        destinationPort: k.readUInt16BE(V1.key.dport),
+        proto: k[V1.key.proto]!,
         direction: ingress ? "ingress" : "egress",
       });
       if (key === undefined) continue;
+      // A flow and its reverse opened at one endpoint were two entries and are one key now: the
+      // one that lives longer is the one still in use.
+      const id = key.toString("hex");
+      if ((latest.get(id)?.expires ?? 0n) >= expires) continue;
       const entry = Buffer.from(v.value);
       if (ingress) entry[CT_ENTRY.flags] = entry[CT_ENTRY.flags]! | CT_FLAGS.ingress;
+      latest.set(id, { key, entry, expires });
+    }
+    for (const { key, entry } of latest.values()) {
       const written = mapUpdate(map, key, entry);
       if (!written.ok) return err(written.error);
-      moved++;
     }
-    rmSync(pin);
-    return ok(moved);
+    return ok(latest.size);
   } finally {
     closeSync(old.value);
   }
