@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import dgram from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { after, before, beforeEach, describe, test } from "node:test";
@@ -594,33 +595,56 @@ test("conntrack GC deletes expired flows and keeps live ones; the datapath's dea
   assert.equal(conntrack().length, 0);
 });
 
-test("the key TypeScript encodes finds the entry the datapath made, whichever end of the flow sorts first", () => {
+test("the key TypeScript encodes finds the entry the datapath made, whichever end of the flow sorts first; replies are replies", () => {
   for (const ep of ["A", "B"])
     for (const d of ["ingress", "egress"] as const) assert.ok(policy.sync(ep, d, [{ key: key(0, 0, 0), entry: allow() }]).ok);
+  const at = (ep: typeof A, address: string): typeof A => (address.includes(":") ? { ...ep, ip6: address } : { ...ep, ip: address });
+  // Ends whose byte order and little-endian word order disagree (10.0.1.2 / 10.0.2.1, fd00::1:2 /
+  // fd00::2:1), and whose 64-bit halves disagree (fd00::ffff / fd01::1); each pair opened both ways.
+  const pairs = [
+    ["10.0.1.2", "10.0.2.1"],
+    ["fd00::1:2", "fd00::2:1"],
+    ["fd00::ffff", "fd01::1"],
+  ].flatMap(([x, y]) => [
+    [at(A, x!), at(B, y!)],
+    [at(B, y!), at(A, x!)],
+  ]);
   const flows = [
-    // from A to B: the source's end sorts first; from B to A: the destination's; then IPv6 both ways.
-    ...[
-      [A, B],
-      [B, A],
-    ].flatMap(([s, d]) => [
-      { source: s!.ip, destination: d!.ip, sourcePort: 40000, destinationPort: 80 },
-      { source: s!.ip6, destination: d!.ip6, sourcePort: 40001, destinationPort: 80 },
-    ]),
+    ...pairs.map(([opener, peer], i) => ({ opener: opener!, peer: peer!, sourcePort: 40000 + i, destinationPort: 80 })),
     // One address, the ends told apart by port (a pod reaching itself through a service).
-    { source: A.ip, destination: A.ip, sourcePort: 40002, destinationPort: 80 },
-    { source: A.ip, destination: A.ip, sourcePort: 80, destinationPort: 40003 },
+    { opener: A, peer: A, sourcePort: 40010, destinationPort: 80 },
+    { opener: A, peer: A, sourcePort: 80, destinationPort: 40011 },
   ];
-  for (const f of flows) {
-    const opener = f.source === A.ip || f.source === A.ip6 ? A : B;
-    const spec = { src: f.source, dst: f.destination, proto: "tcp", sport: f.sourcePort, dport: f.destinationPort } as const;
+  for (const { opener, peer, sourcePort, destinationPort } of flows) {
+    const v6 = opener.ip6 !== A.ip6 && opener.ip6 !== B.ip6;
+    const f = { source: v6 ? opener.ip6 : opener.ip, destination: v6 ? peer.ip6 : peer.ip, sourcePort, destinationPort };
+    const self = opener === peer;
+    const spec = { src: f.source, dst: f.destination, proto: "tcp", sport: sourcePort, dport: destinationPort } as const;
+    const reply = {
+      src: f.destination,
+      dst: f.source,
+      proto: "tcp",
+      sport: destinationPort,
+      dport: sourcePort,
+      tcpFlags: TCP.ack,
+    } as const;
+    const replies = counter("reply");
     become(opener);
     assert.equal(run("fromContainer", spec).retval, TC_ACT_OK);
-    if (f.destination !== f.source) {
-      become(opener === A ? B : A);
+    if (!self) {
+      become(peer);
       assert.equal(run("toContainer", spec).retval, TC_ACT_OK);
+      assert.equal(run("fromContainer", reply).retval, TC_ACT_OK);
+      become(opener);
     }
+    assert.equal(run("toContainer", reply).retval, TC_ACT_OK);
+    assert.equal(
+      counter("reply") - replies,
+      self ? 1n : 2n,
+      `${f.source}:${sourcePort} → ${f.destination}:${destinationPort}: the answers are replies`,
+    );
     for (const direction of ["egress", "ingress"] as const) {
-      if (direction === "ingress" && f.destination === f.source) continue;
+      if (direction === "ingress" && self) continue;
       const found = lookupConntrack(dp.maps.conntrack, { ...f, proto: 6, direction });
       assert.ok(found.ok);
       const v = found.value;
@@ -634,14 +658,42 @@ test("the key TypeScript encodes finds the entry the datapath made, whichever en
           packets: v.packets,
         },
         { ...f, direction, packets: 1n },
-        `${f.source}:${f.sourcePort} → ${f.destination}:${f.destinationPort}, ${direction}`,
+        `${f.source}:${sourcePort} → ${f.destination}:${destinationPort}, ${direction}`,
       );
     }
     // The same flow asked for the other way round is not tracked (it was opened this way).
-    const reversed = { source: f.destination, destination: f.source, sourcePort: f.destinationPort, destinationPort: f.sourcePort };
+    const reversed = { source: f.destination, destination: f.source, sourcePort: destinationPort, destinationPort: sourcePort };
     const other = lookupConntrack(dp.maps.conntrack, { ...reversed, proto: 6, direction: "egress" });
     assert.ok(other.ok);
     assert.equal(other.value, null);
+  }
+});
+
+test("an endpoint's record is read again once the agent bumps the policy epoch, and at epoch 0 every time", () => {
+  for (const ep of ["A", "B"]) assert.ok(policy.sync(ep, "egress", [{ key: key(0, 0, 0), entry: allow() }]).ok);
+  const epoch = (policyEpoch: number) => assert.ok(writeDatapathConfig(dp.maps.config, { eventsPerSecond: 0, policyEpoch }).ok);
+  const send = (from: typeof A) => run("fromContainer", { src: from.ip, dst: "192.0.2.1", proto: "udp", sport: 5000 + from.epId }).retval;
+  // The records are cached per CPU: this thread stays on one while the cache is looked at.
+  const cpus = execFileSync("taskset", ["-pc", String(process.pid)], { encoding: "utf8" })
+    .split(":")
+    .at(-1)!
+    .trim();
+  execFileSync("taskset", ["-pc", "0", String(process.pid)], { stdio: "ignore" });
+  try {
+    become(A);
+    epoch(5);
+    assert.equal(send(A), TC_ACT_OK);
+    // The record changes (B's device now); until the agent's bump the one read under epoch 5 holds.
+    become(B);
+    assert.equal(send(B), TC_ACT_SHOT, "B's address, judged by A's record: spoofed");
+    epoch(6);
+    assert.equal(send(B), TC_ACT_OK);
+    // Epoch 0 (unset) reads the record every time.
+    epoch(0);
+    become(A);
+    assert.equal(send(A), TC_ACT_OK);
+  } finally {
+    execFileSync("taskset", ["-pc", cpus, String(process.pid)], { stdio: "ignore" });
   }
 });
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { BPF_SOURCE_DIR } from "../kernel/compile.ts";
-import { CT_ENTRY, CT_KEY } from "./conntrack.ts";
+import { CT_ENTRY, CT_FLAGS, CT_KEY } from "./conntrack.ts";
 import { COUNTER, DATAPATH_CONFIG } from "./counters.ts";
 import { ENDPOINT_INFO } from "./endpoint.ts";
 import { DROP_REASON_NAMES, EVENT } from "./event.ts";
@@ -73,4 +73,10 @@ test("every drop code abi.h defines has its Hubble name", async () => {
   assert.ok(codes.length >= 10);
   for (const c of codes) assert.ok(DROP_REASON_NAMES[c] !== undefined, `no name for ${c}`);
   assert.deepEqual(Object.keys(DROP_REASON_NAMES).map(Number).sort(), [...codes].sort());
+});
+
+test("the conntrack flags the codec reads are abi.h's", () => {
+  const header = readFileSync(join(BPF_SOURCE_DIR, "include/membrane/abi.h"), "utf8");
+  const defined = Object.fromEntries([...header.matchAll(/#define CT_F_(\w+) (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+  assert.deepEqual(defined, { REPLY_SEEN: CT_FLAGS.replySeen, CLOSING: CT_FLAGS.closing, INGRESS: CT_FLAGS.ingress });
 });
