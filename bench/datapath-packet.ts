@@ -6,9 +6,9 @@
  * holds: the client's egress allow-list of 10,000 /32s plus the server, in the ipcache too.
  *
  * - `datapath_ns_egress_established`: from_container on a packet of an established flow (the
- *   client sending data: its reply key misses, its own key hits, the verdict is cached).
+ *   client sending data: one conntrack lookup, the verdict cached under the policy epoch).
  * - `datapath_ns_ingress_established`: to_container on the same packet at the server.
- * - `datapath_ns_egress_reply`: from_container on the server's answer (its reply key hits).
+ * - `datapath_ns_egress_reply`: from_container on the server's answer (a reply: no policy).
  * - `datapath_ns_egress_new`: from_container on a new flow's first packet: the ipcache and policy
  *   lookups, a conntrack entry and a policy-verdict event (each run a new source port).
  *

@@ -48,7 +48,7 @@ static __always_inline __u64 ct_word(const __u8 *addr)
 	__u64 w;
 
 	__builtin_memcpy(&w, addr, 8);
-	return __builtin_bswap64(w);
+	return bpf_be64_to_cpu(w);
 }
 
 /* Whether end (a, a_port) sorts before end (b, b_port): by address byte by byte, then by port. */

@@ -18,9 +18,9 @@ struct {
 } membrane_endpoints SEC(".maps");
 
 /*
- * Each CPU keeps the records it read last in slots by ifindex, in front of the hash: an array
- * lookup is inlined by the verifier, a hash lookup is a call plus hashing (about a fifth of an
- * established packet's cost here: bench/datapath-packet.ts). A slot holds a record as read under a
+ * Each CPU keeps the records it read last in slots by ifindex, in front of the hash: a per-CPU
+ * array lookup is inlined by the verifier (kernels 6.10+ on x86-64), a hash lookup is a call plus
+ * hashing (about a fifth of an established packet's cost here: bench/datapath-packet.ts). A slot holds a record as read under a
  * policy epoch, and the agent bumps the epoch after every change of the endpoints map (Cilium
  * compiles the record into each endpoint's program instead, and reloads it on change).
  */
