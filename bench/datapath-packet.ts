@@ -11,6 +11,9 @@
  * - `datapath_ns_egress_reply`: from_container on the server's answer (a reply: no policy).
  * - `datapath_ns_egress_new`: from_container on a new flow's first packet: the ipcache and policy
  *   lookups, a conntrack entry and a policy-verdict event (each run a new source port).
+ * - `datapath_ns_netdev_to_pod`: from_netdev (the uplink's ingress) on a packet from another node
+ *   to a local pod's server port: what every such packet pays for the egress proxy's transparent
+ *   upstream (endpoint.c from_node), with the agent's settings on this kernel.
  *
  * Each is the median of {@link ROUNDS} timed batches after a warm-up batch. Progress goes to
  * stderr; the last stdout line is the JSON of figures.
@@ -24,6 +27,7 @@ import {
   openRing,
   PolicyMapWriter,
   testRun,
+  upstreamPortsHonoured,
   writeDatapathConfig,
   type ProgramFd,
 } from "@membrane/datapath";
@@ -73,6 +77,7 @@ try {
   for (const s of synced) if (!s.ok) throw new Error(JSON.stringify(s.error));
   progress(`datapath per packet: client egress policy map of ${policy.size - 1} entries, ${REPEAT} runs a batch`);
   let epoch = 0;
+  const proxyUpstreamPorts = upstreamPortsHonoured(null);
   // The events a new flow sends are drained as they come, as the agent does.
   const ring = openRing(dp.maps.events);
   if (!ring.ok) throw new Error(ring.error.message);
@@ -90,7 +95,7 @@ try {
     });
     if (!r.ok) throw new Error(r.error.message);
     // As the agent does after every change of the maps: flows and endpoint records read before are read again.
-    const config = writeDatapathConfig(dp.maps.config, { eventsPerSecond: 0, policyEpoch: ++epoch });
+    const config = writeDatapathConfig(dp.maps.config, { eventsPerSecond: 0, policyEpoch: ++epoch, proxyUpstreamPorts });
     if (!config.ok) throw new Error(config.error.message);
   };
   const timed = (program: ProgramFd, packet: Buffer, repeat: number): number => {
@@ -131,12 +136,15 @@ try {
   }
   const egressNew = quantile(newFlows.slice(200), 0.5);
   progress(`  from_container, new flow: ${egressNew} ns (median of ${newFlows.length - 200} single runs)`);
+  const fromOtherNode: PacketSpec = { ...data, src: "10.244.2.20", dst: SERVER.ip };
+  const netdevToPod = measure("from_netdev, to a pod", dp.programs.fromNetdev, () => frame(fromOtherNode));
   console.log(
     JSON.stringify({
       datapath_ns_egress_established: egressEstablished,
       datapath_ns_ingress_established: ingressEstablished,
       datapath_ns_egress_reply: egressReply,
       datapath_ns_egress_new: egressNew,
+      datapath_ns_netdev_to_pod: netdevToPod,
     }),
   );
 } finally {

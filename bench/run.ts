@@ -79,6 +79,7 @@ const BENCHMARKS: readonly { readonly file: string; readonly goals: readonly Goa
       { figure: "datapath_ns_ingress_established", goal: "(reported)", ok: () => true },
       { figure: "datapath_ns_egress_reply", goal: "(reported)", ok: () => true },
       { figure: "datapath_ns_egress_new", goal: "(reported)", ok: () => true },
+      { figure: "datapath_ns_netdev_to_pod", goal: "(reported)", ok: () => true },
     ],
   },
 ];

@@ -191,11 +191,20 @@ int to_container(struct __sk_buff *skb)
  */
 static __always_inline int from_node(struct __sk_buff *skb)
 {
+	const struct datapath_config *cfg;
 	struct packet p = {};
 	struct event_context c = { .direction = DIR_INGRESS };
+	__u16 port;
 	int rc;
 
-	if (parse_packet(skb, &p) != 0 || !ipcache_is_pod(p.t.family, p.t.daddr))
+	if (parse_packet(skb, &p) != 0 || (p.t.proto != IPPROTO_TCP && p.t.proto != IPPROTO_UDP))
+		return TC_ACT_OK;
+	/* Most packets to pods are to ports the proxy's upstream sockets never take: no lookups. */
+	cfg = datapath_config();
+	port = bpf_ntohs(p.t.dport);
+	if (cfg && (cfg->flags & DATAPATH_F_PROXY_UPSTREAM_PORTS) && (port < PROXY_UPSTREAM_PORT_MIN || port > PROXY_UPSTREAM_PORT_MAX))
+		return TC_ACT_OK;
+	if (!ipcache_is_pod(p.t.family, p.t.daddr))
 		return TC_ACT_OK;
 	rc = to_proxy_upstream(skb, &p.t);
 	if (rc >= 0)

@@ -197,11 +197,19 @@ struct event {
 /* The datapath's settings, the single entry of membrane_config. */
 struct datapath_config {
 	__u32 events_per_second; /* per CPU; 0: unlimited */
-	__u32 flags;
+	__u32 flags;             /* DATAPATH_F_* */
 	__u32 tunnel_ifindex;    /* the VXLAN device (tunnel routing); 0: native routing */
 	__u32 proxy_ifindex;     /* the device whose ingress hands redirected ingress flows to the proxy; 0: none */
 	__u32 policy_epoch;      /* bumped by the agent after every change of the policy, endpoints or ipcache maps; 0: never cache verdicts */
 };
+
+/* The egress proxy's transparent upstream sockets take their ports from [PROXY_UPSTREAM_PORT_MIN,
+ * PROXY_UPSTREAM_PORT_MAX] (IP_LOCAL_PORT_RANGE, Linux 6.3+, a part of the node's ephemeral
+ * range, which the kernel insists on): only a packet to such a port can answer one, and from_netdev
+ * looks up no socket for the others. The agent sets the flag when the node's kernel does so. */
+#define DATAPATH_F_PROXY_UPSTREAM_PORTS 1
+#define PROXY_UPSTREAM_PORT_MIN 60000
+#define PROXY_UPSTREAM_PORT_MAX 60999
 
 /* ------------------------------------------------------------------ counters (lib/counters.h) */
 

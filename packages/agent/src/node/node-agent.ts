@@ -44,6 +44,8 @@ export interface NodeAgentOptions {
   readonly proxyIfindex?: number | undefined;
   /** Events each CPU may send per second (default {@link DEFAULT_EVENTS_PER_SECOND}). */
   readonly eventsPerSecond?: number | undefined;
+  /** The egress proxy's transparent upstream sockets get ports from PROXY_UPSTREAM_PORTS here (upstreamPortsHonoured). */
+  readonly proxyUpstreamPorts?: boolean | undefined;
 }
 
 /** Enough for every new flow of a busy node; a drop flood beyond it is counted, not sent. */
@@ -125,6 +127,7 @@ export class NodeAgent {
       tunnelIfindex: options.tunnelIfindex ?? 0,
       proxyIfindex: options.proxyIfindex ?? 0,
       policyEpoch: heldPolicyEpoch(datapath.maps.config),
+      proxyUpstreamPorts: options.proxyUpstreamPorts ?? false,
     };
     const byId = new Map([...agent.#local].map(([key, l]) => [l.epId, key]));
     const adopted = [agent.#policy.adopt((id) => byId.get(id)), agent.#ipcache.adopt()];

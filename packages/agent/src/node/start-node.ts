@@ -4,10 +4,11 @@
  * attached, and its event ring opened. Shared by the lab's nodes and `membrane agent --node`.
  */
 import { err, ok, type Engine, type Result } from "@membrane/engine";
-import { loadDatapath, openRing, retireEarlierConntrack, type RingReader } from "@membrane/datapath";
+import { loadDatapath, openRing, retireEarlierConntrack, upstreamPortsHonoured, type RingReader } from "@membrane/datapath";
 import { attach, HOOKS, ifindexes, type Hooks } from "./attach.ts";
 import { PROXY_DEVICE, VXLAN_DEVICE } from "./devices.ts";
 import { NodeAgent, type AgentError } from "./node-agent.ts";
+import { netnsPath } from "../exec.ts";
 
 /** What a node is made of, as the datapath sees it. */
 export interface NodeSetup {
@@ -69,7 +70,12 @@ export async function startNode(engine: Engine, setup: NodeSetup): Promise<Resul
     engine,
     setup.name,
     dp.value,
-    { policyCapacity: setup.policyCapacity, tunnelIfindex, proxyIfindex: proxyIfindex.value },
+    {
+      policyCapacity: setup.policyCapacity,
+      tunnelIfindex,
+      proxyIfindex: proxyIfindex.value,
+      proxyUpstreamPorts: upstreamPortsHonoured(setup.netns === null ? null : netnsPath(setup.netns)),
+    },
     endpoints,
   );
   if (errors.length > 0) return err({ kind: "agent", errors });

@@ -7,7 +7,8 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { BPF_SOURCE_DIR } from "../kernel/compile.ts";
 import { CT_ENTRY, CT_FLAGS, CT_KEY } from "./conntrack.ts";
-import { COUNTER, DATAPATH_CONFIG } from "./counters.ts";
+import { COUNTER, DATAPATH_CONFIG, DATAPATH_F_PROXY_UPSTREAM_PORTS } from "./counters.ts";
+import { PROXY_UPSTREAM_PORTS } from "../kernel/sockets.ts";
 import { ENDPOINT_INFO } from "./endpoint.ts";
 import { DROP_REASON_NAMES, EVENT } from "./event.ts";
 import { IPCACHE_ENTRY, IPCACHE_KEY } from "./ipcache.ts";
@@ -79,4 +80,12 @@ test("the conntrack flags the codec reads are abi.h's", () => {
   const header = readFileSync(join(BPF_SOURCE_DIR, "include/membrane/abi.h"), "utf8");
   const defined = Object.fromEntries([...header.matchAll(/#define CT_F_(\w+) (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
   assert.deepEqual(defined, { REPLY_SEEN: CT_FLAGS.replySeen, CLOSING: CT_FLAGS.closing, INGRESS: CT_FLAGS.ingress });
+});
+
+test("the datapath flags and the proxy's upstream port range are abi.h's", () => {
+  const header = readFileSync(join(BPF_SOURCE_DIR, "include/membrane/abi.h"), "utf8");
+  const define = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(header)?.[1]);
+  assert.equal(define("DATAPATH_F_PROXY_UPSTREAM_PORTS"), DATAPATH_F_PROXY_UPSTREAM_PORTS);
+  assert.equal(define("PROXY_UPSTREAM_PORT_MIN"), PROXY_UPSTREAM_PORTS.min);
+  assert.equal(define("PROXY_UPSTREAM_PORT_MAX"), PROXY_UPSTREAM_PORTS.max);
 });

@@ -61,12 +61,21 @@ export interface DatapathConfig {
    * whose verdict was reached under the current epoch skips the lookups. 0: always look up.
    */
   readonly policyEpoch?: number;
+  /**
+   * The egress proxy's transparent upstream sockets take their ports from PROXY_UPSTREAM_PORTS (the
+   * node's kernel does: upstreamPortsHonoured), so from_netdev looks up sockets only for packets to those.
+   */
+  readonly proxyUpstreamPorts?: boolean;
 }
+
+/** abi.h DATAPATH_F_PROXY_UPSTREAM_PORTS. */
+export const DATAPATH_F_PROXY_UPSTREAM_PORTS = 1;
 
 /** `struct datapath_config`. */
 export function encodeDatapathConfig(config: DatapathConfig): Buffer {
   const b = Buffer.alloc(DATAPATH_CONFIG.size);
   b.writeUInt32LE(config.eventsPerSecond, DATAPATH_CONFIG.events_per_second);
+  b.writeUInt32LE(config.proxyUpstreamPorts === true ? DATAPATH_F_PROXY_UPSTREAM_PORTS : 0, DATAPATH_CONFIG.flags);
   b.writeUInt32LE(config.tunnelIfindex ?? 0, DATAPATH_CONFIG.tunnel_ifindex);
   b.writeUInt32LE(config.proxyIfindex ?? 0, DATAPATH_CONFIG.proxy_ifindex);
   b.writeUInt32LE(config.policyEpoch ?? 0, DATAPATH_CONFIG.policy_epoch);

@@ -5,6 +5,7 @@
  * both in another network namespace when the proxy serves a lab node.
  */
 import { closeSync } from "node:fs";
+import { Socket } from "node:net";
 import type { Result } from "@membrane/engine";
 import { call, type Addon, type KernelError } from "./addon.ts";
 
@@ -20,8 +21,34 @@ const SO_REUSEADDR = 2;
 const SO_MARK = 36;
 const SOL_IP = 0;
 const IP_TRANSPARENT = 19;
+const IP_LOCAL_PORT_RANGE = 51;
 const SOL_IPV6 = 41;
 const IPV6_TRANSPARENT = 75;
+
+/**
+ * The ports the egress proxy's transparent upstream sockets take (abi.h PROXY_UPSTREAM_PORT_MIN and
+ * _MAX): the top of the kernel's default ephemeral range (32768-60999). A socket's own range must
+ * lie inside its network namespace's, or the kernel ignores it.
+ */
+export const PROXY_UPSTREAM_PORTS = { min: 60000, max: 60999 } as const;
+const PORT_RANGE = (PROXY_UPSTREAM_PORTS.max << 16) | PROXY_UPSTREAM_PORTS.min;
+
+/**
+ * Whether a transparent upstream socket in `netns` (a path; null: this process's) gets its port
+ * from PROXY_UPSTREAM_PORTS: the kernel has IP_LOCAL_PORT_RANGE (Linux 6.3+) and the namespace's
+ * ephemeral range holds them. Asked of a socket bound as the proxy's are.
+ */
+export function upstreamPortsHonoured(netns: string | null): boolean {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const made = markedSocket(netns, 4, 0, "tcp", "127.0.0.1");
+    if (!made.ok) return false;
+    const socket = new Socket({ fd: made.value });
+    const port = socket.localPort ?? 0;
+    socket.destroy();
+    if (port < PROXY_UPSTREAM_PORTS.min || port > PROXY_UPSTREAM_PORTS.max) return false;
+  }
+  return true;
+}
 
 /** A socket made in `netns` and set up by `configure`; closed again if that fails. */
 function socketIn(
@@ -82,6 +109,12 @@ export function markedSocket(
     a.setSockOpt(fd, SOL_SOCKET, SO_MARK, mark);
     if (source === undefined) return;
     a.setSockOpt(fd, family === 6 ? SOL_IPV6 : SOL_IP, family === 6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
+    // Its port from PROXY_UPSTREAM_PORTS, where from_netdev looks for it.
+    try {
+      a.setSockOpt(fd, SOL_IP, IP_LOCAL_PORT_RANGE, PORT_RANGE);
+    } catch {
+      // Before Linux 6.3: any port; upstreamPortsHonoured says so, and the agent has from_netdev look at every one.
+    }
     a.bindSocket(fd, source, 0);
   });
 }
