@@ -21,6 +21,7 @@ const SO_REUSEADDR = 2;
 const SO_MARK = 36;
 const SOL_IP = 0;
 const IP_TRANSPARENT = 19;
+const IP_BIND_ADDRESS_NO_PORT = 24;
 const IP_LOCAL_PORT_RANGE = 51;
 const SOL_IPV6 = 41;
 const IPV6_TRANSPARENT = 75;
@@ -40,7 +41,8 @@ const PORT_RANGE = (PROXY_UPSTREAM_PORTS.max << 16) | PROXY_UPSTREAM_PORTS.min;
  */
 export function upstreamPortsHonoured(netns: string | null): boolean {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const made = markedSocket(netns, 4, 0, "tcp", "127.0.0.1");
+    // Its port taken at bind, not at connect as the proxy's are: readable now, from the same range.
+    const made = socketIn(netns, 4, "tcp", (a, fd) => bindAsUpstream(a, fd, 4, "127.0.0.1", false));
     if (!made.ok) return false;
     const socket = new Socket({ fd: made.value });
     const port = socket.localPort ?? 0;
@@ -94,9 +96,9 @@ export function transparentListener(
 /**
  * An unconnected socket in the network namespace at `netns` whose packets carry `mark`, for
  * `new net.Socket({ fd }).connect(…)` (TCP) or `dgram` `bind({ fd })` (UDP). With `source`, it is
- * bound there (any port) with IP_TRANSPARENT: the connection leaves from an address that is not
- * this host's, as an egress proxy keeps its client's (the datapath's from_netdev hands the
- * replies back to it).
+ * bound there with IP_TRANSPARENT, its port from PROXY_UPSTREAM_PORTS: the connection leaves from
+ * an address that is not this host's, as an egress proxy keeps its client's (the datapath's
+ * from_netdev hands the replies back to it).
  */
 export function markedSocket(
   netns: string | null,
@@ -107,14 +109,23 @@ export function markedSocket(
 ): Result<SocketFd, KernelError> {
   return socketIn(netns, family, kind, (a, fd) => {
     a.setSockOpt(fd, SOL_SOCKET, SO_MARK, mark);
-    if (source === undefined) return;
-    a.setSockOpt(fd, family === 6 ? SOL_IPV6 : SOL_IP, family === 6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
-    // Its port from PROXY_UPSTREAM_PORTS, where from_netdev looks for it.
-    try {
-      a.setSockOpt(fd, SOL_IP, IP_LOCAL_PORT_RANGE, PORT_RANGE);
-    } catch {
-      // Before Linux 6.3: any port; upstreamPortsHonoured says so, and the agent has from_netdev look at every one.
-    }
-    a.bindSocket(fd, source, 0);
+    if (source !== undefined) bindAsUpstream(a, fd, family, source, kind === "tcp");
   });
+}
+
+/**
+ * Binds an egress proxy's upstream socket to `source` with IP_TRANSPARENT, its port from
+ * PROXY_UPSTREAM_PORTS, where from_netdev looks for it. With `portAtConnect` (TCP), the port is
+ * chosen at connect (IP_BIND_ADDRESS_NO_PORT), so the range's ports are reused across
+ * destinations instead of lasting for 1,000 connections a source address.
+ */
+function bindAsUpstream(a: Addon, fd: number, family: 4 | 6, source: string, portAtConnect: boolean): void {
+  a.setSockOpt(fd, family === 6 ? SOL_IPV6 : SOL_IP, family === 6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
+  try {
+    a.setSockOpt(fd, SOL_IP, IP_LOCAL_PORT_RANGE, PORT_RANGE);
+  } catch {
+    // Before Linux 6.3: any port; upstreamPortsHonoured says so, and the agent has from_netdev look at every one.
+  }
+  if (portAtConnect) a.setSockOpt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+  a.bindSocket(fd, source, 0);
 }
