@@ -129,10 +129,8 @@ export class NodeDaemon implements Enforcement {
       if (device.ok) endpoints.set(ep.key, device.value);
       else skipped.set(ep.key, device.error);
     }
-    const found = await uplinks();
+    const found = await uplinks(new Set(endpoints.values()));
     if (!found.ok) return err({ kind: "command", message: `${found.error.command}: ${found.error.message}` });
-    // A pod's device keeps its own programs, whatever its routes.
-    const uplinkDevices = found.value.filter((d) => ![...endpoints.values()].includes(d));
     const group = new NodeGroup(engine);
     const node = await group.add({
       name: nodeName,
@@ -141,13 +139,13 @@ export class NodeDaemon implements Enforcement {
       pinDir: options.pinDir,
       policyCapacity: options.policyCapacity,
       tunnel: false,
-      uplinks: uplinkDevices,
+      uplinks: found.value,
     });
     if (!node.ok) {
       await group.stop();
       return node;
     }
-    return ok(new NodeDaemon(group, engine, nodeName, options.log ?? (() => {}), endpoints, skipped, uplinkDevices));
+    return ok(new NodeDaemon(group, engine, nodeName, options.log ?? (() => {}), endpoints, skipped, found.value));
   }
 
   /**
@@ -168,13 +166,11 @@ export class NodeDaemon implements Enforcement {
 
   /** Attaches the netdev programs to a device that became an uplink (one that stops being one keeps them: harmless). */
   async #followUplinks(): Promise<void> {
-    const found = await uplinks();
+    const found = await uplinks(new Set(this.#endpoints.values()));
     const node = this.#group.nodes[0];
     if (!found.ok || node === undefined || this.#stopped) return;
-    const podDevices = new Set(this.#endpoints.values());
     for (const device of found.value) {
-      // A pod's device keeps its own programs, whatever its routes.
-      if (this.#uplinks.has(device) || podDevices.has(device)) continue;
+      if (this.#uplinks.has(device)) continue;
       this.#uplinks.add(device);
       const attached = await attach(node.agent.datapath, null, [[device, HOOKS.netdev]]);
       this.#log(attached.ok ? `  uplink ${device}` : `  uplink ${device}: not attached (${attached.error.message})`);
