@@ -26,6 +26,13 @@
     }                                                                                             \
   } while (0)
 
+// Sets obj[name] to an unsigned 32-bit number.
+static napi_status set_uint32(napi_env env, napi_value obj, const char *name, uint32_t value) {
+  napi_value v;
+  napi_status status = napi_create_uint32(env, value, &v);
+  return status == napi_ok ? napi_set_named_property(env, obj, name, v) : status;
+}
+
 static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   if (err < 0) err = -err;
   char message[256];
@@ -217,21 +224,19 @@ static napi_value test_run(napi_env env, napi_callback_info info) {
     free(out);
     return throw_errno(env, "bpf_prog_test_run_opts", err);
   }
-  napi_value result, retval, data, mark_out, duration;
+  napi_value result, retval, data;
   napi_status s1 = napi_create_object(env, &result);
   napi_status s2 = napi_create_int64(env, (int64_t)(int32_t)opts.retval, &retval);
   napi_status s3 = napi_create_buffer_copy(env, opts.data_size_out, out, NULL, &data);
-  napi_status s4 = napi_create_uint32(env, ctx.mark, &mark_out);
-  napi_status s5 = napi_create_uint32(env, opts.duration, &duration);
   free(out);
-  if (s1 != napi_ok || s2 != napi_ok || s3 != napi_ok || s4 != napi_ok || s5 != napi_ok) {
+  if (s1 != napi_ok || s2 != napi_ok || s3 != napi_ok) {
     napi_throw_error(env, NULL, "membrane_bpf: cannot build the test-run result");
     return NULL;
   }
   CHECK(env, napi_set_named_property(env, result, "retval", retval));
   CHECK(env, napi_set_named_property(env, result, "data", data));
-  CHECK(env, napi_set_named_property(env, result, "mark", mark_out));
-  CHECK(env, napi_set_named_property(env, result, "durationNs", duration));
+  CHECK(env, set_uint32(env, result, "mark", ctx.mark));
+  CHECK(env, set_uint32(env, result, "durationNs", opts.duration));
   return result;
 }
 
@@ -315,16 +320,12 @@ static napi_value map_info(napi_env env, napi_callback_info info) {
   struct bpf_map_info m = {0};
   __u32 len = sizeof m;
   if (bpf_obj_get_info_by_fd(fd, &m, &len)) return throw_errno(env, "bpf_obj_get_info_by_fd", errno);
-  napi_value out, v;
+  napi_value out;
   CHECK(env, napi_create_object(env, &out));
-  CHECK(env, napi_create_uint32(env, m.type, &v));
-  CHECK(env, napi_set_named_property(env, out, "type", v));
-  CHECK(env, napi_create_uint32(env, m.key_size, &v));
-  CHECK(env, napi_set_named_property(env, out, "keySize", v));
-  CHECK(env, napi_create_uint32(env, m.value_size, &v));
-  CHECK(env, napi_set_named_property(env, out, "valueSize", v));
-  CHECK(env, napi_create_uint32(env, m.max_entries, &v));
-  CHECK(env, napi_set_named_property(env, out, "maxEntries", v));
+  CHECK(env, set_uint32(env, out, "type", m.type));
+  CHECK(env, set_uint32(env, out, "keySize", m.key_size));
+  CHECK(env, set_uint32(env, out, "valueSize", m.value_size));
+  CHECK(env, set_uint32(env, out, "maxEntries", m.max_entries));
   return out;
 }
 
