@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Engine, loadScenario, type HubbleFlow as Flow } from "@membrane/engine";
 import { FlowObserver, Lab, metricsText, pipeLabFlows, runLive } from "@membrane/agent";
 import { parseManifest } from "@membrane/manifest";
+import { DATAPATH_CONFIG, DATAPATH_F_PROXY_UPSTREAM_PORTS, mapLookup } from "@membrane/datapath";
 
 /**
  * L7 redirection on real packets: the datapath hands redirected flows to the node's proxies (egress
@@ -97,6 +98,12 @@ for (const routing of ["tunnel", "native"] as const)
     test("the proxies enforce the engine's L7 decisions and forwarded flows keep their source identity", async () => {
       const observer = new FlowObserver();
       const stop = pipeLabFlows(lab, engine, (r) => observer.push(r));
+      // Replies to the egress proxy's transparent upstream connections are told by port (from_node's gate): on in every node.
+      for (const n of lab.nodes) {
+        const config = mapLookup(n.agent.datapath.maps.config, Buffer.alloc(4), DATAPATH_CONFIG.size);
+        assert.ok(config.ok && config.value !== null);
+        assert.equal(config.value.readUInt32LE(DATAPATH_CONFIG.flags) & DATAPATH_F_PROXY_UPSTREAM_PORTS, DATAPATH_F_PROXY_UPSTREAM_PORTS);
+      }
       const results = await runLive(lab, engine, scenario.tests);
       stop();
       const flows = observer
