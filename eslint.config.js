@@ -17,6 +17,16 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
+      // V8 makes an object literal with an accessor a dictionary-mode object whose AccessorPair is
+      // allocated in old space: made per request, it kept the request reachable until a full GC
+      // and made every scavenge of the HTTP proxy copy it (packages/proxy/src/http/headers.ts).
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "ObjectExpression > Property[kind=/^(get|set)$/]",
+          message: "No getters or setters in object literals (V8 allocates their AccessorPair in old space): use a class.",
+        },
+      ],
     },
   },
   {
