@@ -77,11 +77,13 @@ export function testRun(fd: ProgramFd, packet: Buffer, ctx: TestRunContext = {})
 }
 
 /**
- * Every key of a map, in the kernel's order (`keySize` bytes each), at most `limit` of them: in a
- * map written meanwhile, a key deleted under the walk sends it back to the first bucket.
+ * Every key of a map, in the kernel's order (`keySize` bytes each). The walk stops after twice the
+ * map's capacity: in a map written meanwhile (by the programs), a key deleted under the walk sends
+ * it back to the first bucket, so keys may come twice but the walk always ends.
  */
-export function mapKeys(fd: MapFd, keySize: number, limit = Infinity): Result<Buffer[], KernelError> {
+export function mapKeys(fd: MapFd, keySize: number): Result<Buffer[], KernelError> {
   return call((a) => {
+    const limit = 2 * a.mapInfo(fd).maxEntries;
     const keys: Buffer[] = [];
     for (let k = a.mapNextKey(fd, null, keySize); k !== null && keys.length < limit; k = a.mapNextKey(fd, k, keySize)) keys.push(k);
     return keys;

@@ -75,10 +75,10 @@ function copyEarlier(pinDir: string, map: MapFd): Result<number, KernelError> {
   try {
     const info = mapInfo(old.value);
     if (!info.ok) return info;
-    const { type, keySize, valueSize, maxEntries } = info.value;
+    const { type, keySize, valueSize } = info.value;
     if (type !== V1.type || keySize !== V1.key.size || valueSize !== V1.valueSize) return ok(0);
-    // The old programs may still be writing: the walk is bounded, and a key seen twice is copied once.
-    const keys = mapKeys(old.value, keySize, 2 * maxEntries);
+    // The old programs may still be writing: a key the walk sees twice is copied once.
+    const keys = mapKeys(old.value, keySize);
     if (!keys.ok) return keys;
     const now = process.hrtime.bigint();
     const latest = new Map<string, { key: Buffer; entry: Buffer; expires: bigint }>();

@@ -5,7 +5,7 @@
  * clock of process.hrtime.bigint() on Linux.
  */
 import { err, ok, type Result } from "@membrane/engine";
-import { mapDelete, mapInfo, mapKeys, mapLookup, type KernelError, type MapFd } from "../kernel/bpf.ts";
+import { mapDelete, mapKeys, mapLookup, type KernelError, type MapFd } from "../kernel/bpf.ts";
 import { CT_ENTRY, CT_KEY, egressDestinationOf } from "../codec/conntrack.ts";
 
 /**
@@ -20,10 +20,7 @@ export interface GcReport {
 
 /** Deletes every entry whose deadline is before `now` (default: the monotonic clock now). */
 export function collectConntrack(map: MapFd, now: bigint = process.hrtime.bigint()): Result<GcReport, KernelError> {
-  const info = mapInfo(map);
-  if (!info.ok) return err(info.error);
-  // The programs write meanwhile: a key evicted under the walk restarts it, so it is bounded.
-  const keys = mapKeys(map, CT_KEY.size, 2 * info.value.maxEntries);
+  const keys = mapKeys(map, CT_KEY.size);
   if (!keys.ok) return err(keys.error);
   let deleted = 0;
   const liveDestinations = new Set<string>();
