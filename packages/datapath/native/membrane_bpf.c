@@ -53,6 +53,17 @@ static int arg_int(napi_env env, napi_value v, int32_t *out) {
   return napi_get_value_int32(env, v, out) == napi_ok ? 0 : -1;
 }
 
+// The one argument of a call taking just an fd; -1 with `usage` thrown as a TypeError otherwise.
+static int only_fd_arg(napi_env env, napi_callback_info info, const char *usage, int32_t *fd) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || arg_int(env, argv[0], fd)) {
+    napi_throw_type_error(env, NULL, usage);
+    return -1;
+  }
+  return 0;
+}
+
 static int arg_buffer(napi_env env, napi_value v, void **data, size_t *len) {
   bool is;
   if (napi_is_buffer(env, v, &is) != napi_ok || !is) return -1;
@@ -309,14 +320,8 @@ static napi_value open_pinned(napi_env env, napi_callback_info info) {
 
 // mapInfo(fd) → { type, keySize, valueSize, maxEntries }: what the kernel says a map fd is.
 static napi_value map_info(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
-  if (argc < 1 || arg_int(env, argv[0], &fd)) {
-    napi_throw_type_error(env, NULL, "mapInfo(fd: number)");
-    return NULL;
-  }
+  if (only_fd_arg(env, info, "mapInfo(fd: number)", &fd)) return NULL;
   struct bpf_map_info m = {0};
   __u32 len = sizeof m;
   if (bpf_obj_get_info_by_fd(fd, &m, &len)) return throw_errno(env, "bpf_obj_get_info_by_fd", errno);
@@ -393,14 +398,8 @@ static int arg_ring(napi_env env, napi_value v, struct ring **out) {
 
 // ringbufOpen(mapFd) → handle
 static napi_value ringbuf_open(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
-  if (argc < 1 || arg_int(env, argv[0], &fd)) {
-    napi_throw_type_error(env, NULL, "ringbufOpen(fd: number)");
-    return NULL;
-  }
+  if (only_fd_arg(env, info, "ringbufOpen(fd: number)", &fd)) return NULL;
   struct ring *r = calloc(1, sizeof *r);
   if (!r) return throw_errno(env, "calloc", ENOMEM);
   r->rb = ring_buffer__new(fd, ring_sample, r, NULL);
