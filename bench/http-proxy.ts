@@ -11,6 +11,8 @@
  *   measured), the p99 latency through the proxy minus the p99 straight to the upstream; two
  *   rounds alternating upstream, membrane and nginx, the lowest p99 of each (other load on the
  *   machine only ever adds latency).
+ * - `http_nginx_added_p99_ms_at_half_its_peak`: the same figure for nginx at half of its own peak,
+ *   what the reference proxy achieves by this measure on this machine.
  *
  * The proxy under test (membrane's, or nginx) has CPU {@link SERVER_CPU} to itself; the load
  * generators and the upstream share the other. Unpinned, the three contend for both cores and the
@@ -78,6 +80,19 @@ async function paced(client: string, name: string, port: number, rps: number): P
   return r.p99Ms;
 }
 
+interface Target {
+  readonly name: string;
+  readonly port: number;
+}
+
+/** The lowest p99 of {@link ROUNDS} paced runs of each target at `rps`, the targets taking turns. */
+async function lowestP99s<const T extends readonly Target[]>(client: string, targets: T, rps: number): Promise<{ [K in keyof T]: number }> {
+  const lowest = targets.map(() => Infinity);
+  for (let round = 0; round < ROUNDS; round++)
+    for (const [i, t] of targets.entries()) lowest[i] = Math.min(lowest[i]!, await paced(client, t.name, t.port, rps));
+  return lowest as { [K in keyof T]: number };
+}
+
 const dir = mkdtempSync(join(tmpdir(), "membrane-bench-http-"));
 let upstream: Started<{ port: number }> | null = null;
 let nginx: Nginx | null = null;
@@ -121,16 +136,21 @@ try {
     membraneRps = Math.max(membraneRps, await peak("membrane", membranePort, dir));
   }
 
+  const upstreamTarget = { name: "upstream direct", port: upstreamPort };
   const half = Math.round(membraneRps / 2);
   progress(`http: p99 at ${half} requests/s (half of membrane's peak), open loop, ${CONNECTIONS} connections`);
-  let p99Direct = Infinity;
-  let p99Membrane = Infinity;
-  let p99Nginx = Infinity;
-  for (let round = 0; round < ROUNDS; round++) {
-    p99Direct = Math.min(p99Direct, await paced(client, "upstream direct", upstreamPort, half));
-    p99Membrane = Math.min(p99Membrane, await paced(client, "membrane", membranePort, half));
-    p99Nginx = Math.min(p99Nginx, await paced(client, "nginx", nginx.port, half));
-  }
+  const [p99Direct, p99Membrane, p99Nginx] = await lowestP99s(
+    client,
+    [upstreamTarget, { name: "membrane", port: membranePort }, { name: "nginx", port: nginx.port }],
+    half,
+  );
+  const nginxHalf = Math.round(nginxRps / 2);
+  progress(`http: p99 at ${nginxHalf} requests/s (half of nginx's peak), open loop, ${CONNECTIONS} connections`);
+  const [p99DirectAtNginxHalf, p99NginxAtItsHalf] = await lowestP99s(
+    client,
+    [upstreamTarget, { name: "nginx", port: nginx.port }],
+    nginxHalf,
+  );
 
   console.log(
     JSON.stringify({
@@ -143,6 +163,8 @@ try {
       http_direct_p99_ms: Number(p99Direct.toFixed(3)),
       http_membrane_p99_ms: Number(p99Membrane.toFixed(3)),
       http_nginx_added_p99_ms: Number((p99Nginx - p99Direct).toFixed(3)),
+      http_nginx_half_load_rps: nginxHalf,
+      http_nginx_added_p99_ms_at_half_its_peak: Number((p99NginxAtItsHalf - p99DirectAtNginxHalf).toFixed(3)),
     }),
   );
 } finally {

@@ -51,6 +51,8 @@ const BENCHMARKS: readonly { readonly file: string; readonly goals: readonly Goa
     goals: [
       { figure: "http_proxy_rps_vs_nginx", goal: ">= 0.5", ok: (v) => v >= 0.5 },
       { figure: "http_proxy_added_p99_ms", goal: "<= 1 ms", ok: (v) => v <= 1 },
+      // The reference proxy by the same measure: what this machine allows.
+      { figure: "http_nginx_added_p99_ms_at_half_its_peak", goal: "(reported)", ok: () => true },
     ],
   },
   {
