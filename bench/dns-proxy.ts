@@ -14,7 +14,7 @@
  * DIR/dns-proxy.cpuprofile.
  */
 import { join } from "node:path";
-import { encodeMessage, RR_TYPE, CLASS_IN } from "@membrane/proxy";
+import { encodeMessage, PROXY_NODE_FLAGS, RR_TYPE, CLASS_IN } from "@membrane/proxy";
 import { startDnsmasq, type Dnsmasq } from "../packages/proxy/src/dns/test-support/dnsmasq.ts";
 import { closedLoop, pacedLoop } from "./lib/dns-load.ts";
 import { NODE, profileFlags, progress, quantile, ROOT, spawnReady, stop, type Started } from "./lib/procs.ts";
@@ -70,6 +70,7 @@ try {
   dnsmasq = await startDnsmasq();
   proxy = await spawnReady<{ port: number }>(NODE, [
     ...profileFlags("dns-proxy"),
+    ...PROXY_NODE_FLAGS,
     join(ROOT, "bench/lib/dns-proxy-server.ts"),
     `127.0.0.1:${dnsmasq.port}`,
     NAME,

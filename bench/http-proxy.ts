@@ -26,6 +26,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PROXY_NODE_FLAGS } from "@membrane/proxy";
 import { buildOpenLoop, openLoop, wrk } from "./lib/http-load.ts";
 import { startNginx, type Nginx } from "./lib/nginx.ts";
 import { CLIENT_CPU, NODE, onCpu, pinSelf, profileFlags, progress, ROOT, SERVER_CPU, spawnReady, stop, type Started } from "./lib/procs.ts";
@@ -106,6 +107,7 @@ try {
   membrane = await spawnReady<{ listening: string }>(
     ...onCpu(SERVER_CPU, NODE, [
       ...profileFlags("http-proxy"),
+      ...PROXY_NODE_FLAGS,
       join(ROOT, "packages/proxy/src/main.ts"),
       "http",
       "--listen",

@@ -21,6 +21,7 @@ export type {
 export type { Dialer, UdpDialer, Upstream as ProxyUpstream } from "./common/dial.ts";
 export { failedSocket } from "./common/dial.ts";
 export { listenServer, type ListenTarget } from "./common/proxy-listener.ts";
+export { PROXY_NODE_FLAGS } from "./node-flags.ts";
 export { parseHostPort, StaticPolicySource, RequestDecider, DEFAULT_PROXY_LIMITS, ACCESS_DENIED_BODY, HttpProxy } from "./http/index.ts";
 export * from "./dns/index.ts";
 export * from "./kafka/index.ts";

@@ -7,11 +7,17 @@ import { fileURLToPath } from "node:url";
 import type { Output } from "../output.ts";
 import { report, type TestReport } from "./test.ts";
 
+/**
+ * The agent hosts the L7 proxies, so it starts with their Node flags: `PROXY_NODE_FLAGS` of
+ * packages/proxy/src/node-flags.ts, which says why (the CLI may not import the proxy package).
+ */
+const AGENT_NODE_FLAGS = ["--max-semi-space-size=4"];
+
 /** Runs the agent's command line with `args`; its exit status, and its stdout when piped. */
 export function runAgent(args: readonly string[], stdout: "inherit" | "pipe"): Promise<{ status: number; stdout: string }> {
   const main = fileURLToPath(import.meta.resolve("@membrane/agent/main"));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [main, ...args], { stdio: ["inherit", stdout, "inherit"] });
+    const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, main, ...args], { stdio: ["inherit", stdout, "inherit"] });
     // Stopping `membrane agent` stops the agent, which tears its lab down before exiting.
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     const onInt = forward("SIGINT");
