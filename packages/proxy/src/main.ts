@@ -2,6 +2,7 @@
 /**
  * The standalone L7 proxy, for tests and benchmarks before the datapath redirects traffic:
  * `node packages/proxy/src/main.ts http|dns --listen … --upstream … --policy … --from … --to … [--port …]`.
+ * Under load, start it with the Node flags of `PROXY_NODE_FLAGS` (./node-flags.ts), as the benchmarks do.
  */
 import { runStandalone } from "./cli/index.ts";
 

@@ -9,9 +9,10 @@ import { report, type TestReport } from "./test.ts";
 
 /**
  * The agent hosts the L7 proxies, so it starts with their Node flags: `PROXY_NODE_FLAGS` of
- * packages/proxy/src/node-flags.ts, which says why (the CLI may not import the proxy package).
+ * packages/proxy/src/node-flags.ts, which says why (the CLI may not import the proxy package; a
+ * test holds the two equal).
  */
-const AGENT_NODE_FLAGS = ["--max-semi-space-size=4"];
+export const AGENT_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
 /** Runs the agent's command line with `args`; its exit status, and its stdout when piped. */
 export function runAgent(args: readonly string[], stdout: "inherit" | "pipe"): Promise<{ status: number; stdout: string }> {
