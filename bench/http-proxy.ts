@@ -139,20 +139,17 @@ try {
   }
 
   const upstreamTarget = { name: "upstream direct", port: upstreamPort };
+  const nginxTarget = { name: "nginx", port: nginx.port };
   const half = Math.round(membraneRps / 2);
   progress(`http: p99 at ${half} requests/s (half of membrane's peak), open loop, ${CONNECTIONS} connections`);
   const [p99Direct, p99Membrane, p99Nginx] = await lowestP99s(
     client,
-    [upstreamTarget, { name: "membrane", port: membranePort }, { name: "nginx", port: nginx.port }],
+    [upstreamTarget, { name: "membrane", port: membranePort }, nginxTarget],
     half,
   );
   const nginxHalf = Math.round(nginxRps / 2);
   progress(`http: p99 at ${nginxHalf} requests/s (half of nginx's peak), open loop, ${CONNECTIONS} connections`);
-  const [p99DirectAtNginxHalf, p99NginxAtItsHalf] = await lowestP99s(
-    client,
-    [upstreamTarget, { name: "nginx", port: nginx.port }],
-    nginxHalf,
-  );
+  const [p99DirectAtNginxHalf, p99NginxAtItsHalf] = await lowestP99s(client, [upstreamTarget, nginxTarget], nginxHalf);
 
   console.log(
     JSON.stringify({
